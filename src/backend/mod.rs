@@ -1,0 +1,84 @@
+//! The Sora service behind one trait, with one implementation per dialect of
+//! the seeds (`native`, `openai`, `chat`), chosen by configuration.
+//!
+//! Every dialect is driven the same way: `submit` a [`JobSpec`], then ask for
+//! its [`TaskStatus`] until it ends, then `download` what it made. Dialects
+//! whose service answers synchronously (image endpoints, streamed chat) run
+//! that answer in the background and report on it through the same calls.
+
+mod chat;
+mod config;
+mod error;
+mod http;
+mod local;
+mod models;
+mod native;
+mod openai;
+mod options;
+mod status;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+pub use config::{AuthStyle, Dialect, SoraConfig};
+pub use error::BackendError;
+pub use models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
+pub use options::{
+    AspectRatio, Capabilities, CharacterRequest, CharacterSource, CharacterUse, Feature,
+    ImageInput, ImageRequest, JobSpec, ModelTier, OutputKind, RemixRequest, Timestamps,
+    Unsupported, VideoOptions, VideoRequest, MAX_PROMPT_CHARS,
+};
+pub use status::{
+    media_urls_in_text, parse_progress, parse_state, progress_in_text, CharacterInfo, MediaRef,
+    Output, StateWord, TaskId, TaskStatus,
+};
+
+/// The bytes of a result, as they arrive.
+pub struct Download {
+    pub content_type: Option<String>,
+    /// When the service said; the spool still enforces its own cap.
+    pub content_length: Option<u64>,
+    pub stream: BoxStream<'static, Result<Bytes, BackendError>>,
+}
+
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("content_type", &self.content_type)
+            .field("content_length", &self.content_length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One Sora service.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The dialect this backend speaks.
+    fn dialect(&self) -> Dialect;
+
+    /// What the configured service can do.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Starts a task. Checks the request against `capabilities()` first, so
+    /// an unsupported request never reaches the service.
+    async fn submit(&self, spec: &JobSpec) -> Result<TaskId, BackendError>;
+
+    /// Where a task stands now. `kind` is what the task was submitted to
+    /// make, so a success is read as the right kind of output.
+    async fn status(&self, task: &TaskId, kind: OutputKind) -> Result<TaskStatus, BackendError>;
+
+    /// The bytes of a finished task's media.
+    async fn download(&self, task: &TaskId, media: &MediaRef) -> Result<Download, BackendError>;
+}
+
+/// The backend for a configuration.
+pub fn connect(config: &SoraConfig) -> Result<Arc<dyn Backend>, BackendError> {
+    Ok(match config.dialect {
+        Dialect::Native => Arc::new(native::NativeBackend::new(config)?),
+        Dialect::OpenAi => Arc::new(openai::OpenAiBackend::new(config)?),
+        Dialect::Chat => Arc::new(chat::ChatBackend::new(config)?),
+    })
+}

@@ -1,0 +1,293 @@
+//! The OpenAI videos dialect (seed 001 §4 and `/videos*` of the OpenAI spec):
+//! `POST /v1/videos` (JSON, or multipart when a reference image is bytes),
+//! `GET /v1/videos/{id}`, `POST /v1/videos/{id}/remix`,
+//! `GET /v1/videos/{id}/content`; and pictures through
+//! `POST /v1/images/generations` and `/v1/images/edits` (seed 001 §2, §3).
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use reqwest::multipart::{Form, Part};
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use super::config::{Dialect, SoraConfig};
+use super::error::BackendError;
+use super::http::SoraHttp;
+use super::local::LocalTasks;
+use super::models::{capabilities, model_for_request, openai_size};
+use super::native::{path_segment, read_task};
+use super::options::{
+    Capabilities, ImageInput, ImageRequest, JobSpec, OutputKind, Unsupported, VideoOptions,
+    VideoRequest,
+};
+use super::status::{find_media_urls, find_task_id, MediaRef, Output, TaskId, TaskStatus};
+use super::{Backend, Download, Feature};
+
+/// Largest image we fetch from a URL to pass on as bytes in an edit.
+const MAX_INPUT_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+
+pub(crate) struct OpenAiBackend {
+    http: SoraHttp,
+    model: String,
+    image_model: String,
+    capabilities: Capabilities,
+    /// Image calls answer only when done, so they run as local tasks.
+    images: LocalTasks,
+    generation_timeout: std::time::Duration,
+}
+
+impl OpenAiBackend {
+    pub(crate) fn new(config: &SoraConfig) -> Result<Self, BackendError> {
+        Ok(OpenAiBackend {
+            http: SoraHttp::new(config)?,
+            model: config.video_model.clone(),
+            image_model: config.image_model.clone(),
+            capabilities: capabilities(Dialect::OpenAi, &config.video_model),
+            images: LocalTasks::new("img"),
+            generation_timeout: config.generation_timeout,
+        })
+    }
+
+    async fn create_video(&self, request: &VideoRequest) -> Result<TaskId, BackendError> {
+        let fields = self.video_fields(&request.prompt, &request.options);
+        let builder = self.http.request(Method::POST, "v1/videos");
+        let builder = match request.images.first() {
+            Some(ImageInput::Bytes { mime, data }) => {
+                let form = fields
+                    .into_iter()
+                    .fold(Form::new(), |form, (k, v)| form.text(k, form_text(&v)));
+                builder.multipart(form.part("input_reference", image_part(mime, data)?))
+            }
+            Some(ImageInput::Url(url)) => {
+                let mut body = fields;
+                body.insert("input_reference".into(), json!({ "image_url": url }));
+                builder.json(&body)
+            }
+            None => builder.json(&fields),
+        };
+        self.read_id(self.http.send_json(builder).await?)
+    }
+
+    fn video_fields(&self, prompt: &str, options: &VideoOptions) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert(
+            "model".into(),
+            json!(model_for_request(&self.model, options)),
+        );
+        body.insert("prompt".into(), json!(prompt));
+        if let Some(seconds) = options.seconds {
+            body.insert("seconds".into(), json!(seconds.to_string()));
+        }
+        if let Some(size) = openai_size(options) {
+            body.insert("size".into(), json!(size));
+        }
+        if let Some(watermark) = options.watermark {
+            body.insert("watermark".into(), json!(watermark));
+        }
+        body
+    }
+
+    fn read_id(&self, answer: Value) -> Result<TaskId, BackendError> {
+        find_task_id(&answer)
+            .map(TaskId)
+            .ok_or_else(|| self.http.malformed(&answer.to_string()))
+    }
+
+    /// Starts an image call in the background; its answer holds the pictures.
+    async fn start_images(&self, request: &ImageRequest) -> Result<TaskId, BackendError> {
+        let mut form = Form::new()
+            .text("prompt", request.prompt.clone())
+            .text("model", self.image_model.clone())
+            .text("n", request.n.to_string());
+        if let Some((w, h)) = request.size {
+            form = form.text("size", format!("{w}x{h}"));
+        }
+        let path = if request.inputs.is_empty() {
+            "v1/images/generations"
+        } else {
+            for input in &request.inputs {
+                let (mime, data) = self.image_bytes(input).await?;
+                form = form.part("image[]", image_part(&mime, &data)?);
+            }
+            "v1/images/edits"
+        };
+        let builder = self
+            .http
+            .streaming_request(Method::POST, path)
+            .timeout(self.generation_timeout)
+            .multipart(form);
+        let http = self.http.clone();
+        Ok(self.images.spawn(self.generation_timeout, |_| async move {
+            let answer = http.send_json(builder).await?;
+            read_images(&answer).ok_or_else(|| http.malformed(&answer.to_string()))
+        }))
+    }
+
+    /// The bytes of an input image: as given, or fetched from its URL.
+    async fn image_bytes(&self, input: &ImageInput) -> Result<(String, Bytes), BackendError> {
+        match input {
+            ImageInput::Bytes { mime, data } => Ok((mime.clone(), data.clone())),
+            ImageInput::Url(url) => {
+                let download = self.http.download(url).await?;
+                let mime = download
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "image/png".to_owned());
+                let data = download
+                    .stream
+                    .try_fold(Vec::new(), |mut buf, chunk| async move {
+                        if buf.len() + chunk.len() > MAX_INPUT_IMAGE_BYTES {
+                            return Err(BackendError::Rejected {
+                                status: 413,
+                                code: None,
+                                message: "the input image is larger than 20 MB".into(),
+                            });
+                        }
+                        buf.extend_from_slice(&chunk);
+                        Ok(buf)
+                    })
+                    .await?;
+                Ok((mime, Bytes::from(data)))
+            }
+        }
+    }
+}
+
+/// A multipart value as text: strings bare, other JSON as written.
+fn form_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn image_part(mime: &str, data: &Bytes) -> Result<Part, BackendError> {
+    let extension = mime.rsplit('/').next().unwrap_or("png");
+    Part::bytes(data.to_vec())
+        .file_name(format!("image.{extension}"))
+        .mime_str(mime)
+        .map_err(|_| BackendError::Unsupported(Unsupported::Feature(Feature::ImageToVideo)))
+}
+
+/// `{"data": [{"url"}|{"b64_json"}]}`; inline pictures become `data:` URLs.
+fn read_images(answer: &Value) -> Option<Output> {
+    let inline = answer
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("b64_json").and_then(Value::as_str))
+        .map(|b64| format!("data:image/png;base64,{b64}"));
+    let urls: Vec<MediaRef> = find_media_urls(answer)
+        .into_iter()
+        .chain(inline)
+        .map(MediaRef::Url)
+        .collect();
+    (!urls.is_empty()).then_some(Output::Images(urls))
+}
+
+/// A video resource: the spec's status words and integer progress; the
+/// bytes come from the content endpoint.
+fn read_video(answer: &Value) -> Option<TaskStatus> {
+    match read_task(answer, OutputKind::Video) {
+        Some(TaskStatus::Succeeded(_)) => {
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
+        }
+        None if answer.get("status").and_then(Value::as_str) == Some("completed") => {
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
+        }
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Backend for OpenAiBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::OpenAi
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn submit(&self, spec: &JobSpec) -> Result<TaskId, BackendError> {
+        self.capabilities.check(spec)?;
+        match spec {
+            JobSpec::Video(request) => self.create_video(request).await,
+            JobSpec::Remix(request) => {
+                let path = format!("v1/videos/{}/remix", path_segment(&request.source));
+                let body = json!({
+                    "prompt": request.prompt,
+                    "model": model_for_request(&self.model, &request.options),
+                });
+                let answer = self
+                    .http
+                    .send_json(self.http.request(Method::POST, &path).json(&body))
+                    .await?;
+                self.read_id(answer)
+            }
+            JobSpec::Image(request) => self.start_images(request).await,
+            JobSpec::Character(_) => Err(Unsupported::Feature(Feature::Characters).into()),
+        }
+    }
+
+    async fn status(&self, task: &TaskId, kind: OutputKind) -> Result<TaskStatus, BackendError> {
+        if kind == OutputKind::Images {
+            return self.images.status(task);
+        }
+        let path = format!("v1/videos/{}", path_segment(&task.0));
+        let answer = self
+            .http
+            .send_json(self.http.request(Method::GET, &path))
+            .await?;
+        read_video(&answer).ok_or_else(|| self.http.malformed(&answer.to_string()))
+    }
+
+    async fn download(&self, task: &TaskId, media: &MediaRef) -> Result<Download, BackendError> {
+        match media {
+            MediaRef::Url(url) => self.http.download(url).await,
+            MediaRef::Content => {
+                let path = format!("v1/videos/{}/content", path_segment(&task.0));
+                let request = self.http.streaming_request(Method::GET, &path);
+                self.http.download_response(self.http.send(request).await?)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_completed_video_is_fetched_from_the_content_endpoint() {
+        let answer =
+            json!({"id": "video_1", "object": "video", "status": "completed", "progress": 100});
+        assert_eq!(
+            read_video(&answer),
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
+        );
+        let running = json!({"id": "video_1", "status": "in_progress", "progress": 40});
+        assert_eq!(
+            read_video(&running),
+            Some(TaskStatus::Running {
+                progress: Some(0.4)
+            })
+        );
+    }
+
+    #[test]
+    fn inline_images_become_data_urls() {
+        let answer =
+            json!({"created": 1, "data": [{"url": "http://h/a.png"}, {"b64_json": "iVBO"}]});
+        assert_eq!(
+            read_images(&answer),
+            Some(Output::Images(vec![
+                MediaRef::Url("http://h/a.png".into()),
+                MediaRef::Url("data:image/png;base64,iVBO".into()),
+            ]))
+        );
+        assert_eq!(read_images(&json!({"data": []})), None);
+    }
+}

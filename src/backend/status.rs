@@ -1,0 +1,425 @@
+//! Where a task stands, and the tolerant reading of it from whatever shape a
+//! service answers in: state words, progress as 0-100 or 0-1 or absent, the
+//! result URL wherever the service put it, or inside chat text.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The service's id of a task (or, in the chat dialect, ours for a streamed answer).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskId(pub String);
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where the bytes of a result are to be had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MediaRef {
+    /// A URL the service gave (a CDN, its own file server, or a `data:` URL).
+    Url(String),
+    /// The service's content endpoint for the task (OpenAI `/videos/{id}/content`).
+    Content,
+}
+
+/// A character the service made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CharacterInfo {
+    pub id: Option<String>,
+    /// The name prompts use to cast it, without the `@`.
+    pub username: Option<String>,
+}
+
+/// What a finished task produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Output {
+    Video(MediaRef),
+    Images(Vec<MediaRef>),
+    Character(CharacterInfo),
+}
+
+/// A task's state as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TaskStatus {
+    Queued,
+    Running {
+        /// 0.0 to 1.0, when the service says.
+        progress: Option<f32>,
+    },
+    Succeeded(Output),
+    Failed {
+        reason: String,
+    },
+    Cancelled,
+}
+
+/// The coarse state a service's word stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateWord {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// Reads a state word in any of the spellings services use.
+pub fn parse_state(word: &str) -> Option<StateWord> {
+    let word = word.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    Some(match word.as_str() {
+        "queued" | "queue" | "queueing" | "pending" | "waiting" | "submitted" | "created"
+        | "not_start" | "not_started" | "init" | "initial" => StateWord::Queued,
+        "processing" | "running" | "in_progress" | "inprogress" | "generating" | "started"
+        | "progress" | "active" => StateWord::Running,
+        "succeeded" | "success" | "successful" | "succeed" | "completed" | "complete" | "done"
+        | "finished" => StateWord::Succeeded,
+        "failed" | "failure" | "fail" | "error" | "errored" | "rejected" | "timeout"
+        | "expired" => StateWord::Failed,
+        "cancelled" | "canceled" | "cancel" => StateWord::Cancelled,
+        _ => return None,
+    })
+}
+
+/// Reads progress as a fraction from `45`, `45.5`, `0.45`, `"45%"` or `"0.45"`.
+/// An integer is a percentage; a number with a fraction at or below 1 is a
+/// fraction. The answer is clamped to 0..=1.
+pub fn parse_progress(value: &Value) -> Option<f32> {
+    let fraction = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.as_f64()? / 100.0,
+        Value::Number(n) => {
+            let v = n.as_f64()?;
+            if v <= 1.0 {
+                v
+            } else {
+                v / 100.0
+            }
+        }
+        Value::String(s) => {
+            let s = s.trim();
+            if let Some(percent) = s.strip_suffix('%') {
+                percent.trim().parse::<f64>().ok()? / 100.0
+            } else {
+                let v: f64 = s.parse().ok()?;
+                if v <= 1.0 && s.contains('.') {
+                    v
+                } else {
+                    v / 100.0
+                }
+            }
+        }
+        _ => return None,
+    };
+    fraction
+        .is_finite()
+        .then(|| fraction.clamp(0.0, 1.0) as f32)
+}
+
+/// The first of several keys present as a non-null value.
+pub fn field<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter()
+        .filter_map(|k| value.get(*k))
+        .find(|v| !v.is_null())
+}
+
+/// A JSON string or number as text (ids come as either).
+pub fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The task id in a create answer: `id`, `task_id`, `video_id`, also under `data`.
+pub fn find_task_id(answer: &Value) -> Option<String> {
+    const KEYS: [&str; 4] = ["task_id", "id", "video_id", "taskId"];
+    field(answer, &KEYS)
+        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
+        .and_then(text_of)
+}
+
+/// The state of a task answer, under `state` or `status`, also under `data`.
+pub fn find_state(answer: &Value) -> Option<StateWord> {
+    const KEYS: [&str; 3] = ["state", "status", "task_status"];
+    field(answer, &KEYS)
+        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
+        .and_then(Value::as_str)
+        .and_then(parse_state)
+}
+
+/// The progress of a task answer, if it gives one.
+pub fn find_progress(answer: &Value) -> Option<f32> {
+    const KEYS: [&str; 3] = ["progress", "percent", "progress_pct"];
+    field(answer, &KEYS)
+        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
+        .and_then(parse_progress)
+}
+
+/// The failure message of a task answer, wherever it sits.
+pub fn find_failure(answer: &Value) -> Option<String> {
+    let error = field(
+        answer,
+        &["error", "fail_reason", "failure_reason", "message", "msg"],
+    )
+    .or_else(|| {
+        answer
+            .get("data")
+            .and_then(|d| field(d, &["error", "fail_reason"]))
+    })?;
+    match error {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(_) => field(error, &["message", "msg", "reason", "code"]).and_then(text_of),
+        _ => None,
+    }
+}
+
+/// Every media URL in a task answer, best places first: `data.videos[].url`,
+/// then the usual single-URL keys at the top and under `data`/`result`, then
+/// any `http(s)` string under a key that names a URL, anywhere.
+pub fn find_media_urls(answer: &Value) -> Vec<String> {
+    const URL_KEYS: [&str; 6] = [
+        "url",
+        "video_url",
+        "download_url",
+        "image_url",
+        "result_url",
+        "output_url",
+    ];
+    let mut found = Vec::new();
+    for list in ["videos", "images", "results", "outputs"] {
+        for holder in [Some(answer), answer.get("data"), answer.get("result")]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(items) = holder.get(list).and_then(Value::as_array) {
+                found.extend(items.iter().filter_map(|item| {
+                    match item {
+                        Value::String(s) => Some(s.clone()),
+                        other => field(other, &URL_KEYS)
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                    }
+                }));
+            }
+        }
+    }
+    for holder in [Some(answer), answer.get("data"), answer.get("result")]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(url) = field(holder, &URL_KEYS).and_then(Value::as_str) {
+            found.push(url.to_owned());
+        }
+        if let Some(urls) = holder.get("result_urls").and_then(Value::as_array) {
+            found.extend(urls.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+    }
+    if found.is_empty() {
+        collect_url_strings(answer, false, &mut found);
+    }
+    found.retain(|u| is_media_url(u));
+    found.dedup();
+    found
+}
+
+fn collect_url_strings(value: &Value, under_url_key: bool, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if under_url_key => out.push(s.clone()),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_url_strings(v, under_url_key, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            collect_url_strings(v, under_url_key || k.contains("url") || k == "src", out)
+        }),
+        _ => {}
+    }
+}
+
+fn is_media_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://") || url.starts_with("data:")
+}
+
+/// A character in a task answer: `data.characters[0]`, `data.character`, or
+/// `character` at the top.
+pub fn find_character(answer: &Value) -> Option<CharacterInfo> {
+    let data = answer.get("data").unwrap_or(answer);
+    let item = data
+        .get("characters")
+        .and_then(|c| c.get(0))
+        .or_else(|| data.get("character"))
+        .or_else(|| answer.get("character"))?;
+    let info = CharacterInfo {
+        id: field(item, &["id", "character_id", "cameo_id"]).and_then(text_of),
+        username: field(item, &["username", "name", "handle"])
+            .and_then(text_of)
+            .map(|n| n.trim_start_matches('@').to_owned()),
+    };
+    (info.id.is_some() || info.username.is_some()).then_some(info)
+}
+
+static HTML_SRC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<(?:video|source|img)\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)"#).expect("valid regex")
+});
+static MARKDOWN_LINK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)").expect("valid regex"));
+static BARE_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"https?://[^\s"'<>()\[\]]+"#).expect("valid regex"));
+static PERCENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d{1,3}(?:\.\d+)?)\s*%").expect("valid regex"));
+static FRACTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:progress|进度)\D{0,4}(0(?:\.\d+)?|1(?:\.0+)?)\b").expect("valid regex")
+});
+
+/// The media URLs in a chat answer's text: `<video src>`, Markdown links and
+/// images, then bare URLs, in that order of trust, without duplicates.
+pub fn media_urls_in_text(text: &str) -> Vec<String> {
+    let mut urls: Vec<String> = HTML_SRC
+        .captures_iter(text)
+        .chain(MARKDOWN_LINK.captures_iter(text))
+        .map(|c| c[1].to_owned())
+        .collect();
+    if urls.is_empty() {
+        urls = BARE_URL
+            .find_iter(text)
+            .map(|m| {
+                m.as_str()
+                    .trim_end_matches(['.', ',', ';', '。'])
+                    .to_owned()
+            })
+            .collect();
+    }
+    let mut unique = Vec::new();
+    for url in urls.into_iter().filter(|u| is_media_url(u)) {
+        if !unique.contains(&url) {
+            unique.push(url);
+        }
+    }
+    unique
+}
+
+/// The last progress figure in a piece of chat text (`进度 45%`, `progress 0.45`).
+pub fn progress_in_text(text: &str) -> Option<f32> {
+    let percent = PERCENT
+        .captures_iter(text)
+        .last()
+        .and_then(|c| c[1].parse::<f32>().ok())
+        .map(|p| p / 100.0);
+    percent
+        .or_else(|| {
+            FRACTION
+                .captures_iter(text)
+                .last()
+                .and_then(|c| c[1].parse::<f32>().ok())
+        })
+        .map(|p| p.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn state_words_of_every_spelling_are_read() {
+        for (word, state) in [
+            ("queued", StateWord::Queued),
+            ("PENDING", StateWord::Queued),
+            ("processing", StateWord::Running),
+            ("in_progress", StateWord::Running),
+            ("IN-PROGRESS", StateWord::Running),
+            ("running", StateWord::Running),
+            ("succeeded", StateWord::Succeeded),
+            ("SUCCESS", StateWord::Succeeded),
+            ("completed", StateWord::Succeeded),
+            ("failed", StateWord::Failed),
+            ("error", StateWord::Failed),
+            ("FAILURE", StateWord::Failed),
+            ("cancelled", StateWord::Cancelled),
+            ("canceled", StateWord::Cancelled),
+        ] {
+            assert_eq!(parse_state(word), Some(state), "{word}");
+        }
+        assert_eq!(parse_state("bananas"), None);
+    }
+
+    #[test]
+    fn progress_is_read_as_percent_or_fraction() {
+        assert_eq!(parse_progress(&json!(45)), Some(0.45));
+        assert_eq!(parse_progress(&json!(0.45)), Some(0.45));
+        assert_eq!(parse_progress(&json!(45.5)), Some(0.455));
+        assert_eq!(parse_progress(&json!(1.0)), Some(1.0));
+        assert_eq!(parse_progress(&json!(100)), Some(1.0));
+        assert_eq!(parse_progress(&json!("45%")), Some(0.45));
+        assert_eq!(parse_progress(&json!("0.45")), Some(0.45));
+        assert_eq!(parse_progress(&json!("45")), Some(0.45));
+        assert_eq!(parse_progress(&json!(250)), Some(1.0));
+        assert_eq!(parse_progress(&json!(null)), None);
+        assert_eq!(parse_progress(&json!("soon")), None);
+    }
+
+    #[test]
+    fn media_urls_are_found_where_the_seeds_put_them() {
+        let seed = json!({"id": "t", "state": "succeeded", "progress": 100,
+            "data": {"videos": [{"url": "https://video-url.com/result.mp4"}]}});
+        assert_eq!(find_media_urls(&seed), ["https://video-url.com/result.mp4"]);
+        let top = json!({"status": "success", "url": "https://cdn/x.mp4"});
+        assert_eq!(find_media_urls(&top), ["https://cdn/x.mp4"]);
+        let nested = json!({"result": {"output": {"video": {"src_url": "https://cdn/y.mp4"}}}});
+        assert_eq!(find_media_urls(&nested), ["https://cdn/y.mp4"]);
+        assert!(find_media_urls(&json!({"state": "queued"})).is_empty());
+    }
+
+    #[test]
+    fn ids_states_and_failures_are_found_at_the_top_or_under_data() {
+        let answer = json!({"data": {"task_id": 42, "status": "FAILURE", "fail_reason": "nope"}});
+        assert_eq!(find_task_id(&answer).as_deref(), Some("42"));
+        assert_eq!(find_state(&answer), Some(StateWord::Failed));
+        assert_eq!(find_failure(&answer).as_deref(), Some("nope"));
+        let openai = json!({"id": "video_1", "status": "failed",
+            "error": {"code": "moderation", "message": "blocked"}});
+        assert_eq!(find_failure(&openai).as_deref(), Some("blocked"));
+    }
+
+    #[test]
+    fn characters_are_found_with_or_without_the_at_sign() {
+        let answer = json!({"data": {"characters": [{"id": "char_1", "username": "@cameo_ab"}]}});
+        assert_eq!(
+            find_character(&answer),
+            Some(CharacterInfo {
+                id: Some("char_1".into()),
+                username: Some("cameo_ab".into())
+            })
+        );
+        assert_eq!(find_character(&json!({"data": {}})), None);
+    }
+
+    #[test]
+    fn chat_text_yields_urls_in_order_of_trust() {
+        let html = "生成完成\n<video src='http://h/v.mp4' controls></video>";
+        assert_eq!(media_urls_in_text(html), ["http://h/v.mp4"]);
+        let md = "done: [下载视频](https://h/v.mp4) and ![image](https://h/i.png)";
+        assert_eq!(
+            media_urls_in_text(md),
+            ["https://h/v.mp4", "https://h/i.png"]
+        );
+        let bare = "视频地址：https://h/v.mp4。";
+        assert_eq!(media_urls_in_text(bare), ["https://h/v.mp4"]);
+        assert!(media_urls_in_text("生成失败：内容违规").is_empty());
+    }
+
+    #[test]
+    fn chat_text_yields_the_last_progress_figure() {
+        assert_eq!(
+            progress_in_text("生成进度：23%\n生成进度：45%\n"),
+            Some(0.45)
+        );
+        assert_eq!(progress_in_text("progress 0.3"), Some(0.3));
+        assert_eq!(progress_in_text("排队中..."), None);
+    }
+}
