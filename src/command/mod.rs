@@ -1,0 +1,467 @@
+//! The chat command grammar both adapters share: a message's text plus a
+//! little context becomes a typed [`Command`], an [`Invalid`](Parsed::Invalid)
+//! input that says what was wrong and the right form, or nothing for us. No I/O.
+
+mod flags;
+mod lang;
+mod lexer;
+mod names;
+mod usage;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+use crate::backend::{AspectRatio, ModelTier, Timestamps, VideoOptions};
+use crate::ids::JobId;
+
+use flags::{Args, Flag};
+pub use lang::Lang;
+pub use names::{character_mentions, is_character_name, MAX_CHARACTER_NAME};
+pub use usage::CommandName;
+
+/// What the adapter knows about a message besides its text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context<'a> {
+    /// The bot's username, without `@`: `/video@THIS` is ours, `/video@other`
+    /// is not. `None` where the platform has no such names (any `@` suffix
+    /// is then taken as ours).
+    pub bot_username: Option<&'a str>,
+    /// In a private chat, plain text (no command) is a video prompt.
+    pub is_private: bool,
+    /// The message replies to another message: the job a command is about.
+    pub is_reply: bool,
+    /// Image attachments came with the message (image to video needs no text).
+    pub has_images: bool,
+}
+
+/// What a message means to the bot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// Not addressed to us: group chatter, `/cmd@otherbot`, empty text.
+    Ignored,
+    Command(Command),
+    /// Addressed to us but wrong; answer with what was wrong and the usage.
+    Invalid(ParseError),
+}
+
+/// A command, ready to run. Each variant's doc is its help text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Say hello and show what the bot can do.
+    Start,
+    /// List the commands, or explain one.
+    Help { topic: Option<CommandName> },
+    /// Make a video from a prompt, and from the images sent with it.
+    Video { prompt: String, flags: VideoFlags },
+    /// Make images from a prompt, or edit the images sent with it.
+    Image {
+        prompt: String,
+        /// How many variants, 1 to 4.
+        n: Option<u8>,
+        /// `(width, height)`, 64 to 4096 each.
+        size: Option<(u32, u32)>,
+    },
+    /// Make a new video from one already made: reply to it or give its job id.
+    Remix {
+        target: Target,
+        prompt: String,
+        flags: VideoFlags,
+    },
+    /// Save a character from a video: reply to it or give its job id, and
+    /// say when it appears with `--at START,END`.
+    CharacterAdd {
+        name: String,
+        at: Option<Timestamps>,
+        target: Target,
+    },
+    /// List your saved characters.
+    CharacterList,
+    /// Remove a saved character.
+    CharacterRemove { name: String },
+    /// List your recent jobs.
+    Tasks,
+    /// Show how a job is going.
+    Status { target: Target },
+    /// Stop a job that has not finished.
+    Cancel { target: Target },
+    /// Run a failed job again.
+    Retry { target: Target },
+    /// Show or change your default video options and language.
+    Settings {
+        flags: VideoFlags,
+        lang: Option<Lang>,
+        /// Back to the defaults (before `flags` and `lang` apply).
+        reset: bool,
+    },
+    /// Show how many jobs you have left.
+    Quota,
+}
+
+impl Command {
+    /// The name `/help` lists this command under.
+    pub fn name(&self) -> CommandName {
+        match self {
+            Command::Start => CommandName::Start,
+            Command::Help { .. } => CommandName::Help,
+            Command::Video { .. } => CommandName::Video,
+            Command::Image { .. } => CommandName::Image,
+            Command::Remix { .. } => CommandName::Remix,
+            Command::CharacterAdd { .. }
+            | Command::CharacterList
+            | Command::CharacterRemove { .. } => CommandName::Character,
+            Command::Tasks => CommandName::Tasks,
+            Command::Status { .. } => CommandName::Status,
+            Command::Cancel { .. } => CommandName::Cancel,
+            Command::Retry { .. } => CommandName::Retry,
+            Command::Settings { .. } => CommandName::Settings,
+            Command::Quota => CommandName::Quota,
+        }
+    }
+}
+
+/// Which job a command is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The job of the message this one replies to.
+    Reply,
+    Job(JobId),
+}
+
+/// Video options given with a command; `None`/`false`: not given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VideoFlags {
+    pub aspect: Option<AspectRatio>,
+    pub seconds: Option<u32>,
+    pub tier: Option<ModelTier>,
+    pub hd: bool,
+}
+
+impl VideoFlags {
+    /// Whether no option was given.
+    pub fn is_empty(&self) -> bool {
+        *self == VideoFlags::default()
+    }
+
+    /// These flags, with `defaults` (a user's settings) where one is not given.
+    pub fn or(self, defaults: VideoFlags) -> VideoFlags {
+        VideoFlags {
+            aspect: self.aspect.or(defaults.aspect),
+            seconds: self.seconds.or(defaults.seconds),
+            tier: self.tier.or(defaults.tier),
+            hd: self.hd || defaults.hd,
+        }
+    }
+
+    /// As the service's options; what is not given is the service's default.
+    pub fn to_options(self) -> VideoOptions {
+        VideoOptions {
+            aspect: self.aspect,
+            seconds: self.seconds,
+            tier: self.tier.unwrap_or_default(),
+            hd: self.hd,
+            watermark: None,
+        }
+    }
+}
+
+/// What was wrong with a command; each names the command whose usage to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("there is no command /{name}")]
+    UnknownCommand { name: String },
+    #[error("/{command} needs a prompt")]
+    MissingPrompt { command: CommandName },
+    #[error("/{command} has no option --{flag}")]
+    UnknownFlag { command: CommandName, flag: String },
+    #[error("--{flag} {value}: expected {expected}")]
+    BadFlagValue {
+        command: CommandName,
+        flag: String,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("--{flag} needs a value")]
+    MissingFlagValue { command: CommandName, flag: String },
+    #[error("/{command} needs a job: reply to its message or give its job id")]
+    MissingTarget { command: CommandName },
+    #[error("\"{name}\" cannot name a character: use 1 to 32 letters, digits or _")]
+    BadCharacterName { name: String },
+    #[error("--at {value}: expected START,END in seconds, in order, at most 3 s apart")]
+    BadTimestamps { value: String },
+    #[error("/{command} needs one of: add, list, remove")]
+    MissingSubcommand { command: CommandName },
+}
+
+impl ParseError {
+    /// The command whose usage answers this error (none for an unknown one:
+    /// answer with the list of commands).
+    pub fn command(&self) -> Option<CommandName> {
+        match self {
+            ParseError::UnknownCommand { .. } => None,
+            ParseError::MissingPrompt { command }
+            | ParseError::UnknownFlag { command, .. }
+            | ParseError::BadFlagValue { command, .. }
+            | ParseError::MissingFlagValue { command, .. }
+            | ParseError::MissingTarget { command }
+            | ParseError::MissingSubcommand { command } => Some(*command),
+            ParseError::BadCharacterName { .. } | ParseError::BadTimestamps { .. } => {
+                Some(CommandName::Character)
+            }
+        }
+    }
+
+    /// The right form, to show under the error.
+    pub fn usage(&self) -> Option<&'static str> {
+        self.command().map(CommandName::usage)
+    }
+}
+
+/// Reads one message.
+pub fn parse(text: &str, ctx: &Context) -> Parsed {
+    let text = text.trim();
+    if text.is_empty() {
+        return Parsed::Ignored;
+    }
+    let (mentioned, text) = match lexer::strip_bot_mention(text, ctx.bot_username) {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    match lexer::command_head(text) {
+        Some(head) => parse_command(head, mentioned, ctx),
+        None if mentioned || ctx.is_private => finish(video(text, ctx)),
+        None => Parsed::Ignored,
+    }
+}
+
+fn parse_command(head: lexer::Head, mentioned: bool, ctx: &Context) -> Parsed {
+    let named_us = match (head.bot, ctx.bot_username) {
+        (None, _) => false,
+        (Some(bot), Some(ours)) => {
+            if !lexer::same_name(bot, ours.trim_start_matches('@')) {
+                return Parsed::Ignored;
+            }
+            true
+        }
+        (Some(_), None) => true,
+    };
+    match CommandName::from_name(head.name) {
+        Some(name) => finish(command(name, head.name, head.args, ctx)),
+        // In a group, an unknown `/foo` may be another bot's.
+        None if mentioned || named_us || ctx.is_private => {
+            Parsed::Invalid(ParseError::UnknownCommand {
+                name: head.name.to_owned(),
+            })
+        }
+        None => Parsed::Ignored,
+    }
+}
+
+fn finish(result: Result<Command, ParseError>) -> Parsed {
+    match result {
+        Ok(command) => Parsed::Command(command),
+        Err(error) => Parsed::Invalid(error),
+    }
+}
+
+/// The command `name` (typed as `typed`) with its arguments.
+fn command(
+    name: CommandName,
+    typed: &str,
+    args: &str,
+    ctx: &Context,
+) -> Result<Command, ParseError> {
+    match name {
+        // A deep-link payload may follow `/start`; it is the adapter's.
+        CommandName::Start => Ok(Command::Start),
+        CommandName::Help => help(args),
+        CommandName::Video => video(args, ctx),
+        CommandName::Image => image(args),
+        CommandName::Remix => remix(args, ctx),
+        CommandName::Character => character(args, ctx, typed.eq_ignore_ascii_case("characters")),
+        CommandName::Tasks => no_options(name, args).map(|()| Command::Tasks),
+        CommandName::Quota => no_options(name, args).map(|()| Command::Quota),
+        CommandName::Status => job(name, args, ctx).map(|target| Command::Status { target }),
+        CommandName::Cancel => job(name, args, ctx).map(|target| Command::Cancel { target }),
+        CommandName::Retry => job(name, args, ctx).map(|target| Command::Retry { target }),
+        CommandName::Settings => settings(args),
+    }
+}
+
+/// `/help [command]`, the command with or without its slash.
+fn help(args: &str) -> Result<Command, ParseError> {
+    let Some(word) = lexer::words(args).first().map(|word| word.text) else {
+        return Ok(Command::Help { topic: None });
+    };
+    let name = word.trim_start_matches(['/', '／']);
+    let name = name.split_once('@').map_or(name, |(name, _)| name);
+    match CommandName::from_name(name) {
+        Some(topic) => Ok(Command::Help { topic: Some(topic) }),
+        None => Err(ParseError::UnknownCommand {
+            name: name.to_owned(),
+        }),
+    }
+}
+
+/// `/video PROMPT [flags]`, or plain text where that means a video.
+fn video(args: &str, ctx: &Context) -> Result<Command, ParseError> {
+    let command = CommandName::Video;
+    let mut args = Args::new(args);
+    let given = args.take_flags(command, flags::VIDEO_FLAGS)?;
+    let flags = flags::video_flags(command, &given)?;
+    let prompt = args.rest();
+    if prompt.is_empty() && !ctx.has_images {
+        return Err(ParseError::MissingPrompt { command });
+    }
+    Ok(Command::Video { prompt, flags })
+}
+
+/// `/image PROMPT [--n N] [--size WxH]`; an edit needs a prompt too.
+fn image(args: &str) -> Result<Command, ParseError> {
+    let command = CommandName::Image;
+    let mut args = Args::new(args);
+    let given = args.take_flags(command, flags::IMAGE_FLAGS)?;
+    let n = flags::image_count(command, &given)?;
+    let size = flags::image_size(command, &given)?;
+    let prompt = required_prompt(command, &args)?;
+    Ok(Command::Image { prompt, n, size })
+}
+
+/// `/remix [JOBID] PROMPT [flags]`.
+fn remix(args: &str, ctx: &Context) -> Result<Command, ParseError> {
+    let command = CommandName::Remix;
+    let mut args = Args::new(args);
+    let given = args.take_flags(command, flags::VIDEO_FLAGS)?;
+    let flags = flags::video_flags(command, &given)?;
+    let target = target(command, &mut args, ctx)?;
+    let prompt = required_prompt(command, &args)?;
+    Ok(Command::Remix {
+        target,
+        prompt,
+        flags,
+    })
+}
+
+/// `/character add|list|remove ...`; `/characters` alone lists them.
+fn character(args: &str, ctx: &Context, plural: bool) -> Result<Command, ParseError> {
+    let command = CommandName::Character;
+    let mut args = Args::new(args);
+    if plural && !args.has_rest() {
+        return Ok(Command::CharacterList);
+    }
+    match args.take_word().and_then(Subcommand::named) {
+        Some(Subcommand::Add) => character_add(&mut args, ctx),
+        Some(Subcommand::List) => {
+            args.take_flags(command, flags::NO_FLAGS)?;
+            Ok(Command::CharacterList)
+        }
+        Some(Subcommand::Remove) => {
+            args.take_flags(command, flags::NO_FLAGS)?;
+            let first = args.take_word();
+            Ok(Command::CharacterRemove {
+                name: character_name(first, &args)?,
+            })
+        }
+        None => Err(ParseError::MissingSubcommand { command }),
+    }
+}
+
+/// `/character add NAME [JOBID] [--at START,END]` (the job id may come first).
+fn character_add(args: &mut Args, ctx: &Context) -> Result<Command, ParseError> {
+    let command = CommandName::Character;
+    let given = args.take_flags(command, flags::CHARACTER_FLAGS)?;
+    let at = flags::timestamps(&given)?;
+    let first_two: Vec<&str> = args.free_words().take(2).collect();
+    let id_first =
+        matches!(first_two[..], [a, b] if JobId::parse(a).is_some() && JobId::parse(b).is_none());
+    let job_before = if id_first { args.take_job_id() } else { None };
+    let first = args.take_word();
+    let job = job_before.or_else(|| args.take_job_id());
+    let name = character_name(first, args)?;
+    let target = match job {
+        Some(id) => Target::Job(id),
+        None => target(command, args, ctx)?,
+    };
+    Ok(Command::CharacterAdd { name, at, target })
+}
+
+/// What `/character` is asked to do.
+enum Subcommand {
+    Add,
+    List,
+    Remove,
+}
+
+impl Subcommand {
+    fn named(word: &str) -> Option<Subcommand> {
+        match word.to_lowercase().as_str() {
+            "add" | "new" | "create" | "添加" => Some(Subcommand::Add),
+            "list" | "ls" | "列表" => Some(Subcommand::List),
+            "remove" | "rm" | "delete" | "del" | "删除" => Some(Subcommand::Remove),
+            _ => None,
+        }
+    }
+}
+
+/// A character's name: `first` (an `@` before it is allowed), and nothing
+/// else left in `args` (a name is one word).
+fn character_name(first: Option<&str>, args: &Args) -> Result<String, ParseError> {
+    let first = first.unwrap_or_default();
+    let first = first.strip_prefix(['@', '＠']).unwrap_or(first);
+    let name = if args.has_rest() {
+        format!("{first} {}", args.rest())
+    } else {
+        first.to_owned()
+    };
+    if is_character_name(&name) {
+        Ok(name)
+    } else {
+        Err(ParseError::BadCharacterName { name })
+    }
+}
+
+/// `/status [JOBID]` and the like.
+fn job(command: CommandName, args: &str, ctx: &Context) -> Result<Target, ParseError> {
+    let mut args = Args::new(args);
+    args.take_flags(command, flags::NO_FLAGS)?;
+    target(command, &mut args, ctx)
+}
+
+/// `/settings [video flags] [--lang L] [--reset]`; alone, it shows them.
+fn settings(args: &str) -> Result<Command, ParseError> {
+    let command = CommandName::Settings;
+    let mut args = Args::new(args);
+    let given = args.take_flags(command, flags::SETTINGS_FLAGS)?;
+    Ok(Command::Settings {
+        flags: flags::video_flags(command, &given)?,
+        lang: flags::lang(command, &given)?,
+        reset: flags::has(&given, Flag::Reset),
+    })
+}
+
+/// Commands without arguments: words are ignored, options refused.
+fn no_options(command: CommandName, args: &str) -> Result<(), ParseError> {
+    Args::new(args)
+        .take_flags(command, flags::NO_FLAGS)
+        .map(drop)
+}
+
+/// The job named by the first word left, or else the replied-to message.
+fn target(command: CommandName, args: &mut Args, ctx: &Context) -> Result<Target, ParseError> {
+    match args.take_job_id() {
+        Some(id) => Ok(Target::Job(id)),
+        None if ctx.is_reply => Ok(Target::Reply),
+        None => Err(ParseError::MissingTarget { command }),
+    }
+}
+
+/// The words left, which must not be empty.
+fn required_prompt(command: CommandName, args: &Args) -> Result<String, ParseError> {
+    let prompt = args.rest();
+    if prompt.is_empty() {
+        Err(ParseError::MissingPrompt { command })
+    } else {
+        Ok(prompt)
+    }
+}

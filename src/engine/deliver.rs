@@ -1,0 +1,283 @@
+//! Delivery: the result streamed into a spool file (size-capped, so memory
+//! stays flat), then put into the chat as an upload or, over the platform's
+//! limit, as a link. An upload that failed is retried from the spool file.
+
+use std::path::Path;
+
+use futures::StreamExt;
+use sorabot_storage::{MessageKey, MessageRole};
+use tokio::io::AsyncWriteExt;
+
+use super::render::button;
+use super::step::delivery_gave_up;
+use super::{Engine, EngineError, Next};
+use crate::backend::{BackendError, MediaRef};
+use crate::chat::{ButtonAction, ChatError, Delivered, MediaFile, MediaKind, Outgoing};
+use crate::clock::now_ms;
+use crate::i18n::{say, Msg};
+use crate::job::{Failure, Job, JobRequest, JobState, Spooled};
+use crate::media;
+
+/// Longest caption the core writes; adapters cut further to their platform's limit.
+const MAX_CAPTION_CHARS: usize = 900;
+
+/// Why a result could not be spooled.
+enum SpoolError {
+    TooLarge(u64),
+    Backend(BackendError),
+    Io(std::io::Error),
+}
+
+impl Engine {
+    /// Puts every result not yet in the chat there, then ends the job.
+    pub(super) async fn deliver(&self, mut job: Job) -> Result<Next, EngineError> {
+        let port = self.port(&job.chat.platform)?.clone();
+        let limit = port.upload_limit(&job.chat);
+        while job.delivered.len() < job.results.len() {
+            let index = job.delivered.len();
+            if job.spooled.len() <= index {
+                match self.spool(&job, index).await {
+                    Ok(spooled) => {
+                        job.spooled.push(spooled);
+                        self.save(&job).await?;
+                    }
+                    Err(SpoolError::TooLarge(bytes)) => {
+                        return self.fail(job, Failure::TooLarge { bytes }).await;
+                    }
+                    Err(SpoolError::Backend(error)) => {
+                        return self.backend_trouble(job, error, "download").await;
+                    }
+                    Err(SpoolError::Io(error)) => return Err(error.into()),
+                }
+            }
+            let spooled = job.spooled[index].clone();
+            let outcome = if spooled.bytes > limit {
+                self.send_link(&job, index, spooled.bytes, limit).await
+            } else {
+                let media = self.media_file(&job, &spooled).await;
+                match port.deliver(&job.chat, &media).await {
+                    Err(ChatError::TooLarge) => {
+                        self.send_link(&job, index, spooled.bytes, limit).await
+                    }
+                    other => other,
+                }
+            };
+            match outcome {
+                Ok(delivered) => {
+                    let key = MessageKey::new(
+                        job.chat.platform.clone(),
+                        job.chat.chat.clone(),
+                        delivered.message_id.clone(),
+                    );
+                    self.inner
+                        .store
+                        .index_message(&key, job.id.as_str(), MessageRole::Result)?;
+                    job.delivered.push(delivered);
+                    job.errors = 0;
+                    self.save(&job).await?;
+                }
+                Err(ChatError::RateLimited(wait)) => return Ok(Next::After(wait)),
+                Err(ChatError::Gone) => return self.fail(job, Failure::Delivery).await,
+                Err(error) => {
+                    job.errors += 1;
+                    tracing::warn!(job = %job.id, %error, attempt = job.errors, "delivery failed");
+                    if delivery_gave_up(job.errors) {
+                        return self.fail(job, Failure::Delivery).await;
+                    }
+                    self.save(&job).await?;
+                    return Ok(Next::After(super::step::backoff(job.errors)));
+                }
+            }
+        }
+        self.delivered(job).await
+    }
+
+    /// All results are in the chat: the job is done.
+    async fn delivered(&self, mut job: Job) -> Result<Next, EngineError> {
+        job.state = JobState::Delivered;
+        job.finished_ms = Some(now_ms());
+        self.save(&job).await?;
+        self.finish(&job);
+        for spooled in &job.spooled {
+            if let Err(error) = tokio::fs::remove_file(&spooled.path).await {
+                tracing::debug!(%error, "spool file already gone");
+            }
+        }
+        let took = job
+            .finished_ms
+            .zip(Some(job.created_ms))
+            .map(|(end, start)| end.saturating_sub(start) / 1000)
+            .unwrap_or(0);
+        let text = match job.lang {
+            crate::command::Lang::En => format!("✅ Done in {}:{:02}", took / 60, took % 60),
+            crate::command::Lang::Zh => format!("✅ 完成，用时 {}:{:02}", took / 60, took % 60),
+        };
+        self.replace_status(&mut job, text).await;
+        Ok(Next::Idle)
+    }
+
+    /// Streams result `index` into the spool directory.
+    async fn spool(&self, job: &Job, index: usize) -> Result<Spooled, SpoolError> {
+        let max = self.inner.limits.max_result_bytes;
+        let task = job
+            .task
+            .clone()
+            .ok_or(SpoolError::Backend(BackendError::UnknownTask))?;
+        self.inner.limiter.acquire().await;
+        let download = self
+            .inner
+            .backend
+            .download(&task, &job.results[index])
+            .await
+            .map_err(SpoolError::Backend)?;
+        if let Some(length) = download.content_length.filter(|l| *l > max) {
+            return Err(SpoolError::TooLarge(length));
+        }
+        let dir = self.inner.limits.spool_dir();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(SpoolError::Io)?;
+        let kind = media_kind(job);
+        let partial = dir.join(format!("{}-{index}.part", job.id));
+        let written = write_capped(&partial, download.stream, max).await;
+        let (bytes, head) = match written {
+            Ok(written) => written,
+            Err(error) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(error);
+            }
+        };
+        let mime = media::sniff_mime(&head)
+            .map(str::to_owned)
+            .or(download.content_type)
+            .unwrap_or_else(|| match kind {
+                MediaKind::Video => "video/mp4".to_owned(),
+                MediaKind::Image => "image/png".to_owned(),
+            });
+        let path = dir.join(format!("{}-{index}.{}", job.id, media::extension(&mime)));
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(SpoolError::Io)?;
+        Ok(Spooled { path, bytes, mime })
+    }
+
+    /// The upload of a spooled result, with caption, buttons and video facts.
+    async fn media_file(&self, job: &Job, spooled: &Spooled) -> MediaFile {
+        let kind = media_kind(job);
+        let info = match kind {
+            MediaKind::Video => media::probe_mp4(&spooled.path).await,
+            MediaKind::Image => None,
+        };
+        let capabilities = self.inner.backend.capabilities();
+        let mut buttons = Vec::new();
+        if kind == MediaKind::Video && capabilities.remix {
+            buttons.push(button(job, ButtonAction::Remix));
+        }
+        if kind == MediaKind::Video && capabilities.characters {
+            buttons.push(button(job, ButtonAction::SaveCharacter));
+        }
+        buttons.push(button(job, ButtonAction::Retry));
+        MediaFile {
+            kind,
+            path: spooled.path.clone(),
+            bytes: spooled.bytes,
+            mime: spooled.mime.clone(),
+            caption: caption(job),
+            reply_to: job.command_message.clone(),
+            buttons,
+            job: job.id.clone(),
+            width: info.map(|i| i.width),
+            height: info.map(|i| i.height),
+            duration: info.map(|i| i.seconds),
+            file_id: None,
+        }
+    }
+
+    /// Over the upload limit: a link to the result, where there is one.
+    async fn send_link(
+        &self,
+        job: &Job,
+        index: usize,
+        bytes: u64,
+        limit: u64,
+    ) -> Result<Delivered, ChatError> {
+        let port = self
+            .port(&job.chat.platform)
+            .map_err(|e| ChatError::Failed(e.to_string()))?;
+        let mb = bytes as f64 / 1_048_576.0;
+        let limit_mb = limit as f64 / 1_048_576.0;
+        let text = match public_link(&job.results[index]) {
+            Some(url) => say(job.lang, &Msg::TooLargeLink { url, mb, limit_mb }),
+            None => say(job.lang, &Msg::TooLargeNoLink { mb, limit_mb }),
+        };
+        let message = Outgoing {
+            text: format!("{}\n{text}", caption(job)),
+            reply_to: job.command_message.clone(),
+            buttons: vec![button(job, ButtonAction::Retry)],
+            ask_reply: false,
+        };
+        let message_id = port.send(&job.chat, &message).await?;
+        Ok(Delivered {
+            message_id,
+            file_id: None,
+        })
+    }
+}
+
+/// A link a chat member can open: the service's own http(s) URL, never a
+/// `data:` URL or an endpoint that needs our key.
+fn public_link(media: &MediaRef) -> Option<&str> {
+    match media {
+        MediaRef::Url(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            Some(url)
+        }
+        _ => None,
+    }
+}
+
+fn media_kind(job: &Job) -> MediaKind {
+    match job.request {
+        JobRequest::Image { .. } => MediaKind::Image,
+        _ => MediaKind::Video,
+    }
+}
+
+/// The prompt (shortened) and the job id.
+pub(super) fn caption(job: &Job) -> String {
+    let prompt = job.request.prompt();
+    let mut text: String = prompt.chars().take(MAX_CAPTION_CHARS).collect();
+    if prompt.chars().count() > MAX_CAPTION_CHARS {
+        text.push('…');
+    }
+    format!("{text}\n#{}", job.id)
+}
+
+/// Writes a stream to `path`, refusing more than `max` bytes; returns the
+/// size and the first bytes (to tell the file type).
+async fn write_capped(
+    path: &Path,
+    mut stream: futures::stream::BoxStream<'static, Result<bytes::Bytes, BackendError>>,
+    max: u64,
+) -> Result<(u64, Vec<u8>), SpoolError> {
+    let file = tokio::fs::File::create(path)
+        .await
+        .map_err(SpoolError::Io)?;
+    let mut file = tokio::io::BufWriter::new(file);
+    let mut written: u64 = 0;
+    let mut head = Vec::with_capacity(32);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(SpoolError::Backend)?;
+        written += chunk.len() as u64;
+        if written > max {
+            return Err(SpoolError::TooLarge(written));
+        }
+        if head.len() < 32 {
+            let take = (32 - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        file.write_all(&chunk).await.map_err(SpoolError::Io)?;
+    }
+    file.flush().await.map_err(SpoolError::Io)?;
+    file.get_ref().sync_all().await.map_err(SpoolError::Io)?;
+    Ok((written, head))
+}

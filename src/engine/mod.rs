@@ -1,0 +1,303 @@
+//! The job engine: turns commands into jobs, carries every job from the
+//! queue through the service to the chat, and picks up where it stood after
+//! a restart. Every change to a job is stored (and flushed) before the chat
+//! hears of it.
+//!
+//! Work is a sequence of *steps* (submit, poll, deliver), each run by the
+//! driver when the job's timer is due; a step reads the job from the store,
+//! does one piece of I/O, stores the job and says when to come back.
+
+mod commands;
+mod deliver;
+mod driver;
+pub mod planner;
+mod ratelimit;
+mod render;
+mod step;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use sorabot_storage::{Store, StoreError, UserKey};
+use tokio::sync::{broadcast, watch};
+
+use crate::backend::Backend;
+use crate::chat::ChatPort;
+use crate::clock::now_ms;
+use crate::ids::JobId;
+use crate::job::{Job, JobState};
+use crate::limits::Limits;
+
+pub use driver::Next;
+pub use ratelimit::RateLimiter;
+
+/// Something that happened to a job, for observers (tests, benchmarks, logs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobEvent {
+    pub job: JobId,
+    pub state: JobState,
+    /// Milliseconds since the epoch.
+    pub at_ms: u64,
+}
+
+/// Failures inside the engine; users see a reference, the log sees these.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("no chat port for platform {0}")]
+    NoPort(String),
+}
+
+/// The engine. Cheap to clone; all clones are the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Arc<dyn Backend>,
+    store: Store,
+    limits: Limits,
+    ports: HashMap<String, Arc<dyn ChatPort>>,
+    limiter: RateLimiter,
+    timers: driver::Timers,
+    slots: Mutex<Slots>,
+    /// One lock per job, so a step and a command never change it at once.
+    job_locks: Mutex<HashMap<JobId, Arc<tokio::sync::Mutex<()>>>>,
+    events: broadcast::Sender<JobEvent>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Who holds a place toward the service and who waits for one.
+#[derive(Default)]
+struct Slots {
+    queue: VecDeque<JobId>,
+    /// Jobs given a slot (submitting, at the service).
+    in_flight: std::collections::HashSet<JobId>,
+    /// Unfinished jobs per owner key, for the per-user cap.
+    active_by_user: HashMap<String, usize>,
+}
+
+impl Engine {
+    /// An engine over a backend, a store and the chat ports it answers through.
+    pub fn new(
+        backend: Arc<dyn Backend>,
+        store: Store,
+        limits: Limits,
+        ports: Vec<Arc<dyn ChatPort>>,
+    ) -> Self {
+        let ports = ports
+            .into_iter()
+            .map(|p| (p.platform().to_owned(), p))
+            .collect();
+        let burst = (limits.service_rps.ceil() as u32).max(1);
+        Engine {
+            inner: Arc::new(Inner {
+                limiter: RateLimiter::new(limits.service_rps, burst),
+                backend,
+                store,
+                limits,
+                ports,
+                timers: driver::Timers::default(),
+                slots: Mutex::default(),
+                job_locks: Mutex::default(),
+                events: broadcast::channel(1024).0,
+                shutdown: watch::channel(false).0,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
+    }
+
+    /// A feed of job state changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Loads the unfinished jobs and carries each on from where it stood,
+    /// then runs the driver until [`Engine::shutdown`]. Returns when stopped.
+    pub async fn run(&self) -> Result<(), EngineError> {
+        self.resume()?;
+        driver::run(self.clone(), self.inner.shutdown.subscribe()).await;
+        Ok(())
+    }
+
+    /// Asks the driver to stop; jobs stay in the store for the next start.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// Puts every stored unfinished job back on its way.
+    fn resume(&self) -> Result<(), EngineError> {
+        let jobs: Vec<Job> = self.inner.store.active_jobs()?;
+        let count = jobs.len();
+        for job in jobs {
+            self.track_active(&job, 1);
+            match job.state {
+                JobState::Queued => self.slots().queue.push_back(job.id.clone()),
+                JobState::Submitted | JobState::Running { .. } => {
+                    self.slots().in_flight.insert(job.id.clone());
+                    self.schedule(&job.id, Duration::ZERO);
+                }
+                JobState::Delivering => self.schedule(&job.id, Duration::ZERO),
+                _ => {}
+            }
+        }
+        if count > 0 {
+            tracing::info!(jobs = count, "resuming unfinished jobs");
+        }
+        self.dispatch();
+        Ok(())
+    }
+
+    /// Gives free slots to queued jobs, oldest first.
+    fn dispatch(&self) {
+        let mut ready = Vec::new();
+        {
+            let mut slots = self.slots();
+            while slots.in_flight.len() < self.inner.limits.max_in_flight {
+                let Some(id) = slots.queue.pop_front() else {
+                    break;
+                };
+                slots.in_flight.insert(id.clone());
+                ready.push(id);
+            }
+        }
+        for id in ready {
+            self.schedule(&id, Duration::ZERO);
+        }
+    }
+
+    /// Frees a job's slot (it left the service) and lets the next one in.
+    fn release_slot(&self, id: &JobId) {
+        let freed = {
+            let mut slots = self.slots();
+            slots.queue.retain(|q| q != id);
+            slots.in_flight.remove(id)
+        };
+        if freed {
+            self.dispatch();
+        }
+    }
+
+    fn has_slot(&self, id: &JobId) -> bool {
+        self.slots().in_flight.contains(id)
+    }
+
+    /// A queued job's place in line (1 = next), if it is waiting.
+    fn queue_position(&self, id: &JobId) -> Option<usize> {
+        self.slots()
+            .queue
+            .iter()
+            .position(|q| q == id)
+            .map(|p| p + 1)
+    }
+
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        self.inner.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a job in (or out of) its owner's unfinished jobs.
+    fn track_active(&self, job: &Job, delta: isize) {
+        let key = owner_key(job).to_string();
+        let mut slots = self.slots();
+        let count = slots.active_by_user.entry(key.clone()).or_default();
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            slots.active_by_user.remove(&key);
+        }
+    }
+
+    fn active_of(&self, user: &UserKey) -> usize {
+        self.slots()
+            .active_by_user
+            .get(&user.to_string())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Runs a step of the job after `delay`.
+    fn schedule(&self, id: &JobId, delay: Duration) {
+        self.inner.timers.schedule(id.clone(), delay);
+    }
+
+    /// The lock of one job.
+    fn job_lock(&self, id: &JobId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .inner
+            .job_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.entry(id.clone()).or_default().clone()
+    }
+
+    fn forget_lock(&self, id: &JobId) {
+        let mut locks = self
+            .inner
+            .job_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.remove(id);
+    }
+
+    fn port(&self, platform: &str) -> Result<&Arc<dyn ChatPort>, EngineError> {
+        self.inner
+            .ports
+            .get(platform)
+            .ok_or_else(|| EngineError::NoPort(platform.to_owned()))
+    }
+
+    /// Stores a job and flushes it to disk, then tells observers.
+    async fn save(&self, job: &Job) -> Result<(), EngineError> {
+        let owner = owner_key(job);
+        let active = !job.state.is_finished();
+        self.inner
+            .store
+            .put_job(job.id.as_str(), &owner, job.created_ms, active, job)?;
+        self.inner.store.flush().await?;
+        let _ = self.inner.events.send(JobEvent {
+            job: job.id.clone(),
+            state: job.state.clone(),
+            at_ms: now_ms(),
+        });
+        Ok(())
+    }
+
+    fn load(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
+        Ok(self.inner.store.get_job(id.as_str())?)
+    }
+
+    /// Number of jobs waiting for a slot.
+    pub fn queue_len(&self) -> usize {
+        self.slots().queue.len()
+    }
+
+    /// Number of jobs holding a slot toward the service.
+    pub fn in_flight(&self) -> usize {
+        self.slots().in_flight.len()
+    }
+
+    /// Unfinished jobs known to this engine.
+    pub fn active_jobs(&self) -> usize {
+        self.slots().active_by_user.values().sum()
+    }
+}
+
+/// The store's key of a job's owner.
+fn owner_key(job: &Job) -> UserKey {
+    UserKey::new(job.chat.platform.clone(), job.owner.clone())
+}

@@ -1,0 +1,108 @@
+//! One rate limit toward the service for every job together: a token bucket,
+//! and a pause for everybody when the service answers 429.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A token bucket shared by all callers.
+pub struct RateLimiter {
+    /// Tokens per second.
+    rate: f64,
+    burst: f64,
+    state: Mutex<Bucket>,
+}
+
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+    /// Nobody calls before this (the service said 429).
+    paused_until: Option<Instant>,
+}
+
+impl RateLimiter {
+    /// `rate` requests per second, bursts of up to `burst`.
+    pub fn new(rate: f64, burst: u32) -> Self {
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            1.0
+        };
+        let burst = f64::from(burst.max(1));
+        RateLimiter {
+            rate,
+            burst,
+            state: Mutex::new(Bucket {
+                tokens: burst,
+                refilled: Instant::now(),
+                paused_until: None,
+            }),
+        }
+    }
+
+    /// Waits for a turn.
+    pub async fn acquire(&self) {
+        loop {
+            match self.try_take() {
+                None => return,
+                Some(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// Takes a token now, or says how long to wait for one.
+    fn try_take(&self) -> Option<Duration> {
+        let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if let Some(until) = bucket.paused_until {
+            if until > now {
+                return Some(until - now);
+            }
+            bucket.paused_until = None;
+        }
+        let refill = now.duration_since(bucket.refilled).as_secs_f64() * self.rate;
+        bucket.tokens = (bucket.tokens + refill).min(self.burst);
+        bucket.refilled = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            None
+        } else {
+            Some(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
+        }
+    }
+
+    /// Holds everyone back for `wait` (a 429's `Retry-After`).
+    pub fn pause(&self, wait: Duration) {
+        let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let until = Instant::now() + wait;
+        if bucket.paused_until.is_none_or(|current| current < until) {
+            bucket.paused_until = Some(until);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_beyond_the_burst_are_spaced_by_the_rate() {
+        let limiter = RateLimiter::new(2.0, 2);
+        let start = Instant::now();
+        for _ in 0..6 {
+            limiter.acquire().await;
+        }
+        // Two at once, then four more at two per second.
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_everyone_back() {
+        let limiter = RateLimiter::new(100.0, 10);
+        limiter.pause(Duration::from_secs(7));
+        let start = Instant::now();
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(7));
+    }
+}

@@ -1,0 +1,222 @@
+//! The job's status message: what it says at each state (position and ETA
+//! while queued, a progress bar while running), and its throttled edits.
+
+use std::time::Duration;
+
+use super::Engine;
+use crate::chat::{Button, ButtonAction, ChatError, Outgoing};
+use crate::clock::now_ms;
+use crate::command::Lang;
+use crate::i18n::{about, label, Label};
+use crate::job::{Job, JobRequest, JobState};
+
+/// Cells in the progress bar.
+const BAR_CELLS: usize = 10;
+
+/// `▓▓▓▓▓░░░░░ 52%`
+pub fn progress_bar(progress: f32) -> String {
+    let progress = progress.clamp(0.0, 1.0);
+    let filled = ((progress * BAR_CELLS as f32).round() as usize).min(BAR_CELLS);
+    format!(
+        "{}{} {:.0}%",
+        "▓".repeat(filled),
+        "░".repeat(BAR_CELLS - filled),
+        progress * 100.0
+    )
+}
+
+/// What is being made, in a few words: `🎬 "a cat on a piano" · 15s 16:9`.
+pub fn headline(job: &Job) -> String {
+    let icon = match job.request {
+        JobRequest::Video { .. } => "🎬",
+        JobRequest::Remix { .. } => "🔁",
+        JobRequest::Character { .. } => "👤",
+        JobRequest::Image { .. } => "🖼",
+    };
+    let mut prompt: String = job.request.prompt().chars().take(60).collect();
+    if job.request.prompt().chars().count() > 60 {
+        prompt.push('…');
+    }
+    let mut line = format!("{icon} {} · \"{prompt}\"", job.id);
+    if let Some(o) = job.request.options() {
+        if let Some(s) = o.seconds {
+            line.push_str(&format!(" · {s}s"));
+        }
+        if let Some(a) = o.aspect {
+            line.push_str(&format!(" · {a}"));
+        }
+        if o.hd {
+            line.push_str(" · HD");
+        }
+    }
+    line
+}
+
+/// The status text of a job: its headline and where it stands.
+pub fn status_text(job: &Job, position: Option<usize>, eta: Option<Duration>) -> String {
+    let lang = job.lang;
+    let eta_text = |eta: Option<Duration>| match (lang, eta) {
+        (_, None) => String::new(),
+        (Lang::En, Some(d)) => format!(" · ETA {}", about(lang, d)),
+        (Lang::Zh, Some(d)) => format!(" · 预计{}", about(lang, d)),
+    };
+    let state = match (&job.state, lang) {
+        (JobState::Queued, Lang::En) => match position {
+            Some(p) => format!("⏳ Queued · position {p}{}", eta_text(eta)),
+            None => "⏳ Starting…".to_owned(),
+        },
+        (JobState::Queued, Lang::Zh) => match position {
+            Some(p) => format!("⏳ 排队中 · 第 {p} 位{}", eta_text(eta)),
+            None => "⏳ 即将开始…".to_owned(),
+        },
+        (JobState::Submitted, Lang::En) => format!("⏳ Waiting for the service{}", eta_text(eta)),
+        (JobState::Submitted, Lang::Zh) => format!("⏳ 等待服务开始{}", eta_text(eta)),
+        (JobState::Running { progress }, Lang::En) => {
+            format!("⚙ Generating {}{}", bar(*progress), eta_text(eta))
+        }
+        (JobState::Running { progress }, Lang::Zh) => {
+            format!("⚙ 生成中 {}{}", bar(*progress), eta_text(eta))
+        }
+        (JobState::Delivering, Lang::En) => "📤 Uploading…".to_owned(),
+        (JobState::Delivering, Lang::Zh) => "📤 正在上传…".to_owned(),
+        (JobState::Delivered, Lang::En) => "✅ Done".to_owned(),
+        (JobState::Delivered, Lang::Zh) => "✅ 完成".to_owned(),
+        (JobState::Failed(_), Lang::En) => "❌ Failed".to_owned(),
+        (JobState::Failed(_), Lang::Zh) => "❌ 失败".to_owned(),
+        (JobState::Cancelled, Lang::En) => "✖ Cancelled".to_owned(),
+        (JobState::Cancelled, Lang::Zh) => "✖ 已取消".to_owned(),
+    };
+    format!("{}\n{state}", headline(job))
+}
+
+fn bar(progress: Option<f32>) -> String {
+    progress.map(progress_bar).unwrap_or_else(|| "…".to_owned())
+}
+
+/// A button of the job, labelled in its language.
+pub fn button(job: &Job, action: ButtonAction) -> Button {
+    let which = match action {
+        ButtonAction::Remix => Label::Remix,
+        ButtonAction::SaveCharacter => Label::SaveCharacter,
+        ButtonAction::Retry => Label::Retry,
+        ButtonAction::Cancel => Label::Cancel,
+    };
+    Button {
+        action,
+        job: job.id.clone(),
+        label: label(job.lang, which).to_owned(),
+    }
+}
+
+impl Engine {
+    /// The status text now, with queue position and ETA.
+    pub(super) fn current_status(&self, job: &Job) -> String {
+        let position = self.queue_position(&job.id);
+        let eta = match job.state {
+            JobState::Queued => position.map(|p| self.queue_eta(job, p)),
+            JobState::Submitted | JobState::Running { .. } => Some(self.plan(job).remaining),
+            _ => None,
+        };
+        status_text(job, position, eta)
+    }
+
+    /// The wait of a job at `position` in the queue: the rounds of slots
+    /// ahead of it, each about as long as a typical job, plus its own.
+    fn queue_eta(&self, job: &Job, position: usize) -> Duration {
+        let limits = &self.inner.limits;
+        let history = self
+            .inner
+            .store
+            .durations(&job.request.duration_key())
+            .unwrap_or_default();
+        let typical = super::planner::typical(&history, limits.typical_generation);
+        let rounds = position.div_ceil(limits.max_in_flight.max(1)) as u32;
+        typical * (rounds + 1)
+    }
+
+    /// Edits the status message if its text changed, no sooner than the
+    /// chat's edit interval unless `force`.
+    pub(super) async fn update_status(&self, job: &mut Job, force: bool) {
+        let text = self.current_status(job);
+        if job.status_text.as_deref() == Some(text.as_str()) {
+            return;
+        }
+        let interval = if job.chat.private {
+            self.inner.limits.status_edit_private
+        } else {
+            self.inner.limits.status_edit_group
+        };
+        let now = now_ms();
+        let recent = job
+            .status_edited_ms
+            .is_some_and(|at| now.saturating_sub(at) < interval.as_millis() as u64);
+        if recent && !force {
+            return;
+        }
+        let buttons = if job.state.is_finished() {
+            vec![]
+        } else {
+            vec![button(job, ButtonAction::Cancel)]
+        };
+        self.edit_status(job, text, buttons).await;
+    }
+
+    /// Puts a final text in place of the status (or sends it if there is none).
+    pub(super) async fn replace_status(&self, job: &mut Job, text: String) {
+        let buttons = match job.state {
+            JobState::Failed(_) | JobState::Cancelled => vec![button(job, ButtonAction::Retry)],
+            _ => vec![],
+        };
+        let text = format!("{}\n{text}", headline(job));
+        if job.status_message.is_some() {
+            self.edit_status(job, text, buttons).await;
+            return;
+        }
+        let Ok(port) = self.port(&job.chat.platform) else {
+            return;
+        };
+        let message = Outgoing {
+            text,
+            reply_to: job.command_message.clone(),
+            buttons,
+            ask_reply: false,
+        };
+        if let Err(error) = port.send(&job.chat, &message).await {
+            tracing::warn!(job = %job.id, %error, "could not send the final status");
+        }
+    }
+
+    async fn edit_status(&self, job: &mut Job, text: String, buttons: Vec<Button>) {
+        let (Some(message_id), Ok(port)) =
+            (job.status_message.clone(), self.port(&job.chat.platform))
+        else {
+            return;
+        };
+        let message = Outgoing {
+            text: text.clone(),
+            reply_to: None,
+            buttons,
+            ask_reply: false,
+        };
+        match port.edit(&job.chat, &message_id, &message).await {
+            Ok(()) => {
+                job.status_text = Some(text);
+                job.status_edited_ms = Some(now_ms());
+            }
+            Err(ChatError::Gone) => job.status_message = None,
+            Err(error) => tracing::debug!(job = %job.id, %error, "status edit skipped"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_bar_fills_with_progress() {
+        assert_eq!(progress_bar(0.0), "░░░░░░░░░░ 0%");
+        assert_eq!(progress_bar(0.52), "▓▓▓▓▓░░░░░ 52%");
+        assert_eq!(progress_bar(1.5), "▓▓▓▓▓▓▓▓▓▓ 100%");
+    }
+}

@@ -1,0 +1,433 @@
+//! Every text the bot shows a user, in English and Chinese, in one place.
+//! The engine says what to tell (a [`Msg`]); this module says it in the
+//! user's language.
+
+use std::time::Duration;
+
+use crate::backend::{Feature, Unsupported};
+use crate::command::{CommandName, Lang, ParseError};
+use crate::job::Failure;
+
+/// Something to tell a user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg<'a> {
+    Welcome,
+    Help,
+    HelpFor(CommandName),
+    NotAllowed,
+    Invalid(&'a ParseError),
+    QuotaExhausted {
+        limit: u32,
+        resets_in: Duration,
+    },
+    TooManyActive {
+        max: usize,
+    },
+    QueueFull,
+    Unsupported(&'a Unsupported),
+    NoSuchJob(&'a str),
+    NotAVideo(&'a str),
+    NotReady(&'a str),
+    NotYours,
+    NeedVideoReply,
+    NeedShareableVideo,
+    NotAnImage,
+    ImageTooLarge {
+        max_mb: u64,
+    },
+    NoCharacter(&'a str),
+    CharacterExists(&'a str),
+    CharacterCreating(&'a str),
+    CharacterReady(&'a str),
+    CharacterFailed(&'a str),
+    CharacterRemoved(&'a str),
+    Characters(&'a [String]),
+    NoCharacters,
+    Cancelled(&'a str),
+    AlreadyFinished(&'a str),
+    Quota {
+        used: u32,
+        limit: u32,
+        resets_in: Duration,
+    },
+    QuotaUnlimited {
+        used: u32,
+    },
+    Settings(&'a str),
+    SettingsSaved(&'a str),
+    NoTasks,
+    AskRemix(&'a str),
+    AskCharacterName(&'a str),
+    TooLargeLink {
+        url: &'a str,
+        mb: f64,
+        limit_mb: f64,
+    },
+    TooLargeNoLink {
+        mb: f64,
+        limit_mb: f64,
+    },
+    Internal(&'a str),
+    Failed(&'a Failure),
+}
+
+/// The label of a button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Remix,
+    SaveCharacter,
+    Retry,
+    Cancel,
+}
+
+pub fn label(lang: Lang, label: Label) -> &'static str {
+    match (lang, label) {
+        (Lang::En, Label::Remix) => "🎬 Remix",
+        (Lang::En, Label::SaveCharacter) => "👤 Save as character",
+        (Lang::En, Label::Retry) => "🔁 Retry",
+        (Lang::En, Label::Cancel) => "✖ Cancel",
+        (Lang::Zh, Label::Remix) => "🎬 重绘",
+        (Lang::Zh, Label::SaveCharacter) => "👤 存为角色",
+        (Lang::Zh, Label::Retry) => "🔁 重试",
+        (Lang::Zh, Label::Cancel) => "✖ 取消",
+    }
+}
+
+/// A duration as a person says it: "about 3 min", "约 3 分钟".
+pub fn about(lang: Lang, d: Duration) -> String {
+    let secs = d.as_secs();
+    match lang {
+        Lang::En if secs < 60 => "under a minute".to_owned(),
+        Lang::En if secs < 3600 => format!("about {} min", secs.div_ceil(60)),
+        Lang::En => format!("about {} h", secs.div_ceil(3600)),
+        Lang::Zh if secs < 60 => "不到 1 分钟".to_owned(),
+        Lang::Zh if secs < 3600 => format!("约 {} 分钟", secs.div_ceil(60)),
+        Lang::Zh => format!("约 {} 小时", secs.div_ceil(3600)),
+    }
+}
+
+/// Says `msg` in `lang`.
+pub fn say(lang: Lang, msg: &Msg) -> String {
+    match lang {
+        Lang::En => english(msg),
+        Lang::Zh => chinese(msg),
+    }
+}
+
+fn help_list(lang: Lang) -> String {
+    CommandName::ALL
+        .iter()
+        .map(|c| {
+            let summary = match lang {
+                Lang::En => c.summary(),
+                Lang::Zh => c.summary_zh(),
+            };
+            format!("/{} — {}", c.as_str(), summary)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn english(msg: &Msg) -> String {
+    match msg {
+        Msg::Welcome => format!(
+            "Hi! I make videos with Sora.\nTry: /video a red fox running through snow --ar 16:9\n\n{}",
+            help_list(Lang::En)
+        ),
+        Msg::Help => format!(
+            "{}\n\nSend a photo with /video in the caption to animate it; reply to one of my videos with /remix to change it; use @name in a prompt to cast a saved character.",
+            help_list(Lang::En)
+        ),
+        Msg::HelpFor(c) => format!("/{} — {}\n{}", c.as_str(), c.summary(), c.usage()),
+        Msg::NotAllowed => "Sorry, this bot is not enabled for you or this chat. Ask the bot's operator to add it.".into(),
+        Msg::Invalid(e) => match e.usage() {
+            Some(usage) => format!("⚠ {e}.\nUsage: {usage}"),
+            None => format!("⚠ {e}. Send /help for the list of commands."),
+        },
+        Msg::QuotaExhausted { limit, resets_in } => format!(
+            "You have used all {limit} of today's jobs. The quota resets in {}.",
+            about(Lang::En, *resets_in)
+        ),
+        Msg::TooManyActive { max } => format!(
+            "You already have {max} jobs in progress. Wait for one to finish, or /cancel one."
+        ),
+        Msg::QueueFull => "The queue is full right now. Please try again in a few minutes.".into(),
+        Msg::Unsupported(u) => format!("⚠ {}.", unsupported_en(u)),
+        Msg::NoSuchJob(id) => format!("I can't find job {id}. /tasks lists your jobs."),
+        Msg::NotAVideo(id) => format!("Job {id} did not make a video, so it can't be used here."),
+        Msg::NotReady(id) => format!("Job {id} has no finished video yet. Try again once it is delivered."),
+        Msg::NotYours => "Only the person who made this, or a chat admin, can do that.".into(),
+        Msg::NeedVideoReply => "Reply to a video (one of mine, or one with a public link) with this command.".into(),
+        Msg::NeedShareableVideo => "I can only make characters from my own videos here, or from a video with a public link. Reply to one of my videos.".into(),
+        Msg::NotAnImage => "That attachment is not an image. Attach a JPEG, PNG or WebP photo.".into(),
+        Msg::ImageTooLarge { max_mb } => format!("That image is too large. Send one under {max_mb} MB."),
+        Msg::NoCharacter(name) => format!("You have no character named @{name}. /character list shows yours; /character add NAME saves one."),
+        Msg::CharacterExists(name) => format!("You already have a character named @{name}. Choose another name, or /character remove {name} first."),
+        Msg::CharacterCreating(name) => format!("Saving character @{name}…"),
+        Msg::CharacterReady(name) => format!("✅ Character @{name} is ready. Use @{name} in a /video prompt."),
+        Msg::CharacterFailed(name) => format!("Character @{name} could not be saved."),
+        Msg::CharacterRemoved(name) => format!("Character @{name} removed."),
+        Msg::Characters(list) => format!("Your characters:\n{}", list.join("\n")),
+        Msg::NoCharacters => "You have no characters yet. Reply to a video with /character add NAME --at 0,3".into(),
+        Msg::Cancelled(id) => format!("Job {id} cancelled. It does not count against your quota."),
+        Msg::AlreadyFinished(id) => format!("Job {id} has already finished."),
+        Msg::Quota { used, limit, resets_in } => format!(
+            "Today you have used {used} of {limit} jobs; {} left. Resets in {}.",
+            limit.saturating_sub(*used),
+            about(Lang::En, *resets_in)
+        ),
+        Msg::QuotaUnlimited { used } => format!("You have no daily limit. Jobs today: {used}."),
+        Msg::Settings(s) => format!("Your defaults: {s}\nChange with /settings --ar 9:16 --dur 15 --model sora-2-pro --hd --lang zh, or /settings --reset"),
+        Msg::SettingsSaved(s) => format!("Saved. Your defaults: {s}"),
+        Msg::NoTasks => "You have no jobs yet. Try /video a cat playing piano".into(),
+        Msg::AskRemix(id) => format!("What should change in {id}? Reply to this message with your prompt."),
+        Msg::AskCharacterName(id) => format!("Name the character from {id}: reply to this message with a name (and --at START,END if not 0,3)."),
+        Msg::TooLargeLink { url, mb, limit_mb } => format!(
+            "The video is {mb:.1} MB, over this chat's {limit_mb:.0} MB upload limit. Download it here: {url}"
+        ),
+        Msg::TooLargeNoLink { mb, limit_mb } => format!(
+            "The video is {mb:.1} MB, over this chat's {limit_mb:.0} MB upload limit, and the service gave no public link. Ask the operator to set PUBLIC_BASE_URL."
+        ),
+        Msg::Internal(reference) => format!("Something went wrong on my side (ref: {reference}). Your quota was not used. Please try again."),
+        Msg::Failed(f) => failure_en(f),
+    }
+}
+
+fn chinese(msg: &Msg) -> String {
+    match msg {
+        Msg::Welcome => format!(
+            "你好！我用 Sora 生成视频。\n试试：/video 一只红狐狸在雪地里奔跑 --ar 16:9\n\n{}",
+            help_list(Lang::Zh)
+        ),
+        Msg::Help => format!(
+            "{}\n\n发送图片并在说明里写 /video 可让图片动起来；回复我的视频并发送 /remix 可修改它；在提示词里用 @名字 可让已保存的角色出演。",
+            help_list(Lang::Zh)
+        ),
+        Msg::HelpFor(c) => format!("/{} — {}\n{}", c.as_str(), c.summary_zh(), c.usage()),
+        Msg::NotAllowed => "抱歉，你或本群尚未开通此机器人。请联系机器人管理员添加。".into(),
+        Msg::Invalid(e) => match e.usage() {
+            Some(usage) => format!("⚠ {}。\n用法：{usage}", parse_error_zh(e)),
+            None => format!("⚠ {}。发送 /help 查看全部命令。", parse_error_zh(e)),
+        },
+        Msg::QuotaExhausted { limit, resets_in } => format!(
+            "你今天的 {limit} 次额度已用完，{}后重置。",
+            about(Lang::Zh, *resets_in)
+        ),
+        Msg::TooManyActive { max } => format!("你已有 {max} 个任务在进行中。请等其中一个完成，或用 /cancel 取消。"),
+        Msg::QueueFull => "当前排队已满，请几分钟后再试。".into(),
+        Msg::Unsupported(u) => format!("⚠ {}。", unsupported_zh(u)),
+        Msg::NoSuchJob(id) => format!("找不到任务 {id}。/tasks 可查看你的任务。"),
+        Msg::NotAVideo(id) => format!("任务 {id} 没有生成视频，不能用于此操作。"),
+        Msg::NotReady(id) => format!("任务 {id} 的视频还没有完成，交付后再试。"),
+        Msg::NotYours => "只有创建者或群管理员可以这样做。".into(),
+        Msg::NeedVideoReply => "请用此命令回复一个视频（我的视频，或带公开链接的视频）。".into(),
+        Msg::NeedShareableVideo => "这里只能从我生成的视频或带公开链接的视频创建角色。请回复我的视频。".into(),
+        Msg::NotAnImage => "附件不是图片。请附上 JPEG、PNG 或 WebP 图片。".into(),
+        Msg::ImageTooLarge { max_mb } => format!("图片太大，请发送小于 {max_mb} MB 的图片。"),
+        Msg::NoCharacter(name) => format!("你没有名为 @{name} 的角色。/character list 查看你的角色；/character add 名字 可保存角色。"),
+        Msg::CharacterExists(name) => format!("你已有名为 @{name} 的角色。请换个名字，或先 /character remove {name}。"),
+        Msg::CharacterCreating(name) => format!("正在保存角色 @{name}…"),
+        Msg::CharacterReady(name) => format!("✅ 角色 @{name} 已就绪。在 /video 提示词中使用 @{name}。"),
+        Msg::CharacterFailed(name) => format!("角色 @{name} 保存失败。"),
+        Msg::CharacterRemoved(name) => format!("已删除角色 @{name}。"),
+        Msg::Characters(list) => format!("你的角色：\n{}", list.join("\n")),
+        Msg::NoCharacters => "你还没有角色。回复一个视频并发送 /character add 名字 --at 0,3".into(),
+        Msg::Cancelled(id) => format!("任务 {id} 已取消，不计入额度。"),
+        Msg::AlreadyFinished(id) => format!("任务 {id} 已经结束。"),
+        Msg::Quota { used, limit, resets_in } => format!(
+            "今天已用 {used}/{limit} 次，剩余 {} 次，{}后重置。",
+            limit.saturating_sub(*used),
+            about(Lang::Zh, *resets_in)
+        ),
+        Msg::QuotaUnlimited { used } => format!("你没有每日限额。今天的任务数：{used}。"),
+        Msg::Settings(s) => format!("你的默认设置：{s}\n修改：/settings --ar 9:16 --dur 15 --model sora-2-pro --hd --lang en，或 /settings --reset"),
+        Msg::SettingsSaved(s) => format!("已保存。你的默认设置：{s}"),
+        Msg::NoTasks => "你还没有任务。试试 /video 一只弹钢琴的猫".into(),
+        Msg::AskRemix(id) => format!("{id} 要改成什么样？请回复这条消息写下提示词。"),
+        Msg::AskCharacterName(id) => format!("给 {id} 中的角色起个名字：请回复这条消息（如不是 0,3 秒，可加 --at 开始,结束）。"),
+        Msg::TooLargeLink { url, mb, limit_mb } => format!(
+            "视频大小 {mb:.1} MB，超过本聊天 {limit_mb:.0} MB 的上传上限。请在此下载：{url}"
+        ),
+        Msg::TooLargeNoLink { mb, limit_mb } => format!(
+            "视频大小 {mb:.1} MB，超过本聊天 {limit_mb:.0} MB 的上传上限，且服务没有提供公开链接。请管理员设置 PUBLIC_BASE_URL。"
+        ),
+        Msg::Internal(reference) => format!("我这边出了点问题（编号：{reference}）。未扣除额度，请重试。"),
+        Msg::Failed(f) => failure_zh(f),
+    }
+}
+
+fn unsupported_en(u: &Unsupported) -> String {
+    match u {
+        Unsupported::Feature(f) => format!("this Sora service does not offer {f}"),
+        other => other.to_string(),
+    }
+}
+
+fn feature_zh(f: &Feature) -> &'static str {
+    match f {
+        Feature::Characters => "角色",
+        Feature::Remix => "重绘",
+        Feature::ImageToVideo => "图生视频",
+        Feature::Images => "图片生成",
+        Feature::ImageEdits => "图片编辑",
+        Feature::Hd => "高清",
+        Feature::Pro => "pro 模型",
+        Feature::AspectRatio => "选择画面比例",
+        Feature::Duration => "选择时长",
+        Feature::Watermark => "水印设置",
+        Feature::RemixOptions => "在重绘中修改比例、时长或画质",
+    }
+}
+
+fn unsupported_zh(u: &Unsupported) -> String {
+    match u {
+        Unsupported::Feature(f) => format!("当前 Sora 服务不支持{}", feature_zh(f)),
+        Unsupported::Duration { requested, allowed } => format!(
+            "不支持 {requested} 秒的视频（可选：{}）",
+            allowed
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
+        Unsupported::EmptyPrompt => "提示词为空".into(),
+        Unsupported::PromptTooLong { len, max } => format!("提示词有 {len} 个字符，超过上限 {max}"),
+        Unsupported::TooManyImages { given, max } => format!("给了 {given} 张图片，最多 {max} 张"),
+        Unsupported::ImageCount { requested, max } => {
+            format!("请求 {requested} 张图片，只能 1 到 {max} 张")
+        }
+        Unsupported::ImageSize => "图片尺寸每边须在 64 到 4096 像素之间".into(),
+        Unsupported::Timestamps => {
+            "角色时间范围须为 开始,结束，且 0 ≤ 开始 < 结束，最长 3 秒".into()
+        }
+    }
+}
+
+fn parse_error_zh(e: &ParseError) -> String {
+    match e {
+        ParseError::UnknownCommand { name } => format!("没有 /{name} 这个命令"),
+        ParseError::MissingPrompt { command } => format!("/{command} 需要提示词"),
+        ParseError::UnknownFlag { command, flag } => format!("/{command} 没有 --{flag} 选项"),
+        ParseError::BadFlagValue {
+            flag,
+            value,
+            expected,
+            ..
+        } => {
+            format!("--{flag} {value}：应为 {expected}")
+        }
+        ParseError::MissingFlagValue { flag, .. } => format!("--{flag} 需要一个值"),
+        ParseError::MissingTarget { command } => {
+            format!("/{command} 需要指定任务：回复该任务的消息，或写上任务编号")
+        }
+        ParseError::BadCharacterName { name } => {
+            format!("“{name}”不能作为角色名：请用 1 到 32 个字母、数字或 _")
+        }
+        ParseError::BadTimestamps { value } => {
+            format!("--at {value}：应为 开始,结束（秒），按顺序，最长 3 秒")
+        }
+        ParseError::MissingSubcommand { command } => {
+            format!("/{command} 需要子命令：add、list 或 remove")
+        }
+    }
+}
+
+fn failure_en(f: &Failure) -> String {
+    let reason = match f {
+        Failure::ContentPolicy { message } => {
+            format!("the service's content policy refused it ({message}). Try rewording the prompt")
+        }
+        Failure::Rejected { message } => format!("the service refused the request: {message}"),
+        Failure::Unsupported(u) => unsupported_en(u),
+        Failure::Generation { message } => {
+            format!("the generation failed on the service: {message}. Retry may work")
+        }
+        Failure::Timeout { minutes } => {
+            format!("the service did not finish within {minutes} minutes")
+        }
+        Failure::Unauthorized => {
+            "the bot's key for the Sora service was refused; the operator has to fix it".into()
+        }
+        Failure::TooLarge { bytes } => {
+            format!("the result is too large ({} MB)", bytes / (1024 * 1024))
+        }
+        Failure::Delivery => "the result could not be posted in this chat".into(),
+        Failure::Lost => "the service lost track of the job".into(),
+        Failure::Internal => "something went wrong on my side".into(),
+    };
+    format!("❌ Failed: {reason}. Your quota was not used.")
+}
+
+fn failure_zh(f: &Failure) -> String {
+    let reason = match f {
+        Failure::ContentPolicy { message } => {
+            format!("内容未通过服务的审核（{message}），请修改提示词")
+        }
+        Failure::Rejected { message } => format!("服务拒绝了请求：{message}"),
+        Failure::Unsupported(u) => unsupported_zh(u),
+        Failure::Generation { message } => format!("服务端生成失败：{message}，可以重试"),
+        Failure::Timeout { minutes } => format!("服务在 {minutes} 分钟内没有完成"),
+        Failure::Unauthorized => "机器人的 Sora 密钥被拒绝，需要管理员处理".into(),
+        Failure::TooLarge { bytes } => format!("结果文件太大（{} MB）", bytes / (1024 * 1024)),
+        Failure::Delivery => "结果无法发送到此聊天".into(),
+        Failure::Lost => "服务丢失了该任务".into(),
+        Failure::Internal => "我这边出了点问题".into(),
+    };
+    format!("❌ 失败：{reason}。未扣除额度。")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_reads_in_both_languages() {
+        let e = ParseError::MissingPrompt {
+            command: CommandName::Video,
+        };
+        let u = Unsupported::EmptyPrompt;
+        let f = Failure::Timeout { minutes: 30 };
+        let names = vec!["@a".to_owned()];
+        let msgs = [
+            Msg::Welcome,
+            Msg::Help,
+            Msg::Invalid(&e),
+            Msg::Unsupported(&u),
+            Msg::Failed(&f),
+            Msg::Characters(&names),
+            Msg::QuotaExhausted {
+                limit: 20,
+                resets_in: Duration::from_secs(7200),
+            },
+        ];
+        for msg in &msgs {
+            let en = say(Lang::En, msg);
+            let zh = say(Lang::Zh, msg);
+            assert!(!en.is_empty() && !zh.is_empty());
+            assert_ne!(en, zh, "{msg:?}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_parse_error_shows_the_right_form() {
+        let e = ParseError::MissingPrompt {
+            command: CommandName::Video,
+        };
+        let text = say(Lang::En, &Msg::Invalid(&e));
+        assert!(
+            text.contains("needs a prompt") && text.contains("/video PROMPT"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(about(Lang::En, Duration::from_secs(30)), "under a minute");
+        assert_eq!(about(Lang::En, Duration::from_secs(150)), "about 3 min");
+        assert_eq!(about(Lang::Zh, Duration::from_secs(7200)), "约 2 小时");
+    }
+}

@@ -1,0 +1,227 @@
+//! A job: one thing a user asked for, from the command to the delivered file.
+//! It is stored whole after every change, so a restart carries it on.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{
+    CharacterSource, CharacterUse, MediaRef, OutputKind, TaskId, Timestamps, Unsupported,
+    VideoOptions,
+};
+use crate::chat::{ChatRef, Delivered};
+use crate::command::Lang;
+use crate::ids::JobId;
+
+/// How many progress samples a job keeps for planning its polls.
+pub const MAX_SAMPLES: usize = 24;
+
+/// An input image kept for a job: a public URL, or a file under `DATA_DIR`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredImage {
+    Url(String),
+    File { path: PathBuf, mime: String },
+}
+
+/// What the job asks of the service, in a form that survives a restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobRequest {
+    Video {
+        prompt: String,
+        options: VideoOptions,
+        images: Vec<StoredImage>,
+        characters: Vec<CharacterUse>,
+    },
+    Remix {
+        /// The job whose video is remixed.
+        source_job: JobId,
+        /// The service's id of that video.
+        source_task: String,
+        prompt: String,
+        options: VideoOptions,
+    },
+    Character {
+        name: String,
+        source: CharacterSource,
+        timestamps: Timestamps,
+    },
+    Image {
+        prompt: String,
+        n: u8,
+        size: Option<(u32, u32)>,
+        inputs: Vec<StoredImage>,
+    },
+}
+
+impl JobRequest {
+    pub fn output_kind(&self) -> OutputKind {
+        match self {
+            JobRequest::Video { .. } | JobRequest::Remix { .. } => OutputKind::Video,
+            JobRequest::Character { .. } => OutputKind::Character,
+            JobRequest::Image { .. } => OutputKind::Images,
+        }
+    }
+
+    pub fn prompt(&self) -> &str {
+        match self {
+            JobRequest::Video { prompt, .. }
+            | JobRequest::Remix { prompt, .. }
+            | JobRequest::Image { prompt, .. } => prompt,
+            JobRequest::Character { name, .. } => name,
+        }
+    }
+
+    /// The video options, for videos and remixes.
+    pub fn options(&self) -> Option<&VideoOptions> {
+        match self {
+            JobRequest::Video { options, .. } | JobRequest::Remix { options, .. } => Some(options),
+            _ => None,
+        }
+    }
+
+    /// The key under which durations of such jobs are remembered, e.g. `video/10/std`.
+    pub fn duration_key(&self) -> String {
+        match self.options() {
+            Some(o) => format!(
+                "video/{}/{}{}",
+                o.seconds.map_or("default".to_owned(), |s| s.to_string()),
+                if o.tier == crate::backend::ModelTier::Pro {
+                    "pro"
+                } else {
+                    "std"
+                },
+                if o.hd { "-hd" } else { "" }
+            ),
+            None => match self.output_kind() {
+                OutputKind::Character => "character".to_owned(),
+                _ => "image".to_owned(),
+            },
+        }
+    }
+}
+
+/// Why a job failed, in terms the user can act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Failure {
+    /// The service's moderation refused the prompt or the result.
+    ContentPolicy { message: String },
+    /// The service refused the request for another reason; its words.
+    Rejected { message: String },
+    /// The service cannot do what was asked.
+    Unsupported(Unsupported),
+    /// The generation itself failed on the service.
+    Generation { message: String },
+    /// The service did not finish within the deadline.
+    Timeout { minutes: u64 },
+    /// The service refused our key: an operator must act.
+    Unauthorized,
+    /// The result was over the size the bot accepts.
+    TooLarge { bytes: u64 },
+    /// The result could not be put into the chat.
+    Delivery,
+    /// The service lost the task.
+    Lost,
+    /// A bug or an outage on our side; the log has the cause.
+    Internal,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum JobState {
+    /// Waiting for a free slot toward the service.
+    Queued,
+    /// Accepted by the service, no word on it yet.
+    Submitted,
+    Running {
+        progress: Option<f32>,
+    },
+    /// Done on the service; the file is on its way into the chat.
+    Delivering,
+    Delivered,
+    Failed(Failure),
+    Cancelled,
+}
+
+impl JobState {
+    /// Whether the job is over, one way or another.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self,
+            JobState::Delivered | JobState::Failed(_) | JobState::Cancelled
+        )
+    }
+
+    /// Whether the job holds a slot toward the service.
+    pub fn holds_slot(&self) -> bool {
+        matches!(self, JobState::Submitted | JobState::Running { .. })
+    }
+}
+
+/// The downloaded result, kept until the chat has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spooled {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub mime: String,
+}
+
+/// One job, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub owner: String,
+    pub owner_name: String,
+    pub chat: ChatRef,
+    pub lang: Lang,
+    pub request: JobRequest,
+    pub state: JobState,
+    /// The message that asked for the job; answers reply to it.
+    pub command_message: Option<String>,
+    /// The one message that shows the job's progress.
+    pub status_message: Option<String>,
+    /// The text last put in the status message, to skip identical edits.
+    pub status_text: Option<String>,
+    pub status_edited_ms: Option<u64>,
+    pub task: Option<TaskId>,
+    pub created_ms: u64,
+    pub submitted_ms: Option<u64>,
+    pub finished_ms: Option<u64>,
+    /// When the service was first seen done (for the delivery lag).
+    pub done_seen_ms: Option<u64>,
+    /// (ms since submission, progress 0..1), the latest last.
+    pub samples: Vec<(u64, f32)>,
+    pub polls: u32,
+    /// Failed attempts in a row (submit, poll or delivery), for backoff.
+    pub errors: u32,
+    /// The day (since the epoch) whose quota this job used, until refunded.
+    pub charged_day: Option<u32>,
+    /// What the service made, once it did.
+    pub results: Vec<MediaRef>,
+    /// Downloaded results not yet in the chat, in order.
+    pub spooled: Vec<Spooled>,
+    /// What is already in the chat, in order of `results`.
+    pub delivered: Vec<Delivered>,
+    /// Results too large to upload that went as links instead.
+    pub linked: bool,
+}
+
+impl Job {
+    /// Records a progress sample; keeps the last `MAX_SAMPLES`.
+    pub fn sample(&mut self, now_ms: u64, progress: f32) {
+        let since = now_ms.saturating_sub(self.submitted_ms.unwrap_or(now_ms));
+        self.samples.push((since, progress));
+        if self.samples.len() > MAX_SAMPLES {
+            let excess = self.samples.len() - MAX_SAMPLES;
+            self.samples.drain(..excess);
+        }
+    }
+
+    /// Current progress, if any is known.
+    pub fn progress(&self) -> Option<f32> {
+        match self.state {
+            JobState::Running { progress } => progress,
+            JobState::Delivering | JobState::Delivered => Some(1.0),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Every limit and policy of the engine, with the defaults `.env.example`
+//! documents. The binary fills this from the environment at start-up.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::command::Lang;
+
+/// Who may use the bot, and who runs it.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// Users allowed anywhere (`platform:id`); empty: everyone.
+    pub users: HashSet<String>,
+    /// Chats allowed (`platform:id`); empty: every chat.
+    pub chats: HashSet<String>,
+    /// Operators: no quota, may cancel or remix anything.
+    pub admins: HashSet<String>,
+}
+
+impl Access {
+    /// Whether this user in this chat may use the bot. An allowed chat lets
+    /// all its members in; an allowed user may use the bot anywhere.
+    pub fn allows(&self, user: &str, chat: &str) -> bool {
+        let open = self.users.is_empty() && self.chats.is_empty();
+        open || self.users.contains(user) || self.chats.contains(chat) || self.admins.contains(user)
+    }
+
+    pub fn is_admin(&self, user: &str) -> bool {
+        self.admins.contains(user)
+    }
+}
+
+/// The engine's settings.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub data_dir: PathBuf,
+    pub access: Access,
+    /// Jobs one user may start per day (UTC).
+    pub daily_quota: u32,
+    /// Jobs one user may have unfinished at once.
+    pub max_active_per_user: usize,
+    /// Jobs in flight at the service at once; more wait in the queue.
+    pub max_in_flight: usize,
+    /// Jobs that may wait in the queue; beyond, new ones are refused.
+    pub max_queue: usize,
+    /// Requests per second toward the service, all jobs together.
+    pub service_rps: f64,
+    /// Bounds of the adaptive poll interval.
+    pub poll_min: Duration,
+    pub poll_max: Duration,
+    /// How long a generation may take before the job fails.
+    pub job_deadline: Duration,
+    /// The usual generation time before any has been measured.
+    pub typical_generation: Duration,
+    /// Shortest gap between two edits of a status message, private chats and groups.
+    pub status_edit_private: Duration,
+    pub status_edit_group: Duration,
+    /// Largest result the bot downloads.
+    pub max_result_bytes: u64,
+    /// Largest image a user may attach.
+    pub max_input_image_bytes: u64,
+    /// Whether anyone in a chat may remix a video there, not only its owner.
+    pub open_remix: bool,
+    /// Language when the platform does not say.
+    pub default_lang: Lang,
+    /// Steps of jobs run at once (polls, submissions, deliveries).
+    pub workers: usize,
+}
+
+impl Limits {
+    /// The defaults, with data under `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Limits {
+            data_dir: data_dir.into(),
+            access: Access::default(),
+            daily_quota: 20,
+            max_active_per_user: 3,
+            max_in_flight: 8,
+            max_queue: 500,
+            service_rps: 5.0,
+            poll_min: Duration::from_secs(2),
+            poll_max: Duration::from_secs(20),
+            job_deadline: Duration::from_secs(30 * 60),
+            typical_generation: Duration::from_secs(120),
+            status_edit_private: Duration::from_secs(3),
+            status_edit_group: Duration::from_secs(8),
+            max_result_bytes: 512 * 1024 * 1024,
+            max_input_image_bytes: 20 * 1024 * 1024,
+            open_remix: false,
+            default_lang: Lang::En,
+            workers: 32,
+        }
+    }
+
+    pub fn spool_dir(&self) -> PathBuf {
+        self.data_dir.join("spool")
+    }
+
+    pub fn inputs_dir(&self) -> PathBuf {
+        self.data_dir.join("inputs")
+    }
+
+    pub fn db_dir(&self) -> PathBuf {
+        self.data_dir.join("db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_lists_let_everyone_in_and_lists_let_only_their_members() {
+        let open = Access::default();
+        assert!(open.allows("telegram:1", "telegram:-100"));
+        let mut closed = Access::default();
+        closed.chats.insert("telegram:-100".into());
+        closed.admins.insert("telegram:9".into());
+        assert!(closed.allows("telegram:1", "telegram:-100"));
+        assert!(!closed.allows("telegram:1", "telegram:-200"));
+        assert!(closed.allows("telegram:9", "telegram:-200"));
+    }
+}

@@ -1,0 +1,27 @@
+//! sorabot's durable state: one sled database holding jobs and their indexes, the message index, characters, per-user settings, usage counters and observed durations.
+//!
+//! This crate owns the on-disk layout (trees, key encoding, value encoding,
+//! schema version and migrations) and knows nothing of the chat platforms or
+//! the core: jobs are stored as opaque serde values. Each module documents
+//! the trees it owns; `keys.rs` how composite keys are encoded and
+//! `codec.rs` why values are JSON.
+
+mod characters;
+mod codec;
+mod durations;
+mod error;
+mod identity;
+mod jobs;
+mod keys;
+mod messages;
+mod migrations;
+mod settings;
+mod store;
+mod usage;
+
+pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};
+pub use error::StoreError;
+pub use identity::{MessageKey, UserKey};
+pub use messages::MessageRole;
+pub use settings::UserSettings;
+pub use store::Store;

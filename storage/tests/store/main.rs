@@ -1,0 +1,10 @@
+//! The store against a real sled database, one module per kind of record.
+
+mod characters;
+mod durations;
+mod helpers;
+mod jobs;
+mod messages;
+mod schema;
+mod settings;
+mod usage;

@@ -1,0 +1,84 @@
+use sorabot_storage::{Store, StoreError};
+
+use crate::helpers::{alice, job, TestJob};
+
+fn stamp_version(dir: &std::path::Path, version: u32) {
+    let db = sled::open(dir).unwrap();
+    db.open_tree("meta")
+        .unwrap()
+        .insert("schema_version", &version.to_be_bytes())
+        .unwrap();
+    db.flush().unwrap();
+}
+
+#[test]
+fn a_fresh_database_is_stamped_with_the_current_version() {
+    let store = Store::temporary().unwrap();
+
+    assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
+}
+
+#[test]
+fn a_database_from_before_versioning_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(sled::open(dir.path()).unwrap());
+
+    let store = Store::open(dir.path()).unwrap();
+
+    assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    stamp_version(dir.path(), Store::SCHEMA_VERSION + 1);
+
+    let opened = Store::open(dir.path());
+
+    match opened {
+        Err(StoreError::SchemaTooNew { found, supported }) => {
+            assert_eq!(
+                (found, supported),
+                (Store::SCHEMA_VERSION + 1, Store::SCHEMA_VERSION)
+            );
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_schema_version_that_is_not_a_number_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("schema_version", "one")
+            .unwrap();
+    }
+
+    let opened = Store::open(dir.path());
+
+    assert!(
+        matches!(opened, Err(StoreError::Corrupt { tree: "meta", .. })),
+        "{opened:?}"
+    );
+}
+
+#[test]
+fn reopening_a_database_keeps_every_kind_of_record() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store.put_job("j1", &alice(), 1, true, &job("j1")).unwrap();
+        store.try_charge(&alice(), 7, 10).unwrap();
+        store.record_duration("sora-2/10", 60.0).unwrap();
+    }
+
+    let store = Store::open(dir.path()).unwrap();
+
+    assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
+    assert_eq!(store.get_job::<TestJob>("j1").unwrap(), Some(job("j1")));
+    assert_eq!(store.usage(&alice(), 7).unwrap(), 1);
+    assert_eq!(store.durations("sora-2/10").unwrap(), [60.0]);
+}

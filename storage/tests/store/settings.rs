@@ -1,0 +1,40 @@
+use sorabot_storage::{Store, UserSettings};
+
+use crate::helpers::{alice, bob};
+
+#[test]
+fn a_user_without_settings_gets_the_defaults() {
+    let store = Store::temporary().unwrap();
+
+    assert_eq!(store.settings(&alice()).unwrap(), UserSettings::default());
+}
+
+#[test]
+fn settings_read_back_per_user() {
+    let store = Store::temporary().unwrap();
+    let chosen = UserSettings {
+        aspect: Some("9:16".into()),
+        seconds: Some(15),
+        model: Some("sora-2".into()),
+        hd: Some(true),
+        lang: Some("de".into()),
+    };
+
+    store.put_settings(&alice(), &chosen).unwrap();
+
+    assert_eq!(store.settings(&alice()).unwrap(), chosen);
+    assert_eq!(store.settings(&bob()).unwrap(), UserSettings::default());
+}
+
+#[test]
+fn a_settings_record_with_missing_and_unknown_fields_still_reads() {
+    let old: UserSettings = serde_json::from_str(r#"{"seconds": 10, "retired": 1}"#).unwrap();
+
+    assert_eq!(
+        old,
+        UserSettings {
+            seconds: Some(10),
+            ..UserSettings::default()
+        }
+    );
+}
