@@ -29,6 +29,7 @@ use crate::ids::JobId;
 use crate::job::{Job, JobState};
 use crate::limits::Limits;
 
+pub use commands::{Press, PressAnswer};
 pub use driver::Next;
 pub use ratelimit::RateLimiter;
 

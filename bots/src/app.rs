@@ -1,0 +1,110 @@
+//! Builds the running bot from a [`Config`]: the Sora backend (or the
+//! built-in simulator), the store, the engine and the chat, then runs them
+//! until the input ends or Ctrl-C.
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use sorabot::backend::{self, AuthStyle, Backend, Dialect, SoraConfig};
+use sorabot::chat::ChatPort;
+use sorabot::Engine;
+use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
+use sorabot_storage::Store;
+
+use crate::config::{Config, SoraTarget};
+use crate::console::{self, ConsolePort};
+
+/// The Sora service the bot talks to, and the simulator behind it if any.
+pub struct Service {
+    pub backend: Arc<dyn Backend>,
+    /// Kept alive while the bot runs.
+    pub simulator: Option<SimHandle>,
+}
+
+/// Connects to the configured service, or starts the built-in simulator.
+pub async fn service(config: &Config) -> anyhow::Result<Service> {
+    match &config.sora {
+        SoraTarget::Remote(sora) => Ok(Service {
+            backend: backend::connect(sora.as_ref()).context("cannot set up the Sora client")?,
+            simulator: None,
+        }),
+        SoraTarget::Simulator { time_scale } => {
+            let mut sim_config = SimConfig::for_style(Style::Native);
+            sim_config.time_scale = *time_scale;
+            sim_config.key = format!("sim-{}", uuid_like());
+            let sim = SoraSim::start(sim_config)
+                .await
+                .context("cannot start the built-in simulator")?;
+            eprintln!(
+                "⚠  No SORA_BASE_URL set: using the built-in Sora SIMULATOR at {} (sample videos, ×{time_scale} speed).\n   Set SORA_BASE_URL and SORA_API_KEY to use a real service.",
+                sim.base_url()
+            );
+            let url = sim.base_url().parse().context("simulator URL")?;
+            let mut sora = SoraConfig::new(url, sim.key())
+                .with_dialect(Dialect::Native, AuthStyle::Bearer)
+                .with_video_model("sora-2");
+            sora.request_timeout = config.request_timeout;
+            Ok(Service {
+                backend: backend::connect(&sora).context("cannot set up the Sora client")?,
+                simulator: Some(sim),
+            })
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{:08x}{:x}", nanos, std::process::id())
+}
+
+/// Runs the console chat on stdin/stdout until the input ends (and the
+/// jobs in flight are done) or Ctrl-C.
+pub async fn run_console(config: Config) -> anyhow::Result<()> {
+    let service = service(&config).await?;
+    let store = Store::open(&config.limits.db_dir()).with_context(|| {
+        format!(
+            "cannot open the database in {}",
+            config.limits.db_dir().display()
+        )
+    })?;
+    let out: console::Sink = Arc::new(Mutex::new(std::io::stdout()));
+    let media_dir = config.limits.data_dir.join("media");
+    let port = Arc::new(ConsolePort::new(
+        out,
+        media_dir,
+        config.console_upload_bytes,
+    ));
+    let engine = Engine::new(
+        service.backend.clone(),
+        store,
+        config.limits.clone(),
+        vec![port.clone() as Arc<dyn ChatPort>],
+    );
+    let driver = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run().await }
+    });
+    let user = console::local_user(
+        std::env::var("USER").unwrap_or_else(|_| "you".to_owned()),
+        None,
+    );
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    tokio::select! {
+        _ = console::run(engine.clone(), port, stdin, user) => {}
+        _ = tokio::signal::ctrl_c() => eprintln!("stopping; unfinished jobs stay stored and resume on the next start"),
+    }
+    engine.shutdown();
+    match driver.await {
+        Ok(Ok(())) => tracing::info!("engine stopped"),
+        Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),
+        Err(error) => tracing::error!(%error, "engine task failed"),
+    }
+    if let Some(sim) = service.simulator {
+        sim.shutdown().await;
+    }
+    Ok(())
+}

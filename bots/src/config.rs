@@ -1,0 +1,316 @@
+//! The binary's settings, read once from the environment (and `.env`) and
+//! checked at start-up; a bad value stops the bot with the variable's name.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sorabot::backend::{AuthStyle, Dialect, SoraConfig};
+use sorabot::command::Lang;
+use sorabot::limits::{Access, Limits};
+use url::Url;
+
+/// A setting that is missing or wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+/// Where the Sora service is.
+#[derive(Debug, Clone)]
+pub enum SoraTarget {
+    /// A real service.
+    Remote(Box<SoraConfig>),
+    /// No `SORA_BASE_URL`: the built-in simulator, at this time scale.
+    Simulator { time_scale: f64 },
+}
+
+/// Everything the binary reads from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub sora: SoraTarget,
+    pub dialect: Dialect,
+    pub video_model: String,
+    pub image_model: String,
+    pub request_timeout: Duration,
+    pub limits: Limits,
+    pub telegram_token: Option<SecretString>,
+    pub discord_token: Option<SecretString>,
+    /// Largest file the console "uploads".
+    pub console_upload_bytes: u64,
+}
+
+/// Reads the environment through `get` (the process environment in
+/// production, a map in tests).
+pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let env = Env(get);
+    let dialect: Dialect = env.parsed("SORA_API_STYLE", Dialect::Native)?;
+    let video_model = env
+        .text("SORA_MODEL")
+        .unwrap_or_else(|| "sora-2".to_owned());
+    let image_model = env
+        .text("SORA_IMAGE_MODEL")
+        .unwrap_or_else(|| "sora_image".to_owned());
+    let request_timeout = Duration::from_secs(env.number("SORA_TIMEOUT_SECS", 60u64, 1..=600)?);
+    let sora = match env.text("SORA_BASE_URL") {
+        None => SoraTarget::Simulator {
+            time_scale: env.number("SIM_TIME_SCALE", 10.0f64, 0.1..=10_000.0)?,
+        },
+        Some(raw) => {
+            let url = Url::parse(&raw).map_err(|e| ConfigError {
+                var: "SORA_BASE_URL",
+                problem: format!(
+                    "not a URL ({e}); e.g. http://127.0.0.1:8008 or https://host/sora"
+                ),
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError {
+                    var: "SORA_BASE_URL",
+                    problem: "must start with http:// or https://".into(),
+                });
+            }
+            let key = env.text("SORA_API_KEY").ok_or(ConfigError {
+                var: "SORA_API_KEY",
+                problem: "required when SORA_BASE_URL is set".into(),
+            })?;
+            let auth: AuthStyle = env.parsed("SORA_AUTH", AuthStyle::Bearer)?;
+            let mut config = SoraConfig::new(url, key)
+                .with_dialect(dialect, auth)
+                .with_video_model(video_model.clone());
+            config.image_model = image_model.clone();
+            config.request_timeout = request_timeout;
+            SoraTarget::Remote(Box::new(config))
+        }
+    };
+    let data_dir = PathBuf::from(env.text("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+    let mut limits = Limits::new(data_dir);
+    limits.access = Access {
+        users: env.list("ALLOWED_USERS"),
+        chats: env.list("ALLOWED_CHATS"),
+        admins: env.list("ADMINS"),
+    };
+    limits.daily_quota = env.number("DAILY_QUOTA", limits.daily_quota, 0..=100_000)?;
+    limits.max_active_per_user =
+        env.number("MAX_ACTIVE_PER_USER", limits.max_active_per_user, 1..=1000)?;
+    limits.max_in_flight = env.number("MAX_IN_FLIGHT", limits.max_in_flight, 1..=100_000)?;
+    limits.max_queue = env.number("MAX_QUEUE", limits.max_queue, 0..=1_000_000)?;
+    limits.service_rps = env.number("SERVICE_RPS", limits.service_rps, 0.1..=10_000.0)?;
+    limits.poll_min = secs(env.number("POLL_MIN_SECS", 2.0, 0.1..=600.0)?);
+    limits.poll_max = secs(env.number("POLL_MAX_SECS", 20.0, 0.1..=3600.0)?);
+    if limits.poll_max < limits.poll_min {
+        return Err(ConfigError {
+            var: "POLL_MAX_SECS",
+            problem: "must not be below POLL_MIN_SECS".into(),
+        });
+    }
+    limits.job_deadline = secs(60.0 * env.number("JOB_DEADLINE_MINS", 30.0, 1.0..=1440.0)?);
+    limits.typical_generation = secs(env.number("TYPICAL_GENERATION_SECS", 120.0, 1.0..=3600.0)?);
+    limits.status_edit_private = secs(env.number("STATUS_EDIT_SECS", 3.0, 0.0..=600.0)?);
+    limits.status_edit_group = secs(env.number("STATUS_EDIT_GROUP_SECS", 8.0, 0.0..=600.0)?);
+    limits.max_result_bytes = mb(env.number("MAX_RESULT_MB", 512u64, 1..=100_000)?);
+    limits.max_input_image_bytes = mb(env.number("MAX_IMAGE_MB", 20u64, 1..=100)?);
+    limits.open_remix = env.parsed("OPEN_REMIX", Flag(false))?.0;
+    limits.workers = env.number("WORKERS", limits.workers, 1..=4096)?;
+    limits.default_lang = match env.text("BOT_LANG") {
+        None => Lang::En,
+        Some(text) => Lang::parse(&text).ok_or(ConfigError {
+            var: "BOT_LANG",
+            problem: format!("`{text}` is not a language (use en or zh)"),
+        })?,
+    };
+    Ok(Config {
+        sora,
+        dialect,
+        video_model,
+        image_model,
+        request_timeout,
+        limits,
+        telegram_token: env.secret("TELEGRAM_BOT_TOKEN"),
+        discord_token: env.secret("DISCORD_BOT_TOKEN"),
+        console_upload_bytes: mb(env.number("CONSOLE_UPLOAD_MB", 2000u64, 1..=1_000_000)?),
+    })
+}
+
+fn secs(value: f64) -> Duration {
+    Duration::from_secs_f64(value)
+}
+
+fn mb(value: u64) -> u64 {
+    value * 1024 * 1024
+}
+
+/// A yes/no setting: `1/0`, `true/false`, `yes/no`, `on/off`.
+struct Flag(bool);
+
+impl FromStr for Flag {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Flag(true)),
+            "0" | "false" | "no" | "off" => Ok(Flag(false)),
+            other => Err(format!(
+                "`{other}` is not a yes/no value (use true or false)"
+            )),
+        }
+    }
+}
+
+struct Env<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// A non-empty value.
+    fn text(&self, var: &str) -> Option<String> {
+        (self.0)(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn secret(&self, var: &str) -> Option<SecretString> {
+        self.text(var).map(SecretString::from)
+    }
+
+    fn parsed<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.text(var) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|e: T::Err| ConfigError {
+                var,
+                problem: e.to_string(),
+            }),
+        }
+    }
+
+    fn number<T>(
+        &self,
+        var: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let Some(text) = self.text(var) else {
+            return Ok(default);
+        };
+        let value: T = text.parse().map_err(|_| ConfigError {
+            var,
+            problem: format!("`{text}` is not a number"),
+        })?;
+        if !range.contains(&value) {
+            return Err(ConfigError {
+                var,
+                problem: format!(
+                    "{value} is out of range ({} to {})",
+                    range.start(),
+                    range.end()
+                ),
+            });
+        }
+        Ok(value)
+    }
+
+    /// A comma-separated list of `platform:id` entries.
+    fn list(&self, var: &str) -> HashSet<String> {
+        self.text(var)
+            .map(|v| {
+                v.split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Config {
+    /// A one-line description for the start-up log (no secrets).
+    pub fn describe(&self) -> String {
+        let sora = match &self.sora {
+            SoraTarget::Remote(c) => format!("{} ({}, {:?} auth)", c.base_url, c.dialect, c.auth),
+            SoraTarget::Simulator { time_scale } => format!("built-in simulator ×{time_scale}"),
+        };
+        let token = |t: &Option<SecretString>| match t {
+            Some(t) if !t.expose_secret().is_empty() => "set",
+            _ => "unset",
+        };
+        format!(
+            "sora: {sora}; model {}; data: {}; telegram token {}; discord token {}",
+            self.video_model,
+            self.limits.data_dir.display(),
+            token(&self.telegram_token),
+            token(&self.discord_token),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load_from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        load(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_the_simulator_and_the_defaults() {
+        let config = load_from(&[]).unwrap();
+        assert!(matches!(config.sora, SoraTarget::Simulator { .. }));
+        assert_eq!(config.limits.daily_quota, 20);
+        assert!(config.telegram_token.is_none());
+    }
+
+    #[test]
+    fn a_base_url_without_a_key_names_the_missing_variable() {
+        let err = load_from(&[("SORA_BASE_URL", "http://127.0.0.1:8008")]).unwrap_err();
+        assert_eq!(err.var, "SORA_API_KEY");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable_and_the_problem() {
+        for (var, value) in [
+            ("SORA_API_STYLE", "grpc"),
+            ("SORA_BASE_URL", "not a url"),
+            ("DAILY_QUOTA", "lots"),
+            ("MAX_IN_FLIGHT", "0"),
+            ("BOT_LANG", "klingon"),
+            ("OPEN_REMIX", "maybe"),
+        ] {
+            let err = load_from(&[(var, value), ("SORA_API_KEY", "k")]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_remote_service_is_configured_and_its_key_never_printed() {
+        let config = load_from(&[
+            ("SORA_BASE_URL", "http://127.0.0.1:8008/sora"),
+            ("SORA_API_KEY", "sk-topsecret"),
+            ("SORA_API_STYLE", "chat"),
+            ("SORA_AUTH", "raw"),
+            ("SORA_MODEL", "sora_video2"),
+            ("ADMINS", "telegram:1, discord:2"),
+        ])
+        .unwrap();
+        let SoraTarget::Remote(sora) = &config.sora else {
+            panic!("expected a remote service");
+        };
+        assert_eq!(sora.dialect, Dialect::Chat);
+        assert_eq!(sora.auth, AuthStyle::Raw);
+        assert!(config.limits.access.is_admin("discord:2"));
+        let shown = format!("{config:?} {}", config.describe());
+        assert!(!shown.contains("sk-topsecret"), "{shown}");
+    }
+}

@@ -1,0 +1,9 @@
+//! Simulated services for sorabot's tests and manual runs: a Sora relay speaking every
+//! dialect, driven in-process through [`SoraSim`] or standalone with the `sorabot-sim` binary.
+
+pub mod sora;
+
+pub use sora::{
+    AuthMode, ChatLink, Fault, Faults, ProgressShape, Recorded, RecordedPart, Shape, SimConfig,
+    SimHandle, SoraSim, StateWords, Style, UrlPlacement,
+};

@@ -1,0 +1,233 @@
+//! Configuration of a simulated Sora relay: dialect defaults, auth, timing and answer shapes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::faults::Faults;
+
+/// Which relay the simulator primarily impersonates.
+///
+/// Only decides the defaults of [`SimConfig::for_style`] and the banner: the server always
+/// serves the routes of every dialect at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// The native relay of seed 000 (`/v1/videos/generations`, `/v1/videos/tasks/{id}`).
+    #[default]
+    Native,
+    /// The OpenAI-compatible relay of seed 001 (`/sora/v1/videos`, images, chat).
+    OpenAi,
+    /// A NewAPI-style chat relay (`/v1/chat/completions` only, seed 000 §2).
+    Chat,
+}
+
+/// How the API key must be presented in the `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// `Authorization: Bearer KEY`.
+    #[default]
+    Bearer,
+    /// `Authorization: KEY` (seed 001's "许可证").
+    Raw,
+}
+
+/// How progress is reported on the native task endpoint and in chat streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProgressShape {
+    /// An integer percentage, 0 to 100.
+    #[default]
+    Percent,
+    /// A float between 0 and 1.
+    Fraction,
+    /// No progress at all.
+    Absent,
+}
+
+/// The key and the words used for a task's state on the native task endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateWords {
+    /// Key `state`: queued / processing / succeeded / failed (seed 000).
+    #[default]
+    Seed,
+    /// Key `status`: pending / in_progress / completed / error.
+    Alt,
+    /// Key `status`: QUEUED / RUNNING / SUCCESS / FAILURE.
+    Caps,
+}
+
+/// Where the result URL sits in a native task answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UrlPlacement {
+    /// `data.videos[0].url`, as in seed 000 §3.4.
+    #[default]
+    DataVideos,
+    /// A top-level `url` key.
+    TopLevel,
+}
+
+/// How a chat answer links the finished video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChatLink {
+    /// `<video src='URL' controls></video>`.
+    #[default]
+    Html,
+    /// `[下载视频](URL)`.
+    Markdown,
+    /// The URL alone on its own line.
+    Bare,
+}
+
+/// The variable parts of the native task and chat answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    pub progress: ProgressShape,
+    pub states: StateWords,
+    pub url_at: UrlPlacement,
+    pub chat_link: ChatLink,
+}
+
+/// Everything that decides how a simulator behaves.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub style: Style,
+    pub auth: AuthMode,
+    pub key: String,
+    /// Path prefix of every route, like `/sora`; empty for none.
+    pub prefix: String,
+    /// Port to bind on 127.0.0.1; 0 picks any free port.
+    pub port: u16,
+    /// Simulated seconds per real second; tests use about 1000.
+    pub time_scale: f64,
+    /// Mean simulated duration of a 10 s standard video job.
+    pub mean_job_secs: f64,
+    /// Relative spread of job durations: 0.3 draws uniformly within ±30 % of the mean.
+    pub job_spread: f64,
+    /// Seed of the random generator, so runs are reproducible.
+    pub seed: u64,
+    /// Initial random fault rates; see [`SimHandle::set_faults`](super::SimHandle::set_faults).
+    pub faults: Faults,
+    pub shape: Shape,
+    /// A prompt containing one of these (case-insensitive) is refused at creation with 400.
+    pub reject_words: Vec<String>,
+    /// A prompt containing one of these (case-insensitive) is accepted, then fails mid-run.
+    pub fail_words: Vec<String>,
+    /// Serve result videos padded to exactly this many bytes (with a trailing MP4 `free` box).
+    pub video_bytes: Option<usize>,
+    /// Simulated seconds an image generation takes.
+    pub image_delay_secs: f64,
+}
+
+impl SimConfig {
+    /// The defaults of a style: seed 000 uses Bearer keys at the root, seed 001 raw keys
+    /// under `/sora`.
+    pub fn for_style(style: Style) -> Self {
+        let (auth, prefix) = match style {
+            Style::Native | Style::Chat => (AuthMode::Bearer, ""),
+            Style::OpenAi => (AuthMode::Raw, "/sora"),
+        };
+        Self {
+            style,
+            auth,
+            key: "sim-key".to_owned(),
+            prefix: prefix.to_owned(),
+            port: 0,
+            time_scale: 1.0,
+            mean_job_secs: 120.0,
+            job_spread: 0.3,
+            seed: 0,
+            faults: Faults::default(),
+            shape: Shape::default(),
+            reject_words: vec!["nsfw".to_owned()],
+            fail_words: vec!["[sim:fail]".to_owned()],
+            video_bytes: None,
+            image_delay_secs: 15.0,
+        }
+    }
+
+    /// The prefix with a leading slash and no trailing one, or empty.
+    pub(crate) fn normalized_prefix(&self) -> String {
+        let trimmed = self.prefix.trim_matches('/');
+        if trimmed.is_empty() {
+            String::new()
+        } else {
+            format!("/{trimmed}")
+        }
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self::for_style(Style::default())
+    }
+}
+
+/// Implements `FromStr` and `Display` for a fieldless enum from a table of names, so the
+/// command line and the banner spell values the same way.
+macro_rules! named_enum {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s.to_ascii_lowercase().as_str() {
+                    $($name => Ok(Self::$variant),)+
+                    other => Err(format!(
+                        "unknown {} `{other}` (expected one of: {})",
+                        stringify!($ty),
+                        [$($name),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $(Self::$variant => $name,)+ })
+            }
+        }
+    };
+}
+
+named_enum!(Style { Native => "native", OpenAi => "openai", Chat => "chat" });
+named_enum!(AuthMode { Bearer => "bearer", Raw => "raw" });
+named_enum!(ProgressShape { Percent => "percent", Fraction => "fraction", Absent => "absent" });
+named_enum!(StateWords { Seed => "seed", Alt => "alt", Caps => "caps" });
+named_enum!(UrlPlacement { DataVideos => "data-videos", TopLevel => "top-level" });
+named_enum!(ChatLink { Html => "html", Markdown => "markdown", Bare => "bare" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn styles_pick_seed_defaults() {
+        let openai = SimConfig::for_style(Style::OpenAi);
+        assert_eq!(openai.auth, AuthMode::Raw);
+        assert_eq!(openai.prefix, "/sora");
+        let native = SimConfig::default();
+        assert_eq!(native.auth, AuthMode::Bearer);
+        assert_eq!(native.prefix, "");
+        assert_eq!(native.key, "sim-key");
+    }
+
+    #[test]
+    fn names_round_trip() {
+        assert_eq!(
+            "top-level".parse::<UrlPlacement>(),
+            Ok(UrlPlacement::TopLevel)
+        );
+        assert_eq!(UrlPlacement::TopLevel.to_string(), "top-level");
+        assert_eq!("OpenAI".parse::<Style>(), Ok(Style::OpenAi));
+        assert!("sideways".parse::<ChatLink>().is_err());
+    }
+
+    #[test]
+    fn prefix_is_normalized() {
+        let mut config = SimConfig {
+            prefix: "sora/".into(),
+            ..SimConfig::default()
+        };
+        assert_eq!(config.normalized_prefix(), "/sora");
+        config.prefix = "/".into();
+        assert_eq!(config.normalized_prefix(), "");
+    }
+}

@@ -1,0 +1,293 @@
+//! Injected failures: random rates and one-shot scripted faults, applied before normal handling.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use rand::Rng;
+
+use super::errors::error_body;
+use super::state::SimState;
+
+/// Random fault rates, each a probability per request (or per job for `fail_rate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Faults {
+    /// Fraction of API requests answered with a 5xx.
+    pub error_rate: f64,
+    /// Fraction of API requests answered with a 429.
+    pub rate_limit_rate: f64,
+    /// `Retry-After` of random 429s.
+    pub retry_after_secs: u64,
+    /// Fraction of API requests delayed by `slow_ms` before being answered normally.
+    pub slow_rate: f64,
+    /// Real (not simulated) milliseconds of a slow request.
+    pub slow_ms: u64,
+    /// Fraction of API requests answered 200 with truncated JSON.
+    pub malformed_rate: f64,
+    /// Fraction of accepted jobs that end failed.
+    pub fail_rate: f64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            retry_after_secs: 2,
+            slow_rate: 0.0,
+            slow_ms: 3000,
+            malformed_rate: 0.0,
+            fail_rate: 0.0,
+        }
+    }
+}
+
+/// One injected misbehaviour of a single request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer with this status: an nginx-like HTML page for 502 and 504, a JSON error otherwise.
+    Status(u16),
+    /// Answer 429 with a `Retry-After` header and a JSON error.
+    RateLimited { retry_after_secs: u64 },
+    /// Answer 200 with the normal JSON answer cut in half.
+    Malformed,
+    /// Wait this long (real time), then answer normally.
+    Delay(Duration),
+    /// Never answer, until the simulator shuts down.
+    Hang,
+}
+
+/// Which faults a route is subject to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// API routes: random faults and every scripted fault.
+    Api,
+    /// Result downloads: only scripted faults aimed at their path.
+    File,
+}
+
+/// A scripted fault waiting for its request.
+#[derive(Debug)]
+struct Scripted {
+    /// Only a request whose path contains this takes it; `None` means the next API request.
+    path_contains: Option<String>,
+    fault: Fault,
+}
+
+/// The faults in force: the scripted queue and the random rates.
+#[derive(Debug)]
+pub struct FaultBook {
+    scripted: VecDeque<Scripted>,
+    rates: Faults,
+}
+
+impl FaultBook {
+    pub fn new(rates: Faults) -> Self {
+        Self {
+            scripted: VecDeque::new(),
+            rates,
+        }
+    }
+
+    pub fn push(&mut self, path_contains: Option<String>, fault: Fault) {
+        self.scripted.push_back(Scripted {
+            path_contains,
+            fault,
+        });
+    }
+
+    pub fn set_rates(&mut self, rates: Faults) {
+        self.rates = rates;
+    }
+
+    pub fn rates(&self) -> &Faults {
+        &self.rates
+    }
+
+    /// Takes the first scripted fault meant for this request, else draws a random one.
+    fn take(&mut self, path: &str, scope: Scope, rng: &mut impl Rng) -> Option<Fault> {
+        let position = self.scripted.iter().position(|s| match &s.path_contains {
+            Some(needle) => path.contains(needle.as_str()),
+            None => scope == Scope::Api,
+        });
+        if let Some(scripted) = position.and_then(|i| self.scripted.remove(i)) {
+            return Some(scripted.fault);
+        }
+        if scope == Scope::Api {
+            self.draw(rng)
+        } else {
+            None
+        }
+    }
+
+    /// Draws a random fault per the rates; at most one per request.
+    fn draw(&self, rng: &mut impl Rng) -> Option<Fault> {
+        let rates = &self.rates;
+        if hit(rng, rates.error_rate) {
+            const ERRORS: [u16; 4] = [500, 502, 503, 504];
+            Some(Fault::Status(ERRORS[rng.gen_range(0..ERRORS.len())]))
+        } else if hit(rng, rates.rate_limit_rate) {
+            Some(Fault::RateLimited {
+                retry_after_secs: rates.retry_after_secs,
+            })
+        } else if hit(rng, rates.malformed_rate) {
+            Some(Fault::Malformed)
+        } else if hit(rng, rates.slow_rate) {
+            Some(Fault::Delay(Duration::from_millis(rates.slow_ms)))
+        } else {
+            None
+        }
+    }
+}
+
+/// A Bernoulli draw that tolerates rates outside 0..=1.
+fn hit(rng: &mut impl Rng, rate: f64) -> bool {
+    rate > 0.0 && rng.gen::<f64>() < rate
+}
+
+/// Middleware of API routes.
+pub async fn api_faults(State(state): State<Arc<SimState>>, req: Request, next: Next) -> Response {
+    apply(&state, Scope::Api, req, next).await
+}
+
+/// Middleware of result downloads.
+pub async fn file_faults(State(state): State<Arc<SimState>>, req: Request, next: Next) -> Response {
+    apply(&state, Scope::File, req, next).await
+}
+
+async fn apply(state: &SimState, scope: Scope, req: Request, next: Next) -> Response {
+    let fault = state.with_faults(|book, rng| book.take(req.uri().path(), scope, rng));
+    let Some(fault) = fault else {
+        return next.run(req).await;
+    };
+    tracing::debug!(path = %req.uri().path(), ?fault, "injecting fault");
+    match fault {
+        Fault::Status(code) => status_page(code),
+        Fault::RateLimited { retry_after_secs } => rate_limited(retry_after_secs),
+        Fault::Malformed => truncate(next.run(req).await).await,
+        Fault::Delay(delay) => {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => next.run(req).await,
+                () = state.shutdown.cancelled() => status_page(503),
+            }
+        }
+        Fault::Hang => {
+            state.shutdown.cancelled().await;
+            status_page(503)
+        }
+    }
+}
+
+/// The answer of `Fault::Status`: what an nginx front or the relay itself would send.
+fn status_page(code: u16) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let title = format!("{} {reason}", status.as_u16());
+    if matches!(status.as_u16(), 502 | 504) {
+        let page = format!(
+            "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        );
+        return (status, Html(page)).into_response();
+    }
+    let kind = if status.is_server_error() {
+        "server_error"
+    } else {
+        "invalid_request_error"
+    };
+    let message = format!("{reason} (upstream returned {})", status.as_u16());
+    (status, Json(error_body(&message, kind, None, None))).into_response()
+}
+
+fn rate_limited(retry_after_secs: u64) -> Response {
+    let message = format!("Rate limit reached, please try again in {retry_after_secs}s.");
+    let body = error_body(&message, "requests", None, Some("rate_limit_exceeded"));
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, HeaderValue::from(retry_after_secs))],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// Turns an answer into a 200 whose JSON body stops half-way.
+async fn truncate(response: Response) -> Response {
+    const FALLBACK: &[u8] = br#"{"id":"task_sim","object":"video","status":"in_pro"#;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let full = if is_json {
+        to_bytes(response.into_body(), usize::MAX).await.ok()
+    } else {
+        None
+    };
+    let cut = match full {
+        Some(bytes) if bytes.len() > 1 => bytes.slice(..bytes.len() / 2),
+        _ => bytes::Bytes::from_static(FALLBACK),
+    };
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Body::from(cut),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    #[test]
+    fn scripted_faults_are_taken_in_order_and_by_path() {
+        let mut book = FaultBook::new(Faults::default());
+        let mut rng = StdRng::seed_from_u64(1);
+        book.push(Some("/tasks/".into()), Fault::Status(503));
+        book.push(None, Fault::Malformed);
+        book.push(None, Fault::Hang);
+        assert_eq!(
+            book.take("/v1/videos", Scope::Api, &mut rng),
+            Some(Fault::Malformed)
+        );
+        assert_eq!(book.take("/files/x.mp4", Scope::File, &mut rng), None);
+        assert_eq!(
+            book.take("/v1/videos/tasks/abc", Scope::Api, &mut rng),
+            Some(Fault::Status(503))
+        );
+        assert_eq!(
+            book.take("/v1/videos", Scope::Api, &mut rng),
+            Some(Fault::Hang)
+        );
+        assert_eq!(book.take("/v1/videos", Scope::Api, &mut rng), None);
+    }
+
+    #[test]
+    fn certain_rates_always_fire() {
+        let book = FaultBook::new(Faults {
+            rate_limit_rate: 1.0,
+            retry_after_secs: 7,
+            ..Faults::default()
+        });
+        let mut rng = StdRng::seed_from_u64(2);
+        for _ in 0..20 {
+            assert_eq!(
+                book.draw(&mut rng),
+                Some(Fault::RateLimited {
+                    retry_after_secs: 7
+                })
+            );
+        }
+        assert_eq!(FaultBook::new(Faults::default()).draw(&mut rng), None);
+    }
+}

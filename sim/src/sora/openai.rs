@@ -1,0 +1,199 @@
+//! The OpenAI video dialect (spec `/videos*` and seed 001 §4): create, retrieve, remix, content.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::errors::ApiError;
+use super::files::{self, MP4, PNG};
+use super::lifecycle::Phase;
+use super::models::{self, Resolution, OPENAI_SECONDS};
+use super::payload::{Fields, Payload};
+use super::state::{Dialect, SimState, Task, TaskKind, VideoJob};
+use super::validate;
+
+/// How long downloads stay available after completion, in seconds.
+const EXPIRY_SECS: u64 = 3600;
+
+/// The JSON form of `input_reference`: exactly one of the two.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageReference {
+    image_url: Option<String>,
+    file_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ContentQuery {
+    /// `video` (default), `thumbnail` or `spritesheet`.
+    variant: Option<String>,
+}
+
+/// `POST /v1/videos`, JSON or multipart.
+pub async fn create(
+    State(state): State<Arc<SimState>>,
+    payload: Payload,
+) -> Result<Json<Value>, ApiError> {
+    let fields = payload.fields()?;
+    let model_name = fields.str("model")?.unwrap_or("sora-2");
+    let model = models::openai_model(model_name)?;
+    let prompt = validate::prompt(&state, fields.str("prompt")?, "prompt")?;
+    let seconds = match fields.int("seconds")? {
+        Some(s) => u32::try_from(s)
+            .ok()
+            .filter(|s| OPENAI_SECONDS.contains(s))
+            .ok_or_else(|| {
+                ApiError::bad_value(
+                    "seconds",
+                    format!("Unsupported seconds {s}: use 4, 8, 12, 10, 15 or 25."),
+                )
+            })?,
+        None => model.seconds,
+    };
+    let resolution = match fields.str("size")? {
+        Some(size) => Resolution::from_size(size).ok_or_else(|| {
+            ApiError::bad_value(
+                "size",
+                format!(
+                    "Unsupported size '{size}': use 720x1280, 1280x720, 1024x1792 or 1792x1024."
+                ),
+            )
+        })?,
+        None => model.resolution,
+    };
+    fields.bool("watermark")?;
+    check_input_reference(&payload, &fields)?;
+    let job = VideoJob {
+        model: model_name.to_owned(),
+        prompt: prompt.to_owned(),
+        seconds,
+        resolution,
+        pro: model.pro,
+        remixed_from: None,
+    };
+    let task = state.create_task(Dialect::OpenAi, TaskKind::Video(job));
+    Ok(Json(render(&state, &task)))
+}
+
+/// `input_reference`: an uploaded image file, or `{image_url}` / `{file_id}`.
+fn check_input_reference(payload: &Payload, fields: &Fields) -> Result<(), ApiError> {
+    const PARAM: &str = "input_reference";
+    if let Some(file) = payload.files(&[PARAM])?.first() {
+        validate::image_file(file, false)?;
+        return Ok(());
+    }
+    let Some(reference) = fields.parse::<ImageReference>(PARAM)? else {
+        return Ok(());
+    };
+    match (reference.image_url, reference.file_id) {
+        (Some(url), None) => validate::image_url(&url, "input_reference.image_url"),
+        (None, Some(id)) if !id.trim().is_empty() => Ok(()),
+        _ => Err(ApiError::bad_value(
+            PARAM,
+            "Provide exactly one of 'image_url' or 'file_id' in input_reference.",
+        )),
+    }
+}
+
+/// `GET /v1/videos/{video_id}`.
+pub async fn retrieve(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let task = video_task(&state, &id)?;
+    Ok(Json(render(&state, &task)))
+}
+
+/// `POST /v1/videos/{video_id}/remix` of a task created through this dialect.
+pub fn remix(state: &SimState, source_id: &str, payload: &Payload) -> Result<Value, ApiError> {
+    let original = state.succeeded_video(source_id, "video_id")?;
+    let fields = payload.fields()?;
+    let prompt = validate::prompt(state, fields.str("prompt")?, "prompt")?;
+    let mut job = VideoJob {
+        prompt: prompt.to_owned(),
+        remixed_from: Some(source_id.to_owned()),
+        ..original
+    };
+    if let Some(name) = fields.str("model")? {
+        job.pro = models::openai_model(name)?.pro;
+        job.model = name.to_owned();
+    }
+    let task = state.create_task(Dialect::OpenAi, TaskKind::Video(job));
+    Ok(render(state, &task))
+}
+
+/// `GET /v1/videos/{video_id}/content?variant=video|thumbnail|spritesheet`.
+pub async fn content(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    Query(query): Query<ContentQuery>,
+) -> Result<Response, ApiError> {
+    let task = video_task(&state, &id)?;
+    let (bytes, content_type) = match query.variant.as_deref().unwrap_or("video") {
+        "video" => (state.media.video.clone(), MP4),
+        "thumbnail" | "spritesheet" => (state.media.image.clone(), PNG),
+        other => {
+            return Err(ApiError::bad_value(
+                "variant",
+                format!("Unsupported variant '{other}': use video, thumbnail or spritesheet."),
+            ))
+        }
+    };
+    match state.phase(&task) {
+        Phase::Succeeded => Ok(files::bytes_response(bytes, content_type)),
+        Phase::Failed { .. } => Err(ApiError::conflict(
+            "video_failed",
+            format!("Video '{id}' failed; it has no content."),
+        )),
+        Phase::Queued | Phase::Running { .. } => Err(ApiError::conflict(
+            "video_not_ready",
+            format!("Video '{id}' is not ready yet; wait for status 'completed'."),
+        )),
+    }
+}
+
+/// A video task by id, or 404.
+fn video_task(state: &SimState, id: &str) -> Result<Arc<Task>, ApiError> {
+    state
+        .task(id)
+        .filter(|t| t.video().is_some())
+        .ok_or_else(|| ApiError::not_found(format!("Video with id '{id}' not found.")))
+}
+
+/// The spec's `VideoResource` of a video task (other tasks never reach here).
+pub fn render(state: &SimState, task: &Task) -> Value {
+    let phase = state.phase(task);
+    let scale = state.config.time_scale;
+    let status = match &phase {
+        Phase::Queued => "queued",
+        Phase::Running { .. } => "in_progress",
+        Phase::Succeeded => "completed",
+        Phase::Failed { .. } => "failed",
+    };
+    let completed_at = phase.is_finished().then(|| task.finished_unix(scale));
+    let expires_at = (phase == Phase::Succeeded).then(|| task.finished_unix(scale) + EXPIRY_SECS);
+    let error = match &phase {
+        Phase::Failed { message, .. } => json!({ "code": "generation_failed", "message": message }),
+        _ => Value::Null,
+    };
+    let video = task.video();
+    json!({
+        "id": task.id,
+        "object": "video",
+        "model": video.map(|v| v.model.as_str()),
+        "status": status,
+        "progress": phase.percent(),
+        "created_at": task.created_unix,
+        "completed_at": completed_at,
+        "expires_at": expires_at,
+        "prompt": video.map(|v| v.prompt.as_str()),
+        "size": video.map(|v| v.resolution.size()),
+        "seconds": video.map(|v| v.seconds.to_string()),
+        "remixed_from_video_id": video.and_then(|v| v.remixed_from.as_deref()),
+        "error": error,
+    })
+}

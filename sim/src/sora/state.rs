@@ -1,0 +1,362 @@
+//! Shared state of a running simulator: configuration, tasks, request log, faults, randomness.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::config::SimConfig;
+use super::errors::ApiError;
+use super::faults::FaultBook;
+use super::lifecycle::{Phase, Plan, Workload};
+use super::media::Media;
+use super::models::Resolution;
+use super::record::Recorded;
+
+/// Message of jobs failed because their prompt holds a fail word.
+const FAIL_WORD_MESSAGE: &str = "内容审核未通过：生成的视频被安全系统拦截 (simulated failure)";
+/// Message of jobs failed at random per `fail_rate`.
+const RANDOM_FAIL_MESSAGE: &str = "上游服务异常，生成中断 (simulated failure)";
+
+/// The dialect a task was created through, which decides its id and how a remix answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Native,
+    OpenAi,
+    Chat,
+}
+
+/// A video job's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoJob {
+    /// The model name exactly as the client gave it.
+    pub model: String,
+    pub prompt: String,
+    pub seconds: u32,
+    pub resolution: Resolution,
+    pub pro: bool,
+    /// The task this one remixes.
+    pub remixed_from: Option<String>,
+}
+
+/// A character (cameo) job's result, drawn at creation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CharacterJob {
+    /// Like `char_0123abcd...`.
+    pub character_id: String,
+    /// A short handle like `cameo_3f9a`.
+    pub username: String,
+}
+
+/// An image job's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageJob {
+    pub prompt: String,
+    /// Number of images, 1 to 4.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskKind {
+    Video(VideoJob),
+    Character(CharacterJob),
+    Image(ImageJob),
+}
+
+impl TaskKind {
+    fn workload(&self) -> Workload {
+        match self {
+            Self::Video(v) => Workload::Video {
+                seconds: v.seconds,
+                hd: v.resolution.hd,
+                pro: v.pro,
+            },
+            Self::Character(_) => Workload::Character,
+            Self::Image(_) => Workload::Image,
+        }
+    }
+
+    /// The prompt that fail words are looked for in.
+    fn prompt(&self) -> &str {
+        match self {
+            Self::Video(v) => &v.prompt,
+            Self::Image(i) => &i.prompt,
+            Self::Character(_) => "",
+        }
+    }
+}
+
+/// A job; immutable, its phase is computed from the time elapsed since creation.
+#[derive(Debug)]
+pub struct Task {
+    pub id: String,
+    pub dialect: Dialect,
+    pub kind: TaskKind,
+    created: Instant,
+    /// Wall-clock creation time, Unix seconds.
+    pub created_unix: u64,
+    plan: Plan,
+}
+
+impl Task {
+    pub fn video(&self) -> Option<&VideoJob> {
+        match &self.kind {
+            TaskKind::Video(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Wall-clock end time, Unix seconds, given the time scale.
+    pub fn finished_unix(&self, time_scale: f64) -> u64 {
+        // Durations are finite and non-negative, so the cast saturates at worst.
+        self.created_unix + (self.plan.end_secs() / time_scale).round() as u64
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct SimState {
+    /// The configuration, prefix normalized.
+    pub config: SimConfig,
+    /// `http://127.0.0.1:PORT` plus the prefix.
+    pub base_url: String,
+    pub media: Media,
+    /// Cancelled when the simulator shuts down, to release hanging and waiting requests.
+    pub shutdown: CancellationToken,
+    rng: Mutex<StdRng>,
+    tasks: Mutex<HashMap<String, Arc<Task>>>,
+    requests: Mutex<Vec<Recorded>>,
+    faults: Mutex<FaultBook>,
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section leaves the data consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SimState {
+    pub fn new(config: SimConfig, base_url: String, media: Media) -> Self {
+        Self {
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            faults: Mutex::new(FaultBook::new(config.faults.clone())),
+            config,
+            base_url,
+            media,
+            shutdown: CancellationToken::new(),
+            tasks: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// `len` random lowercase hex digits.
+    pub fn random_hex(&self, len: usize) -> String {
+        let mut rng = lock(&self.rng);
+        (0..len)
+            .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+            .collect()
+    }
+
+    /// Creates and stores a task, drawing its timeline and whether it fails.
+    pub fn create_task(&self, dialect: Dialect, kind: TaskKind) -> Arc<Task> {
+        let failure = self.failure_for(kind.prompt());
+        let workload = kind.workload();
+        let nominal =
+            workload.nominal_secs(self.config.mean_job_secs, self.config.image_delay_secs);
+        let spread = workload.spread(self.config.job_spread);
+        let (id, plan) = {
+            let mut rng = lock(&self.rng);
+            let id = match (dialect, &kind) {
+                (Dialect::OpenAi, TaskKind::Video(_)) => {
+                    format!("video_{:032x}", rng.gen::<u128>())
+                }
+                (Dialect::OpenAi, _) => format!("img_{:024x}", rng.gen::<u128>() >> 32),
+                _ => uuid::Builder::from_random_bytes(rng.gen())
+                    .into_uuid()
+                    .to_string(),
+            };
+            let plan = Plan::draw(&mut *rng, nominal, spread, failure);
+            (id, plan)
+        };
+        let task = Arc::new(Task {
+            id: id.clone(),
+            dialect,
+            kind,
+            created: Instant::now(),
+            created_unix: unix_now(),
+            plan,
+        });
+        lock(&self.tasks).insert(id, Arc::clone(&task));
+        task
+    }
+
+    /// The failure message of a new job, if it is to fail.
+    fn failure_for(&self, prompt: &str) -> Option<String> {
+        if contains_any(prompt, &self.config.fail_words) {
+            return Some(FAIL_WORD_MESSAGE.to_owned());
+        }
+        let rate = lock(&self.faults).rates().fail_rate;
+        let fails = rate > 0.0 && lock(&self.rng).gen::<f64>() < rate;
+        fails.then(|| RANDOM_FAIL_MESSAGE.to_owned())
+    }
+
+    pub fn task(&self, id: &str) -> Option<Arc<Task>> {
+        lock(&self.tasks).get(id).cloned()
+    }
+
+    /// A task by id, or the 404 answer.
+    pub fn task_or_404(&self, id: &str) -> Result<Arc<Task>, ApiError> {
+        self.task(id)
+            .ok_or_else(|| ApiError::not_found(format!("No task found with id '{id}'.")))
+    }
+
+    /// The job of a video task that has succeeded, as a remix or character source must be.
+    pub fn succeeded_video(&self, id: &str, param: &str) -> Result<VideoJob, ApiError> {
+        let task = self.task_or_404(id)?;
+        let video = task.video().cloned().ok_or_else(|| {
+            ApiError::bad_value(param, format!("Task '{id}' is not a video task."))
+        })?;
+        if self.phase(&task) != Phase::Succeeded {
+            return Err(ApiError::invalid(
+                param,
+                "video_not_completed",
+                format!("Video '{id}' has not completed successfully."),
+            ));
+        }
+        Ok(video)
+    }
+
+    pub fn task_count(&self) -> usize {
+        lock(&self.tasks).len()
+    }
+
+    /// Simulated seconds since the task was created.
+    fn elapsed_secs(&self, task: &Task) -> f64 {
+        task.created.elapsed().as_secs_f64() * self.config.time_scale
+    }
+
+    /// Where the task stands now.
+    pub fn phase(&self, task: &Task) -> Phase {
+        task.plan.phase_at(self.elapsed_secs(task))
+    }
+
+    /// Waits until the task ends; `None` if the simulator shuts down first.
+    pub async fn wait_finished(&self, task: &Task) -> Option<Phase> {
+        loop {
+            let phase = self.phase(task);
+            if phase.is_finished() {
+                return Some(phase);
+            }
+            let left = (task.plan.end_secs() - self.elapsed_secs(task)).max(0.0);
+            let wait =
+                Duration::from_secs_f64(left / self.config.time_scale) + Duration::from_millis(1);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.shutdown.cancelled() => return None,
+            }
+        }
+    }
+
+    /// Real time that `secs` simulated seconds take.
+    pub fn real_duration(&self, secs: f64) -> Duration {
+        Duration::from_secs_f64((secs / self.config.time_scale).max(0.0))
+    }
+
+    /// Whether the prompt holds a word that makes creation fail.
+    pub fn is_rejected(&self, prompt: &str) -> bool {
+        contains_any(prompt, &self.config.reject_words)
+    }
+
+    pub fn log_request(&self, request: Recorded) {
+        lock(&self.requests).push(request);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.requests).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.requests).clear();
+    }
+
+    /// Runs `f` on the fault book and the random generator together.
+    pub fn with_faults<T>(&self, f: impl FnOnce(&mut FaultBook, &mut StdRng) -> T) -> T {
+        let mut book = lock(&self.faults);
+        let mut rng = lock(&self.rng);
+        f(&mut book, &mut rng)
+    }
+}
+
+/// Case-insensitive search for any of the (non-empty) words.
+fn contains_any(text: &str, words: &[String]) -> bool {
+    let text = text.to_lowercase();
+    words
+        .iter()
+        .filter(|w| !w.is_empty())
+        .any(|w| text.contains(&w.to_lowercase()))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> SimState {
+        let media = Media::new(None).expect("media");
+        SimState::new(SimConfig::default(), "http://127.0.0.1:1".into(), media)
+    }
+
+    fn video(prompt: &str) -> TaskKind {
+        TaskKind::Video(VideoJob {
+            model: "sora-2".into(),
+            prompt: prompt.into(),
+            seconds: 10,
+            resolution: Resolution::LANDSCAPE,
+            pro: false,
+            remixed_from: None,
+        })
+    }
+
+    #[test]
+    fn ids_follow_the_dialect() {
+        let state = state();
+        let native = state.create_task(Dialect::Native, video("a"));
+        assert_eq!(native.id.len(), 36);
+        assert_eq!(native.id.matches('-').count(), 4);
+        let openai = state.create_task(Dialect::OpenAi, video("a"));
+        assert!(openai.id.starts_with("video_") && openai.id.len() == 38);
+        assert_eq!(state.task_count(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn phases_follow_the_paused_clock() {
+        let state = state();
+        let task = state.create_task(Dialect::Native, video("a"));
+        assert_eq!(state.phase(&task), Phase::Queued);
+        // A 10 s video takes 84-156 simulated seconds, the first 5-15 % queued.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert!(matches!(state.phase(&task), Phase::Running { .. }));
+        assert_eq!(state.wait_finished(&task).await, Some(Phase::Succeeded));
+        assert!(task.created.elapsed() <= Duration::from_secs(157));
+    }
+
+    #[test]
+    fn fail_words_plan_a_failure() {
+        let state = state();
+        let task = state.create_task(Dialect::Native, video("make it [SIM:FAIL] now"));
+        assert!(matches!(
+            task.plan.phase_at(task.plan.end_secs()),
+            Phase::Failed { .. }
+        ));
+        assert!(state.is_rejected("Something NSFW"));
+        assert!(!state.is_rejected("a cat"));
+    }
+}
