@@ -83,6 +83,10 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
                 .with_video_model(video_model.clone());
             config.image_model = image_model.clone();
             config.request_timeout = request_timeout;
+            config.watermark = match env.text("SORA_WATERMARK") {
+                None => None,
+                Some(_) => Some(env.parsed("SORA_WATERMARK", Flag(false))?.0),
+            };
             SoraTarget::Remote(Box::new(config))
         }
     };

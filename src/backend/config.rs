@@ -86,6 +86,9 @@ pub struct SoraConfig {
     pub stream_idle_timeout: Duration,
     /// Longest a synchronous generation (images, non-streamed chat) may take.
     pub generation_timeout: Duration,
+    /// Keep the service's watermark on videos (seed 001's `watermark`), when
+    /// the operator chose; unset: the service's default.
+    pub watermark: Option<bool>,
 }
 
 impl SoraConfig {
@@ -102,6 +105,7 @@ impl SoraConfig {
             request_timeout: Duration::from_secs(60),
             stream_idle_timeout: Duration::from_secs(120),
             generation_timeout: Duration::from_secs(30 * 60),
+            watermark: None,
         }
     }
 

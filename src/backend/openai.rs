@@ -35,6 +35,8 @@ pub(crate) struct OpenAiBackend {
     /// Image calls answer only when done, so they run as local tasks.
     images: LocalTasks,
     generation_timeout: std::time::Duration,
+    /// The operator's watermark choice, for requests that do not say.
+    watermark: Option<bool>,
 }
 
 impl OpenAiBackend {
@@ -46,6 +48,7 @@ impl OpenAiBackend {
             capabilities: capabilities(Dialect::OpenAi, &config.video_model),
             images: LocalTasks::new("img"),
             generation_timeout: config.generation_timeout,
+            watermark: config.watermark,
         })
     }
 
@@ -82,7 +85,7 @@ impl OpenAiBackend {
         if let Some(size) = openai_size(options) {
             body.insert("size".into(), json!(size));
         }
-        if let Some(watermark) = options.watermark {
+        if let Some(watermark) = options.watermark.or(self.watermark) {
             body.insert("watermark".into(), json!(watermark));
         }
         body

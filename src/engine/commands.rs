@@ -346,7 +346,10 @@ impl Engine {
         prompt: String,
         flags: VideoFlags,
     ) -> Answer {
-        let defaults = settings_flags(&self.inner.store.settings(&self.user_key(msg))?);
+        let saved = settings_flags(&self.inner.store.settings(&self.user_key(msg))?);
+        // Saved defaults the service cannot honour are left out; flags given
+        // now are checked and refused with a reason.
+        let defaults = supported(saved, self.inner.backend.capabilities());
         let options = flags.or(defaults).to_options();
         let (prompt, characters) = match self.cast(msg, lang, &prompt)? {
             Ok(cast) => cast,
@@ -1027,6 +1030,16 @@ fn settings_flags(settings: &UserSettings) -> VideoFlags {
             }
         }),
         hd: settings.hd.unwrap_or(false),
+    }
+}
+
+/// Only the defaults this service can honour.
+fn supported(flags: VideoFlags, caps: &crate::backend::Capabilities) -> VideoFlags {
+    VideoFlags {
+        aspect: flags.aspect.filter(|_| caps.aspect_ratio),
+        seconds: flags.seconds.filter(|s| caps.durations.contains(s)),
+        tier: flags.tier.filter(|t| *t == ModelTier::Standard || caps.pro),
+        hd: flags.hd && caps.hd,
     }
 }
 
