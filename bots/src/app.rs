@@ -10,9 +10,12 @@ use sorabot::chat::ChatPort;
 use sorabot::Engine;
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
 use sorabot_storage::Store;
+use tokio::sync::watch;
 
+use crate::adapter::Adapter;
 use crate::config::{Config, SoraTarget};
 use crate::console::{self, ConsolePort};
+use crate::{discord, telegram};
 
 /// The Sora service the bot talks to, and the simulator behind it if any.
 pub struct Service {
@@ -98,6 +101,63 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => eprintln!("stopping; unfinished jobs stay stored and resume on the next start"),
     }
     engine.shutdown();
+    match driver.await {
+        Ok(Ok(())) => tracing::info!("engine stopped"),
+        Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),
+        Err(error) => tracing::error!(%error, "engine task failed"),
+    }
+    if let Some(sim) = service.simulator {
+        sim.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Opens the database under `DATA_DIR`.
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let dir = config.limits.db_dir();
+    Store::open(&dir).with_context(|| format!("cannot open the database in {}", dir.display()))
+}
+
+/// Runs the configured chat platforms (Telegram, Discord or both, sharing
+/// one engine) until Ctrl-C or until an adapter stops with an error.
+pub async fn run_chats(config: Config) -> anyhow::Result<()> {
+    let service = service(&config).await?;
+    let store = open_store(&config)?;
+    let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
+    if let Some(settings) = &config.telegram {
+        adapters.push(telegram::connect(settings).await?);
+    }
+    if let Some(settings) = &config.discord {
+        adapters.push(discord::connect(settings).await?);
+    }
+    let ports = adapters.iter().map(|a| a.port()).collect();
+    let engine = Engine::new(service.backend.clone(), store, config.limits.clone(), ports);
+    let driver = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run().await }
+    });
+    let (stop, stopped) = watch::channel(false);
+    let mut runs = tokio::task::JoinSet::new();
+    for adapter in adapters {
+        let platform = adapter.platform();
+        let (engine, stopped) = (engine.clone(), stopped.clone());
+        runs.spawn(async move { (platform, adapter.run(engine, stopped).await) });
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping; unfinished jobs stay stored"),
+        Some(ended) = runs.join_next() => match ended {
+            Ok((platform, Ok(()))) => tracing::warn!(platform, "adapter stopped"),
+            Ok((platform, Err(error))) => tracing::error!(platform, error = format!("{error:#}"), "adapter failed"),
+            Err(error) => tracing::error!(%error, "adapter task failed"),
+        },
+    }
+    let _ = stop.send(true);
+    engine.shutdown();
+    while let Some(ended) = runs.join_next().await {
+        if let Ok((platform, result)) = ended {
+            tracing::info!(platform, ok = result.is_ok(), "adapter stopped");
+        }
+    }
     match driver.await {
         Ok(Ok(())) => tracing::info!("engine stopped"),
         Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),

@@ -29,6 +29,35 @@ pub enum SoraTarget {
     Simulator { time_scale: f64 },
 }
 
+/// The Telegram adapter's settings (present when `TELEGRAM_BOT_TOKEN` is set).
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    pub token: SecretString,
+    /// The Bot API server: the public one, a local `telegram-bot-api --local`, or a fake in tests.
+    pub api_url: Url,
+    /// Public HTTPS URL Telegram posts updates to; unset: long polling.
+    pub webhook_url: Option<Url>,
+    /// Where the webhook listener binds (behind the proxy that owns `webhook_url`).
+    pub webhook_listen: std::net::SocketAddr,
+    /// Largest upload: 50 MB on the public Bot API, up to 2000 MB on a local server.
+    pub upload_limit: u64,
+}
+
+/// The Discord adapter's settings (present when `DISCORD_BOT_TOKEN` is set).
+#[derive(Debug, Clone)]
+pub struct DiscordSettings {
+    pub token: SecretString,
+    /// REST base (tests point it at a fake); unset: discord.com.
+    pub api_url: Option<Url>,
+    /// Register commands in this guild only (instant), instead of globally.
+    pub guild_id: Option<u64>,
+    /// The privileged message-content intent is enabled for the bot: `!remix`
+    /// replies and mentions work.
+    pub message_content: bool,
+    /// Upload limit when an interaction does not say (`attachment_size_limit`).
+    pub upload_limit: u64,
+}
+
 /// Everything the binary reads from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -38,8 +67,8 @@ pub struct Config {
     pub image_model: String,
     pub request_timeout: Duration,
     pub limits: Limits,
-    pub telegram_token: Option<SecretString>,
-    pub discord_token: Option<SecretString>,
+    pub telegram: Option<TelegramSettings>,
+    pub discord: Option<DiscordSettings>,
     /// Largest file the console "uploads".
     pub console_upload_bytes: u64,
 }
@@ -133,10 +162,49 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         image_model,
         request_timeout,
         limits,
-        telegram_token: env.secret("TELEGRAM_BOT_TOKEN"),
-        discord_token: env.secret("DISCORD_BOT_TOKEN"),
+        telegram: telegram_settings(&env)?,
+        discord: discord_settings(&env)?,
         console_upload_bytes: mb(env.number("CONSOLE_UPLOAD_MB", 2000u64, 1..=1_000_000)?),
     })
+}
+
+fn telegram_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<TelegramSettings>, ConfigError> {
+    let Some(token) = env.secret("TELEGRAM_BOT_TOKEN") else {
+        return Ok(None);
+    };
+    let api_url = env
+        .url("TELEGRAM_API_URL")?
+        .unwrap_or_else(|| Url::parse("https://api.telegram.org").expect("a valid constant URL"));
+    Ok(Some(TelegramSettings {
+        token,
+        api_url,
+        webhook_url: env.url("TELEGRAM_WEBHOOK_URL")?,
+        webhook_listen: env.parsed(
+            "TELEGRAM_WEBHOOK_LISTEN",
+            std::net::SocketAddr::from(([0, 0, 0, 0], 8443)),
+        )?,
+        upload_limit: mb(env.number("TELEGRAM_UPLOAD_MB", 50u64, 1..=2000)?),
+    }))
+}
+
+fn discord_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<DiscordSettings>, ConfigError> {
+    let Some(token) = env.secret("DISCORD_BOT_TOKEN") else {
+        return Ok(None);
+    };
+    Ok(Some(DiscordSettings {
+        token,
+        api_url: env.url("DISCORD_API_URL")?,
+        guild_id: match env.text("DISCORD_GUILD_ID") {
+            None => None,
+            Some(_) => Some(env.number("DISCORD_GUILD_ID", 0u64, 1..=u64::MAX)?),
+        },
+        message_content: env.parsed("DISCORD_MESSAGE_CONTENT", Flag(false))?.0,
+        upload_limit: mb(env.number("DISCORD_UPLOAD_MB", 10u64, 1..=500)?),
+    }))
 }
 
 fn secs(value: f64) -> Duration {
@@ -220,6 +288,24 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(value)
     }
 
+    /// An http(s) URL.
+    fn url(&self, var: &'static str) -> Result<Option<Url>, ConfigError> {
+        let Some(text) = self.text(var) else {
+            return Ok(None);
+        };
+        match Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Some(url)),
+            Ok(_) => Err(ConfigError {
+                var,
+                problem: "must start with http:// or https://".into(),
+            }),
+            Err(e) => Err(ConfigError {
+                var,
+                problem: format!("not a URL ({e})"),
+            }),
+        }
+    }
+
     /// A comma-separated list of `platform:id` entries.
     fn list(&self, var: &str) -> HashSet<String> {
         self.text(var)
@@ -241,16 +327,21 @@ impl Config {
             SoraTarget::Remote(c) => format!("{} ({}, {:?} auth)", c.base_url, c.dialect, c.auth),
             SoraTarget::Simulator { time_scale } => format!("built-in simulator ×{time_scale}"),
         };
-        let token = |t: &Option<SecretString>| match t {
-            Some(t) if !t.expose_secret().is_empty() => "set",
-            _ => "unset",
+        let telegram = match &self.telegram {
+            Some(t) if !t.token.expose_secret().is_empty() => format!("telegram via {}", t.api_url),
+            _ => "no telegram".to_owned(),
+        };
+        let discord = match &self.discord {
+            Some(d) => format!(
+                "discord via {}",
+                d.api_url.as_ref().map_or("discord.com", |u| u.as_str())
+            ),
+            None => "no discord".to_owned(),
         };
         format!(
-            "sora: {sora}; model {}; data: {}; telegram token {}; discord token {}",
+            "sora: {sora}; model {}; data: {}; {telegram}; {discord}",
             self.video_model,
             self.limits.data_dir.display(),
-            token(&self.telegram_token),
-            token(&self.discord_token),
         )
     }
 }
@@ -273,7 +364,7 @@ mod tests {
         let config = load_from(&[]).unwrap();
         assert!(matches!(config.sora, SoraTarget::Simulator { .. }));
         assert_eq!(config.limits.daily_quota, 20);
-        assert!(config.telegram_token.is_none());
+        assert!(config.telegram.is_none() && config.discord.is_none());
     }
 
     #[test]
@@ -306,6 +397,9 @@ mod tests {
             ("SORA_AUTH", "raw"),
             ("SORA_MODEL", "sora_video2"),
             ("ADMINS", "telegram:1, discord:2"),
+            ("TELEGRAM_BOT_TOKEN", "123:tg-secret-token"),
+            ("DISCORD_BOT_TOKEN", "discord-secret-token"),
+            ("DISCORD_GUILD_ID", "42"),
         ])
         .unwrap();
         let SoraTarget::Remote(sora) = &config.sora else {
@@ -315,6 +409,13 @@ mod tests {
         assert_eq!(sora.auth, AuthStyle::Raw);
         assert!(config.limits.access.is_admin("discord:2"));
         let shown = format!("{config:?} {}", config.describe());
-        assert!(!shown.contains("sk-topsecret"), "{shown}");
+        for secret in ["sk-topsecret", "tg-secret-token", "discord-secret-token"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert_eq!(config.discord.as_ref().and_then(|d| d.guild_id), Some(42));
+        assert_eq!(
+            config.telegram.as_ref().map(|t| t.api_url.as_str()),
+            Some("https://api.telegram.org/")
+        );
     }
 }

@@ -17,7 +17,8 @@ struct Cli {
 
 #[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    /// Chat with the bot in this terminal (the default without chat tokens).
+    /// Chat with the bot in this terminal (the default without chat tokens;
+    /// with them, the bot serves Telegram and/or Discord).
     Console,
 }
 
@@ -37,13 +38,8 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let chat_tokens = config.telegram_token.is_some() || config.discord_token.is_some();
-    if cli.mode != Some(Mode::Console) && chat_tokens {
-        eprintln!(
-            "configuration error: TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN are set, but this build has no Telegram or Discord adapter yet; unset them or run `sorabot console`"
-        );
-        return std::process::ExitCode::from(2);
-    }
+    let chats = config.telegram.is_some() || config.discord.is_some();
+    let console = cli.mode == Some(Mode::Console) || !chats;
     tracing::info!("{}", config.describe());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -52,7 +48,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(app::run_console(config)) {
+    let run = if console {
+        runtime.block_on(app::run_console(config))
+    } else {
+        runtime.block_on(app::run_chats(config))
+    };
+    match run {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
