@@ -1,7 +1,9 @@
 //! Simulated services for sorabot's tests and manual runs: a Sora relay speaking every
 //! dialect, driven in-process through [`SoraSim`] or standalone with the `sorabot-sim` binary.
 
+pub mod discord;
 pub mod sora;
+pub mod telegram;
 
 pub use sora::{
     AuthMode, ChatLink, Fault, Faults, ProgressShape, Recorded, RecordedPart, Shape, SimConfig,
