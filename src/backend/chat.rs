@@ -141,7 +141,7 @@ async fn read_answer(
         let answer: Value = serde_json::from_str(&body).map_err(|_| http.malformed(&body))?;
         if let Some(error) = chunk_error(&answer) {
             return Err(BackendError::Failed {
-                reason: http.redact(&error),
+                reason: shorten(&http.redact(&error)),
             });
         }
         message_text(&answer).ok_or_else(|| http.malformed(&body))?
@@ -149,7 +149,7 @@ async fn read_answer(
         read_stream(&http, response, &reporter).await?
     };
     finish(&transcript, kind).map_err(|reason| BackendError::Failed {
-        reason: http.redact(&reason),
+        reason: shorten(&http.redact(&reason)),
     })
 }
 
@@ -178,7 +178,7 @@ async fn read_stream(
             };
             if let Some(error) = chunk_error(&event) {
                 return Err(BackendError::Failed {
-                    reason: http.redact(&error),
+                    reason: shorten(&http.redact(&error)),
                 });
             }
             let piece = delta_text(&event);
@@ -255,7 +255,7 @@ fn finish(transcript: &str, kind: OutputKind) -> Result<Output, String> {
             .lines()
             .map(str::trim)
             .rfind(|l| !l.is_empty())
-            .map(shorten)
+            .map(str::to_owned)
             .unwrap_or_else(|| "the service answered without a result".to_owned())
     })
 }

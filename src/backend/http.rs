@@ -195,20 +195,33 @@ impl SoraHttp {
                 BackendError::Rejected {
                     status: code,
                     code: error_code,
-                    message: self.redact(&shorten(
-                        &message.unwrap_or_else(|| body_excerpt(body, status)),
-                    )),
+                    message: shorten(
+                        &self.redact(&message.unwrap_or_else(|| body_excerpt(body, status))),
+                    ),
                 }
             }
-            _ => BackendError::Unavailable {
-                reason: format!("HTTP {}", status.as_u16()),
-            },
+            _ => {
+                // A server error that says the generation itself failed (or
+                // was moderated) is final; any other is an outage.
+                let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
+                let code = error_code.unwrap_or_default().to_ascii_lowercase();
+                match message {
+                    Some(message) if code.contains("fail") || code.contains("policy") => {
+                        BackendError::Failed {
+                            reason: shorten(&self.redact(&message)),
+                        }
+                    }
+                    _ => BackendError::Unavailable {
+                        reason: format!("HTTP {}", status.as_u16()),
+                    },
+                }
+            }
         }
     }
 
     pub(crate) fn malformed(&self, body: &str) -> BackendError {
         BackendError::Malformed {
-            excerpt: self.redact(&shorten(body)),
+            excerpt: shorten(&self.redact(body)),
         }
     }
 

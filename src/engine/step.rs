@@ -72,6 +72,16 @@ impl Engine {
                 self.update_status(&mut job, true).await;
                 Ok(Next::After(self.plan(&job).wait))
             }
+            Err(BackendError::UnknownTask) => {
+                // A 404 to a submission: the remixed video is gone, or the
+                // service is not where the configuration says.
+                if let JobRequest::Remix { .. } = job.request {
+                    let message = "the source video is no longer known to the service".to_owned();
+                    return self.fail(job, Failure::Rejected { message }).await;
+                }
+                tracing::error!(job = %job.id, "the service answered 404 to a submission: check SORA_BASE_URL and SORA_API_STYLE");
+                self.fail(job, Failure::Internal).await
+            }
             Err(error) => self.backend_trouble(job, error, "submit").await,
         }
     }

@@ -1,0 +1,297 @@
+//! The OpenAI videos dialect (seed 001 §2-4, `/videos*` of the spec) against
+//! the simulator: raw key, `/sora` prefix, JSON and multipart creates, remix,
+//! retrieve, content, and the image endpoints.
+
+mod backend_support;
+
+use backend_support::*;
+use serde_json::json;
+use sorabot::backend::{
+    AspectRatio, ImageInput, ImageRequest, JobSpec, MediaRef, ModelTier, Output, OutputKind,
+    RemixRequest, TaskStatus, VideoOptions,
+};
+
+fn assert_raw_key(request: &sorabot_sim::Recorded) {
+    assert_eq!(
+        request.header("authorization"),
+        Some(KEY),
+        "{} {}",
+        request.method,
+        request.path
+    );
+}
+
+#[tokio::test]
+async fn openai_json_create_sends_seconds_as_text_size_and_watermark_with_the_raw_key() {
+    let (sim, backend) = openai(|_| {}).await;
+    let spec = JobSpec::Video(video(
+        "a paper boat",
+        VideoOptions {
+            aspect: Some(AspectRatio::Landscape),
+            seconds: Some(8),
+            watermark: Some(false),
+            ..Default::default()
+        },
+    ));
+
+    let task = backend.submit(&spec).await.expect("submitted");
+
+    let sent = only_request(&sim, "POST", "/sora/v1/videos");
+    assert_raw_key(&sent);
+    assert!(!sent.is_multipart());
+    assert_eq!(
+        json_body(&sent),
+        json!({"model": "sora-2", "prompt": "a paper boat", "seconds": "8",
+               "size": "1280x720", "watermark": false})
+    );
+    assert!(task.0.starts_with("video_"), "{task}");
+}
+
+#[tokio::test]
+async fn openai_hd_and_pro_pick_the_large_size_and_the_pro_model() {
+    let (sim, backend) = openai(|_| {}).await;
+    let spec = JobSpec::Video(video(
+        "a paper boat",
+        VideoOptions {
+            aspect: Some(AspectRatio::Portrait),
+            hd: true,
+            tier: ModelTier::Pro,
+            watermark: Some(true),
+            ..Default::default()
+        },
+    ));
+
+    backend.submit(&spec).await.expect("submitted");
+
+    let body = json_body(&only_request(&sim, "POST", "/sora/v1/videos"));
+    assert_eq!(
+        body,
+        json!({"model": "sora-2-pro", "prompt": "a paper boat",
+               "size": "1024x1792", "watermark": true})
+    );
+}
+
+#[tokio::test]
+async fn openai_create_with_image_bytes_is_multipart_with_an_input_reference_file() {
+    let (sim, backend) = openai(|_| {}).await;
+    let mut request = video(
+        "animate this",
+        VideoOptions {
+            seconds: Some(4),
+            ..Default::default()
+        },
+    );
+    request.images = vec![png_input()];
+
+    let task = backend
+        .submit(&JobSpec::Video(request))
+        .await
+        .expect("submitted");
+
+    let sent = only_request(&sim, "POST", "/sora/v1/videos");
+    assert_raw_key(&sent);
+    assert!(sent.is_multipart());
+    assert_eq!(form_text(&sent, "model"), "sora-2");
+    assert_eq!(form_text(&sent, "prompt"), "animate this");
+    assert_eq!(form_text(&sent, "seconds"), "4");
+    let file = sent
+        .part("input_reference")
+        .expect("an input_reference part");
+    assert!(file.is_file());
+    assert_eq!(file.content_type.as_deref(), Some("image/png"));
+    assert!(file.data == SAMPLE_PNG);
+    let polled = poll_to_end(&*backend, &task, OutputKind::Video).await;
+    assert!(matches!(polled.last, TaskStatus::Succeeded(_)));
+}
+
+#[tokio::test]
+async fn openai_create_with_an_image_url_sends_it_as_a_json_reference() {
+    let (sim, backend) = openai(|_| {}).await;
+    let mut request = video("animate this", VideoOptions::default());
+    request.images = vec![ImageInput::Url("https://example.com/ref.png".into())];
+
+    backend
+        .submit(&JobSpec::Video(request))
+        .await
+        .expect("submitted");
+
+    let body = json_body(&only_request(&sim, "POST", "/sora/v1/videos"));
+    assert_eq!(
+        body["input_reference"],
+        json!({"image_url": "https://example.com/ref.png"})
+    );
+}
+
+#[tokio::test]
+async fn openai_video_is_retrieved_then_its_content_downloads_as_the_sample() {
+    let (sim, backend) = openai(|_| {}).await;
+
+    let (task, polled) = run_to_end(&*backend, &video_spec("a cat")).await;
+
+    let retrieves = requests_to(&sim, "GET", &format!("/sora/v1/videos/{task}"));
+    assert_eq!(retrieves.len(), polled.seen.len());
+    retrieves.iter().for_each(assert_raw_key);
+    for p in polled.running_progress() {
+        let p = p.expect("the spec always gives progress");
+        assert!((0.0..=1.0).contains(&p), "{p}");
+    }
+    assert_eq!(
+        polled.last,
+        TaskStatus::Succeeded(Output::Video(MediaRef::Content))
+    );
+    let download = backend
+        .download(&task, &MediaRef::Content)
+        .await
+        .expect("download starts");
+    assert_eq!(download.content_type.as_deref(), Some("video/mp4"));
+    assert!(read_all(download).await == SAMPLE_MP4);
+    assert_raw_key(&only_request(
+        &sim,
+        "GET",
+        &format!("/sora/v1/videos/{task}/content"),
+    ));
+}
+
+#[tokio::test]
+async fn openai_remix_posts_the_prompt_and_model_to_the_source_video() {
+    let (sim, backend) = openai(|_| {}).await;
+    let (source, _) = run_to_end(&*backend, &video_spec("daytime city")).await;
+    let spec = JobSpec::Remix(RemixRequest {
+        source: source.0.clone(),
+        prompt: "make it night".into(),
+        options: VideoOptions {
+            tier: ModelTier::Pro,
+            ..Default::default()
+        },
+    });
+
+    let (remix, polled) = run_to_end(&*backend, &spec).await;
+
+    let sent = only_request(&sim, "POST", &format!("/sora/v1/videos/{source}/remix"));
+    assert_raw_key(&sent);
+    assert_eq!(
+        json_body(&sent),
+        json!({"prompt": "make it night", "model": "sora-2-pro"})
+    );
+    assert!(remix.0.starts_with("video_") && remix != source);
+    assert_eq!(
+        polled.last,
+        TaskStatus::Succeeded(Output::Video(MediaRef::Content))
+    );
+}
+
+#[tokio::test]
+async fn openai_video_that_fails_on_the_service_ends_failed_with_its_reason() {
+    let (_sim, backend) = openai(|_| {}).await;
+
+    let (_, polled) = run_to_end(&*backend, &video_spec("a cat [sim:fail]")).await;
+
+    match polled.last {
+        TaskStatus::Failed { reason } => assert!(reason.contains("内容审核未通过"), "{reason}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+fn image_urls(status: &TaskStatus) -> Vec<String> {
+    match status {
+        TaskStatus::Succeeded(Output::Images(refs)) => refs
+            .iter()
+            .map(|r| match r {
+                MediaRef::Url(url) => url.clone(),
+                other => panic!("expected an image URL, got {other:?}"),
+            })
+            .collect(),
+        other => panic!("expected images, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn openai_image_generation_is_multipart_and_its_pictures_download() {
+    let (sim, backend) = openai(|_| {}).await;
+    let spec = JobSpec::Image(ImageRequest {
+        prompt: "a red fox".into(),
+        n: 2,
+        size: Some((1024, 1536)),
+        inputs: vec![],
+    });
+
+    let (task, polled) = run_to_end(&*backend, &spec).await;
+
+    let sent = only_request(&sim, "POST", "/sora/v1/images/generations");
+    assert_raw_key(&sent);
+    assert_eq!(form_text(&sent, "prompt"), "a red fox");
+    assert_eq!(form_text(&sent, "model"), "sora_image");
+    assert_eq!(form_text(&sent, "n"), "2");
+    assert_eq!(form_text(&sent, "size"), "1024x1536");
+    let urls = image_urls(&polled.last);
+    assert_eq!(urls.len(), 2);
+    for url in urls {
+        assert!(
+            url.starts_with(&format!("{}/files/", sim.base_url())),
+            "{url}"
+        );
+        let download = backend
+            .download(&task, &MediaRef::Url(url))
+            .await
+            .expect("download starts");
+        assert!(read_all(download).await == SAMPLE_PNG);
+    }
+}
+
+#[tokio::test]
+async fn openai_image_edit_uploads_each_input_as_an_image_array_part() {
+    let (sim, backend) = openai(|_| {}).await;
+    let spec = JobSpec::Image(ImageRequest {
+        prompt: "add a hat".into(),
+        n: 1,
+        size: None,
+        inputs: vec![png_input(), png_input()],
+    });
+
+    let (task, polled) = run_to_end(&*backend, &spec).await;
+
+    let sent = only_request(&sim, "POST", "/sora/v1/images/edits");
+    assert_raw_key(&sent);
+    assert_eq!(form_text(&sent, "prompt"), "add a hat");
+    assert_eq!(form_text(&sent, "model"), "sora_image");
+    let images: Vec<_> = sent.parts.iter().filter(|p| p.name == "image[]").collect();
+    assert_eq!(images.len(), 2);
+    for image in images {
+        assert!(image.is_file());
+        assert_eq!(image.content_type.as_deref(), Some("image/png"));
+        assert!(image.data == SAMPLE_PNG);
+    }
+    let urls = image_urls(&polled.last);
+    assert_eq!(urls.len(), 1);
+    let download = backend
+        .download(&task, &MediaRef::Url(urls[0].clone()))
+        .await
+        .expect("download starts");
+    assert!(read_all(download).await == SAMPLE_PNG);
+}
+
+#[tokio::test]
+async fn openai_image_that_fails_on_the_service_ends_failed_with_its_reason() {
+    let (_sim, backend) = openai(|_| {}).await;
+    let spec = JobSpec::Image(ImageRequest {
+        prompt: "a red fox [sim:fail]".into(),
+        n: 1,
+        size: None,
+        inputs: vec![],
+    });
+    let task = backend.submit(&spec).await.expect("submitted");
+
+    let status = loop {
+        match backend.status(&task, OutputKind::Images).await {
+            Ok(TaskStatus::Queued | TaskStatus::Running { .. }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(3)).await
+            }
+            other => break other,
+        }
+    };
+
+    match status {
+        Ok(TaskStatus::Failed { reason }) => assert!(reason.contains("内容审核未通过"), "{reason}"),
+        other => panic!("expected a failure with the service's reason, got {other:?}"),
+    }
+}
