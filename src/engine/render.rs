@@ -120,8 +120,8 @@ impl Engine {
         status_text(job, position, eta)
     }
 
-    /// The wait of a job at `position` in the queue: the rounds of slots
-    /// ahead of it, each about as long as a typical job, plus its own.
+    /// The wait of a job at `position` in the queue: the jobs ahead of it
+    /// leaving the service's slots, plus its own generation.
     fn queue_eta(&self, job: &Job, position: usize) -> Duration {
         let limits = &self.inner.limits;
         let history = self
@@ -130,16 +130,18 @@ impl Engine {
             .durations(&job.request.duration_key())
             .unwrap_or_default();
         let typical = super::planner::typical(&history, limits.typical_generation);
-        let rounds = position.div_ceil(limits.max_in_flight.max(1)) as u32;
-        typical * (rounds + 1)
+        // Each job ahead frees a slot about every typical/slots; then its own run.
+        let ahead = position as f64 / limits.max_in_flight.max(1) as f64;
+        typical.mul_f64(ahead + 1.0)
     }
 
     /// Edits the status message if its text changed, no sooner than the
-    /// chat's edit interval unless `force`.
-    pub(super) async fn update_status(&self, job: &mut Job, force: bool) {
+    /// chat's edit interval unless `force`. Says whether it edited (the job
+    /// then needs storing, to keep the spacing across steps and restarts).
+    pub(super) async fn update_status(&self, job: &mut Job, force: bool) -> bool {
         let text = self.current_status(job);
         if job.status_text.as_deref() == Some(text.as_str()) {
-            return;
+            return false;
         }
         let interval = if job.chat.private {
             self.inner.limits.status_edit_private
@@ -151,14 +153,14 @@ impl Engine {
             .status_edited_ms
             .is_some_and(|at| now.saturating_sub(at) < interval.as_millis() as u64);
         if recent && !force {
-            return;
+            return false;
         }
         let buttons = if job.state.is_finished() {
             vec![]
         } else {
             vec![button(job, ButtonAction::Cancel)]
         };
-        self.edit_status(job, text, buttons).await;
+        self.edit_status(job, text, buttons).await
     }
 
     /// Puts a final text in place of the status (or sends it if there is none).
@@ -186,11 +188,12 @@ impl Engine {
         }
     }
 
-    async fn edit_status(&self, job: &mut Job, text: String, buttons: Vec<Button>) {
+    /// Puts `text` in the status message; says whether the message changed.
+    async fn edit_status(&self, job: &mut Job, text: String, buttons: Vec<Button>) -> bool {
         let (Some(message_id), Ok(port)) =
             (job.status_message.clone(), self.port(&job.chat.platform))
         else {
-            return;
+            return false;
         };
         let message = Outgoing {
             text: text.clone(),
@@ -202,9 +205,16 @@ impl Engine {
             Ok(()) => {
                 job.status_text = Some(text);
                 job.status_edited_ms = Some(now_ms());
+                true
             }
-            Err(ChatError::Gone) => job.status_message = None,
-            Err(error) => tracing::debug!(job = %job.id, %error, "status edit skipped"),
+            Err(ChatError::Gone) => {
+                job.status_message = None;
+                true
+            }
+            Err(error) => {
+                tracing::debug!(job = %job.id, %error, "status edit skipped");
+                false
+            }
         }
     }
 }

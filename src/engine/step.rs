@@ -69,7 +69,9 @@ impl Engine {
                 job.samples.clear();
                 job.errors = 0;
                 self.save(&job).await?;
-                self.update_status(&mut job, true).await;
+                if self.update_status(&mut job, true).await {
+                    self.save(&job).await?;
+                }
                 Ok(Next::After(self.plan(&job).wait))
             }
             Err(BackendError::UnknownTask) => {
@@ -136,7 +138,9 @@ impl Engine {
         if job.state != before || job.polls == 1 {
             self.save(&job).await?;
         }
-        self.update_status(&mut job, false).await;
+        if self.update_status(&mut job, false).await {
+            self.save(&job).await?;
+        }
         Ok(Next::After(self.plan(&job).wait))
     }
 
