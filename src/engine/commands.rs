@@ -91,6 +91,9 @@ impl Engine {
     /// Runs a command that came already typed (a Discord slash command) or
     /// was parsed from a message.
     pub async fn execute(&self, msg: &Incoming, command: Command) {
+        if let Err(error) = self.ensure_resumed() {
+            tracing::error!(%error, "could not load the stored jobs");
+        }
         let lang = self.lang_for(&msg.chat, &msg.user);
         let open = matches!(command, Command::Start | Command::Help { .. });
         if !open && !self.allowed(&msg.chat, &msg.user) {
@@ -111,6 +114,9 @@ impl Engine {
 
     /// Handles a button press.
     pub async fn press(&self, press: &Press) -> PressAnswer {
+        if let Err(error) = self.ensure_resumed() {
+            tracing::error!(%error, "could not load the stored jobs");
+        }
         let lang = self.lang_for(&press.chat, &press.user);
         let Some((action, id)) = Button::parse_data(&press.data) else {
             return PressAnswer::Notice(say(lang, &Msg::NoSuchJob("?")));

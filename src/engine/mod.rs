@@ -71,6 +71,9 @@ struct Inner {
     job_locks: Mutex<HashMap<JobId, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<JobEvent>,
     shutdown: watch::Sender<bool>,
+    /// Whether the stored unfinished jobs were picked up (once, before the
+    /// first command or the driver, whichever comes first).
+    resumed: Mutex<bool>,
 }
 
 /// Who holds a place toward the service and who waits for one.
@@ -108,6 +111,7 @@ impl Engine {
                 job_locks: Mutex::default(),
                 events: broadcast::channel(1024).0,
                 shutdown: watch::channel(false).0,
+                resumed: Mutex::new(false),
             }),
         }
     }
@@ -132,7 +136,7 @@ impl Engine {
     /// Loads the unfinished jobs and carries each on from where it stood,
     /// then runs the driver until [`Engine::shutdown`]. Returns when stopped.
     pub async fn run(&self) -> Result<(), EngineError> {
-        self.resume()?;
+        self.ensure_resumed()?;
         driver::run(self.clone(), self.inner.shutdown.subscribe()).await;
         Ok(())
     }
@@ -140,6 +144,17 @@ impl Engine {
     /// Asks the driver to stop; jobs stay in the store for the next start.
     pub fn shutdown(&self) {
         self.inner.shutdown.send_replace(true);
+    }
+
+    /// Picks up the stored unfinished jobs, once. Called before anything
+    /// that could add a job, so none is counted twice.
+    pub(crate) fn ensure_resumed(&self) -> Result<(), EngineError> {
+        let mut resumed = self.inner.resumed.lock().unwrap_or_else(|p| p.into_inner());
+        if !*resumed {
+            self.resume()?;
+            *resumed = true;
+        }
+        Ok(())
     }
 
     /// Puts every stored unfinished job back on its way.

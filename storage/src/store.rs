@@ -47,9 +47,17 @@ impl Store {
     /// Opens (or creates) the database in `dir` and upgrades it to
     /// [`Store::SCHEMA_VERSION`]. Refuses a database written by a newer build.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
+        Self::open_with(dir, 1024 * 1024 * 1024)
+    }
+
+    /// Like [`Store::open`], with at most `cache_bytes` of sled's page cache.
+    pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()?;
         let store = Self::from_db(db)?;
-        info!(dir = %dir.display(), schema_version = Self::SCHEMA_VERSION, "store opened");
+        info!(dir = %dir.display(), schema_version = Self::SCHEMA_VERSION, cache_bytes, "store opened");
         Ok(store)
     }
 
@@ -80,10 +88,22 @@ impl Store {
         migrations::read_version(&self.meta)
     }
 
-    /// Waits until every write made so far is durable on disk.
+    /// Waits until every write made so far is durable on disk. The flush
+    /// runs on tokio's blocking pool: it does not hold up other tasks, and a
+    /// test on tokio's paused clock does not see time jump while it runs.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.flush()).await {
+            Ok(flushed) => {
+                flushed?;
+                Ok(())
+            }
+            // The blocking pool is gone (runtime shutting down): flush here.
+            Err(_) => {
+                self.db.flush()?;
+                Ok(())
+            }
+        }
     }
 }
 
