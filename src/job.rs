@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{
-    CharacterSource, CharacterUse, MediaRef, OutputKind, TaskId, Timestamps, Unsupported,
-    VideoOptions,
+    CharacterRequest, CharacterSource, CharacterUse, ImageInput, ImageRequest, JobSpec, MediaRef,
+    OutputKind, RemixRequest, TaskId, Timestamps, Unsupported, VideoOptions, VideoRequest,
 };
 use crate::chat::{ChatRef, Delivered};
 use crate::command::Lang;
@@ -76,6 +76,57 @@ impl JobRequest {
         match self {
             JobRequest::Video { options, .. } | JobRequest::Remix { options, .. } => Some(options),
             _ => None,
+        }
+    }
+
+    /// The images the request carries (reference images, or pictures to edit).
+    pub fn stored_images(&self) -> &[StoredImage] {
+        match self {
+            JobRequest::Video { images, .. } => images,
+            JobRequest::Image { inputs, .. } => inputs,
+            _ => &[],
+        }
+    }
+
+    /// The request as the service takes it, with `images` standing for
+    /// [`JobRequest::stored_images`] (read back, or placeholders for a check).
+    pub fn to_spec(&self, images: Vec<ImageInput>) -> JobSpec {
+        match self {
+            JobRequest::Video {
+                prompt,
+                options,
+                characters,
+                ..
+            } => JobSpec::Video(VideoRequest {
+                prompt: prompt.clone(),
+                options: options.clone(),
+                images,
+                characters: characters.clone(),
+            }),
+            JobRequest::Remix {
+                source_task,
+                prompt,
+                options,
+                ..
+            } => JobSpec::Remix(RemixRequest {
+                source: source_task.clone(),
+                prompt: prompt.clone(),
+                options: options.clone(),
+            }),
+            JobRequest::Character {
+                source, timestamps, ..
+            } => JobSpec::Character(CharacterRequest {
+                source: source.clone(),
+                timestamps: *timestamps,
+            }),
+            JobRequest::Image {
+                prompt, n, size, ..
+            } => JobSpec::Image(ImageRequest {
+                prompt: prompt.clone(),
+                n: *n,
+                size: *size,
+                inputs: images,
+            }),
         }
     }
 

@@ -87,10 +87,7 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         config.limits.clone(),
         vec![port.clone() as Arc<dyn ChatPort>],
     );
-    let driver = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.run().await }
-    });
+    let driver = start_engine(&engine);
     let user = console::local_user(
         std::env::var("USER").unwrap_or_else(|_| "you".to_owned()),
         None,
@@ -100,15 +97,7 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         _ = console::run(engine.clone(), port, stdin, user) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("stopping; unfinished jobs stay stored and resume on the next start"),
     }
-    engine.shutdown();
-    match driver.await {
-        Ok(Ok(())) => tracing::info!("engine stopped"),
-        Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),
-        Err(error) => tracing::error!(%error, "engine task failed"),
-    }
-    if let Some(sim) = service.simulator {
-        sim.shutdown().await;
-    }
+    stop(engine, driver, service).await;
     Ok(())
 }
 
@@ -132,11 +121,8 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     }
     let ports = adapters.iter().map(|a| a.port()).collect();
     let engine = Engine::new(service.backend.clone(), store, config.limits.clone(), ports);
-    let driver = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.run().await }
-    });
-    let (stop, stopped) = watch::channel(false);
+    let driver = start_engine(&engine);
+    let (stop_adapters, stopped) = watch::channel(false);
     let mut runs = tokio::task::JoinSet::new();
     for adapter in adapters {
         let platform = adapter.platform();
@@ -151,13 +137,30 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
             Err(error) => tracing::error!(%error, "adapter task failed"),
         },
     }
-    let _ = stop.send(true);
-    engine.shutdown();
+    let _ = stop_adapters.send(true);
     while let Some(ended) = runs.join_next().await {
         if let Ok((platform, result)) = ended {
             tracing::info!(platform, ok = result.is_ok(), "adapter stopped");
         }
     }
+    stop(engine, driver, service).await;
+    Ok(())
+}
+
+/// Runs the engine's driver in the background.
+fn start_engine(engine: &Engine) -> tokio::task::JoinHandle<Result<(), sorabot::EngineError>> {
+    let engine = engine.clone();
+    tokio::spawn(async move { engine.run().await })
+}
+
+/// Stops the engine (jobs stay stored), waits for its driver, and stops the
+/// simulator if there is one.
+async fn stop(
+    engine: Engine,
+    driver: tokio::task::JoinHandle<Result<(), sorabot::EngineError>>,
+    service: Service,
+) {
+    engine.shutdown();
     match driver.await {
         Ok(Ok(())) => tracing::info!("engine stopped"),
         Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),
@@ -166,5 +169,4 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     if let Some(sim) = service.simulator {
         sim.shutdown().await;
     }
-    Ok(())
 }

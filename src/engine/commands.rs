@@ -11,8 +11,8 @@ use sorabot_storage::{
 use super::render::{button, status_text};
 use super::{Engine, EngineError};
 use crate::backend::{
-    AspectRatio, CharacterSource, CharacterUse, ImageInput, ImageRequest, JobSpec, ModelTier,
-    OutputKind, RemixRequest, Timestamps, VideoRequest,
+    AspectRatio, CharacterSource, CharacterUse, ImageInput, JobSpec, ModelTier, OutputKind,
+    Timestamps,
 };
 use crate::chat::{
     language_of, Attachment, AttachmentKind, Button, ButtonAction, ChatRef, Incoming, Outgoing,
@@ -458,13 +458,8 @@ impl Engine {
             source: source.clone(),
             timestamps,
         };
-        if let Err(u) = self
-            .inner
-            .backend
-            .capabilities()
-            .check(&probe_spec(&request))
-        {
-            return Ok(Some(say(lang, &Msg::Unsupported(&u))));
+        if let Some(refusal) = self.unsupported(lang, &request) {
+            return Ok(Some(refusal));
         }
         let user = self.user_key(msg);
         let record = CharacterRecord {
@@ -497,16 +492,18 @@ impl Engine {
         answer
     }
 
+    /// Why the service cannot do `request`, in the user's words; `None` if it can.
+    fn unsupported(&self, lang: Lang, request: &JobRequest) -> Option<String> {
+        let capabilities = self.inner.backend.capabilities();
+        let refusal = capabilities.check(&probe_spec(request)).err()?;
+        Some(say(lang, &Msg::Unsupported(&refusal)))
+    }
+
     /// Accepts a job: checks it, charges the quota, stores it, queues it and
     /// sends its status message. `Ok(None)` when accepted.
     async fn admit(&self, msg: &Incoming, lang: Lang, request: JobRequest) -> Answer {
-        if let Err(u) = self
-            .inner
-            .backend
-            .capabilities()
-            .check(&probe_spec(&request))
-        {
-            return Ok(Some(say(lang, &Msg::Unsupported(&u))));
+        if let Some(refusal) = self.unsupported(lang, &request) {
+            return Ok(Some(refusal));
         }
         let user = self.user_key(msg);
         let admin = self.is_admin(msg);
@@ -904,9 +901,6 @@ impl Engine {
             record.state = CharacterState::Pending {
                 job_id: job.to_string(),
             };
-            if let CharacterSourceRecord::FromTask { job_id, .. } = &mut record.source {
-                job_id.clear();
-            }
             self.inner.store.put_character(&record)?;
         }
         Ok(())
@@ -975,52 +969,12 @@ fn access_id(platform: &str, id: &str) -> String {
 
 /// A request shaped as the service would get it, for the capability check.
 fn probe_spec(request: &JobRequest) -> JobSpec {
-    let placeholder = |images: &[StoredImage]| -> Vec<ImageInput> {
-        images
-            .iter()
-            .map(|_| ImageInput::Url(String::new()))
-            .collect()
-    };
-    match request {
-        JobRequest::Video {
-            prompt,
-            options,
-            images,
-            characters,
-        } => JobSpec::Video(VideoRequest {
-            prompt: prompt.clone(),
-            options: options.clone(),
-            images: placeholder(images),
-            characters: characters.clone(),
-        }),
-        JobRequest::Remix {
-            source_task,
-            prompt,
-            options,
-            ..
-        } => JobSpec::Remix(RemixRequest {
-            source: source_task.clone(),
-            prompt: prompt.clone(),
-            options: options.clone(),
-        }),
-        JobRequest::Character {
-            source, timestamps, ..
-        } => JobSpec::Character(crate::backend::CharacterRequest {
-            source: source.clone(),
-            timestamps: *timestamps,
-        }),
-        JobRequest::Image {
-            prompt,
-            n,
-            size,
-            inputs,
-        } => JobSpec::Image(ImageRequest {
-            prompt: prompt.clone(),
-            n: *n,
-            size: *size,
-            inputs: placeholder(inputs),
-        }),
-    }
+    let placeholders = request
+        .stored_images()
+        .iter()
+        .map(|_| ImageInput::Url(String::new()))
+        .collect();
+    request.to_spec(placeholders)
 }
 
 /// A user's stored defaults as command flags.

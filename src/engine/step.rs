@@ -9,10 +9,7 @@ use sorabot_storage::{CharacterState, UserKey};
 
 use super::planner::{self, PlanInput};
 use super::{owner_key, Engine, EngineError, Next};
-use crate::backend::{
-    BackendError, CharacterRequest, ImageInput, ImageRequest, JobSpec, Output, RemixRequest,
-    TaskStatus, VideoRequest,
-};
+use crate::backend::{BackendError, ImageInput, JobSpec, Output, TaskStatus};
 use crate::clock::now_ms;
 use crate::ids::JobId;
 use crate::job::{Failure, Job, JobRequest, JobState, StoredImage};
@@ -286,46 +283,8 @@ impl Engine {
 
     /// The request as the service takes it, with stored images read back.
     async fn spec_of(&self, job: &Job) -> std::io::Result<JobSpec> {
-        Ok(match &job.request {
-            JobRequest::Video {
-                prompt,
-                options,
-                images,
-                characters,
-            } => JobSpec::Video(VideoRequest {
-                prompt: prompt.clone(),
-                options: options.clone(),
-                images: read_images(images).await?,
-                characters: characters.clone(),
-            }),
-            JobRequest::Remix {
-                source_task,
-                prompt,
-                options,
-                ..
-            } => JobSpec::Remix(RemixRequest {
-                source: source_task.clone(),
-                prompt: prompt.clone(),
-                options: options.clone(),
-            }),
-            JobRequest::Character {
-                source, timestamps, ..
-            } => JobSpec::Character(CharacterRequest {
-                source: source.clone(),
-                timestamps: *timestamps,
-            }),
-            JobRequest::Image {
-                prompt,
-                n,
-                size,
-                inputs,
-            } => JobSpec::Image(ImageRequest {
-                prompt: prompt.clone(),
-                n: *n,
-                size: *size,
-                inputs: read_images(inputs).await?,
-            }),
-        })
+        let images = read_images(job.request.stored_images()).await?;
+        Ok(job.request.to_spec(images))
     }
 }
 
