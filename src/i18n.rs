@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::backend::{Feature, Unsupported};
 use crate::command::{CommandName, Lang, ParseError};
-use crate::job::Failure;
+use crate::job::{Failure, JobState};
 
 /// Something to tell a user.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +69,15 @@ pub enum Msg<'a> {
     },
     Internal(&'a str),
     Failed(&'a Failure),
+    /// A job delivered, `secs` after it was asked for.
+    DoneIn {
+        secs: u64,
+    },
+    /// The summary of settings when none is set.
+    ServiceDefaults,
+    /// After a character's name in a list: still being made, or failed.
+    CharacterSaving,
+    CharacterBroken,
 }
 
 /// The label of a button.
@@ -103,6 +112,45 @@ pub fn about(lang: Lang, d: Duration) -> String {
         Lang::Zh if secs < 60 => "不到 1 分钟".to_owned(),
         Lang::Zh if secs < 3600 => format!("约 {} 分钟", secs.div_ceil(60)),
         Lang::Zh => format!("约 {} 小时", secs.div_ceil(3600)),
+    }
+}
+
+/// Where a job stands, in one line: `⚙ Generating ▓▓▓░░ 52% · ETA about 1 min`.
+/// `progress` is the drawn bar, when the progress is known.
+pub fn state_line(
+    lang: Lang,
+    state: &JobState,
+    position: Option<usize>,
+    progress: Option<&str>,
+    eta: Option<Duration>,
+) -> String {
+    let eta = match (lang, eta) {
+        (_, None) => String::new(),
+        (Lang::En, Some(d)) => format!(" · ETA {}", about(lang, d)),
+        (Lang::Zh, Some(d)) => format!(" · 预计{}", about(lang, d)),
+    };
+    let progress = progress.unwrap_or("…");
+    match (state, lang) {
+        (JobState::Queued, Lang::En) => match position {
+            Some(p) => format!("⏳ Queued · position {p}{eta}"),
+            None => "⏳ Starting…".to_owned(),
+        },
+        (JobState::Queued, Lang::Zh) => match position {
+            Some(p) => format!("⏳ 排队中 · 第 {p} 位{eta}"),
+            None => "⏳ 即将开始…".to_owned(),
+        },
+        (JobState::Submitted, Lang::En) => format!("⏳ Waiting for the service{eta}"),
+        (JobState::Submitted, Lang::Zh) => format!("⏳ 等待服务开始{eta}"),
+        (JobState::Running { .. }, Lang::En) => format!("⚙ Generating {progress}{eta}"),
+        (JobState::Running { .. }, Lang::Zh) => format!("⚙ 生成中 {progress}{eta}"),
+        (JobState::Delivering, Lang::En) => "📤 Uploading…".to_owned(),
+        (JobState::Delivering, Lang::Zh) => "📤 正在上传…".to_owned(),
+        (JobState::Delivered, Lang::En) => "✅ Done".to_owned(),
+        (JobState::Delivered, Lang::Zh) => "✅ 完成".to_owned(),
+        (JobState::Failed(_), Lang::En) => "❌ Failed".to_owned(),
+        (JobState::Failed(_), Lang::Zh) => "❌ 失败".to_owned(),
+        (JobState::Cancelled, Lang::En) => "✖ Cancelled".to_owned(),
+        (JobState::Cancelled, Lang::Zh) => "✖ 已取消".to_owned(),
     }
 }
 
@@ -190,6 +238,10 @@ fn english(msg: &Msg) -> String {
         ),
         Msg::Internal(reference) => format!("Something went wrong on my side (ref: {reference}). Your quota was not used. Please try again."),
         Msg::Failed(f) => failure_en(f),
+        Msg::DoneIn { secs } => format!("✅ Done in {}:{:02}", secs / 60, secs % 60),
+        Msg::ServiceDefaults => "the service's defaults".into(),
+        Msg::CharacterSaving => " (saving…)".into(),
+        Msg::CharacterBroken => " (failed)".into(),
     }
 }
 
@@ -253,6 +305,10 @@ fn chinese(msg: &Msg) -> String {
         ),
         Msg::Internal(reference) => format!("我这边出了点问题（编号：{reference}）。未扣除额度，请重试。"),
         Msg::Failed(f) => failure_zh(f),
+        Msg::DoneIn { secs } => format!("✅ 完成，用时 {}:{:02}", secs / 60, secs % 60),
+        Msg::ServiceDefaults => "服务默认值".into(),
+        Msg::CharacterSaving => "（保存中…）".into(),
+        Msg::CharacterBroken => "（失败）".into(),
     }
 }
 

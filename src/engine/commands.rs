@@ -8,7 +8,7 @@ use sorabot_storage::{
     UserSettings,
 };
 
-use super::render::{button, status_text};
+use super::render::button;
 use super::{Engine, EngineError};
 use crate::backend::{
     AspectRatio, CharacterSource, CharacterUse, ImageInput, JobSpec, ModelTier, OutputKind,
@@ -22,7 +22,7 @@ use crate::clock::{now_ms, today};
 use crate::command::{
     character_mentions, parse, Command, Context, Lang, Parsed, Target, VideoFlags,
 };
-use crate::i18n::{say, Msg};
+use crate::i18n::{say, state_line, Msg};
 use crate::ids::JobId;
 use crate::job::{Job, JobRequest, JobState, StoredImage};
 use crate::media;
@@ -312,7 +312,7 @@ impl Engine {
                 if jobs.is_empty() {
                     return Ok(Some(say(lang, &Msg::NoTasks)));
                 }
-                let lines: Vec<String> = jobs.iter().map(|j| task_line(lang, j)).collect();
+                let lines: Vec<String> = jobs.iter().map(task_line).collect();
                 Ok(Some(lines.join("\n")))
             }
             Command::Status { target } => match self.resolve(msg, lang, &target) {
@@ -1021,30 +1021,24 @@ fn settings_summary(lang: Lang, settings: &UserSettings) -> String {
         parts.push(l.native_name().to_owned());
     }
     if parts.is_empty() {
-        match lang {
-            Lang::En => "the service's defaults".to_owned(),
-            Lang::Zh => "服务默认值".to_owned(),
-        }
+        say(lang, &Msg::ServiceDefaults)
     } else {
         parts.join(" · ")
     }
 }
 
 fn character_line(lang: Lang, c: &CharacterRecord) -> String {
-    let state = match (&c.state, lang) {
-        (CharacterState::Ready, _) => String::new(),
-        (CharacterState::Pending { .. }, Lang::En) => " (saving…)".to_owned(),
-        (CharacterState::Pending { .. }, Lang::Zh) => "（保存中…）".to_owned(),
-        (CharacterState::Failed { .. }, Lang::En) => " (failed)".to_owned(),
-        (CharacterState::Failed { .. }, Lang::Zh) => "（失败）".to_owned(),
+    let state = match &c.state {
+        CharacterState::Ready => String::new(),
+        CharacterState::Pending { .. } => say(lang, &Msg::CharacterSaving),
+        CharacterState::Failed { .. } => say(lang, &Msg::CharacterBroken),
     };
     format!("@{} · {}–{} s{state}", c.name, c.start, c.end)
 }
 
-fn task_line(lang: Lang, job: &Job) -> String {
-    let text = status_text(job, None, None);
-    let state = text.lines().last().unwrap_or_default().to_owned();
-    let _ = lang;
+fn task_line(job: &Job) -> String {
+    let progress = job.progress().map(super::render::progress_bar);
+    let state = state_line(job.lang, &job.state, None, progress.as_deref(), None);
     let prompt: String = job.request.prompt().chars().take(40).collect();
     format!("{} · {state} · {prompt}", job.id)
 }

@@ -108,10 +108,7 @@ impl Engine {
             .zip(Some(job.created_ms))
             .map(|(end, start)| end.saturating_sub(start) / 1000)
             .unwrap_or(0);
-        let text = match job.lang {
-            crate::command::Lang::En => format!("✅ Done in {}:{:02}", took / 60, took % 60),
-            crate::command::Lang::Zh => format!("✅ 完成，用时 {}:{:02}", took / 60, took % 60),
-        };
+        let text = say(job.lang, &Msg::DoneIn { secs: took });
         self.replace_status(&mut job, text).await;
         Ok(Next::Idle)
     }

@@ -6,8 +6,7 @@ use std::time::Duration;
 use super::Engine;
 use crate::chat::{Button, ButtonAction, ChatError, Outgoing};
 use crate::clock::now_ms;
-use crate::command::Lang;
-use crate::i18n::{about, label, Label};
+use crate::i18n::{label, state_line, Label};
 use crate::job::{Job, JobRequest, JobState};
 
 /// Cells in the progress bar.
@@ -54,43 +53,9 @@ pub fn headline(job: &Job) -> String {
 
 /// The status text of a job: its headline and where it stands.
 pub fn status_text(job: &Job, position: Option<usize>, eta: Option<Duration>) -> String {
-    let lang = job.lang;
-    let eta_text = |eta: Option<Duration>| match (lang, eta) {
-        (_, None) => String::new(),
-        (Lang::En, Some(d)) => format!(" · ETA {}", about(lang, d)),
-        (Lang::Zh, Some(d)) => format!(" · 预计{}", about(lang, d)),
-    };
-    let state = match (&job.state, lang) {
-        (JobState::Queued, Lang::En) => match position {
-            Some(p) => format!("⏳ Queued · position {p}{}", eta_text(eta)),
-            None => "⏳ Starting…".to_owned(),
-        },
-        (JobState::Queued, Lang::Zh) => match position {
-            Some(p) => format!("⏳ 排队中 · 第 {p} 位{}", eta_text(eta)),
-            None => "⏳ 即将开始…".to_owned(),
-        },
-        (JobState::Submitted, Lang::En) => format!("⏳ Waiting for the service{}", eta_text(eta)),
-        (JobState::Submitted, Lang::Zh) => format!("⏳ 等待服务开始{}", eta_text(eta)),
-        (JobState::Running { progress }, Lang::En) => {
-            format!("⚙ Generating {}{}", bar(*progress), eta_text(eta))
-        }
-        (JobState::Running { progress }, Lang::Zh) => {
-            format!("⚙ 生成中 {}{}", bar(*progress), eta_text(eta))
-        }
-        (JobState::Delivering, Lang::En) => "📤 Uploading…".to_owned(),
-        (JobState::Delivering, Lang::Zh) => "📤 正在上传…".to_owned(),
-        (JobState::Delivered, Lang::En) => "✅ Done".to_owned(),
-        (JobState::Delivered, Lang::Zh) => "✅ 完成".to_owned(),
-        (JobState::Failed(_), Lang::En) => "❌ Failed".to_owned(),
-        (JobState::Failed(_), Lang::Zh) => "❌ 失败".to_owned(),
-        (JobState::Cancelled, Lang::En) => "✖ Cancelled".to_owned(),
-        (JobState::Cancelled, Lang::Zh) => "✖ 已取消".to_owned(),
-    };
+    let progress = job.progress().map(progress_bar);
+    let state = state_line(job.lang, &job.state, position, progress.as_deref(), eta);
     format!("{}\n{state}", headline(job))
-}
-
-fn bar(progress: Option<f32>) -> String {
-    progress.map(progress_bar).unwrap_or_else(|| "…".to_owned())
 }
 
 /// A button of the job, labelled in its language.
