@@ -1,0 +1,527 @@
+//! Interactions, each answered within Discord's 3 seconds: a slash command
+//! or modal is deferred, read into the core's `Command` and run by the
+//! engine; a Remix or Save-as-character button (or message context menu)
+//! opens a modal once the engine says the user may act on that job, or
+//! shows its refusal to the user alone; Retry and Cancel go to
+//! `Engine::press`, whose notice comes back as an ephemeral follow-up.
+
+use serenity::all::{
+    ActionRowComponent, CommandInteraction, CommandType, ComponentInteraction, CreateActionRow,
+    CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateModal, InputTextStyle, Interaction, InteractionId,
+    Member, ModalInteraction, User,
+};
+use serenity::http::{LightMethod, Request, Route};
+use sorabot::chat::{
+    language_of, Attachment, AttachmentKind, Button, ButtonAction, ChatRef, Incoming, Outgoing,
+    UserRef,
+};
+use sorabot::command::{Command, CommandName, Lang, ParseError, Target, VideoFlags};
+use sorabot::engine::{Press, PressAnswer};
+use sorabot::i18n::{say, Msg};
+use sorabot::ids::JobId;
+use sorabot::job::Job;
+use sorabot_storage::{MessageKey, Store, UserKey};
+
+use super::answers;
+use super::commands::{self, Jobs, Latest, CHARACTER_MENU, REMIX_MENU};
+use super::rest::RestError;
+use super::{Bot, PLATFORM};
+
+/// Modal `custom_id`s are `modal:` and the button data of the job.
+const MODAL_PREFIX: &str = "modal:";
+
+/// Handles one interaction.
+pub async fn handle(bot: &Bot, interaction: Interaction) {
+    match interaction {
+        Interaction::Command(command) => match command.data.kind {
+            CommandType::ChatInput => slash(bot, &command).await,
+            CommandType::Message => context_menu(bot, &command).await,
+            _ => {}
+        },
+        Interaction::Component(press) => button(bot, &press).await,
+        Interaction::Modal(modal) => submitted(bot, &modal).await,
+        _ => {}
+    }
+}
+
+/// The channel an interaction happened in.
+pub fn chat_of(channel: impl ToString, in_guild: bool) -> ChatRef {
+    ChatRef {
+        platform: PLATFORM.to_owned(),
+        chat: channel.to_string(),
+        thread: None,
+        private: !in_guild,
+    }
+}
+
+/// Who acted: a member with moderation rights counts as a chat admin.
+fn person(user: &User, member: Option<&Member>, locale: &str) -> UserRef {
+    let admin = member
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.administrator() || p.manage_guild() || p.manage_messages());
+    UserRef {
+        id: user.id.to_string(),
+        name: user
+            .global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
+        language: Some(locale.to_owned()).filter(|l| !l.is_empty()),
+        chat_admin: admin,
+    }
+}
+
+/// A slash command: defer, read, run.
+async fn slash(bot: &Bot, call: &CommandInteraction) {
+    let chat = chat_of(call.channel_id, call.guild_id.is_some());
+    let user = person(&call.user, call.member.as_deref(), &call.locale);
+    bot.limits
+        .remember(&chat.chat, u64::from(call.attachment_size_limit));
+    let personal = commands::is_personal(&call.data.name, &call.data.options);
+    if let Err(error) = defer(bot, call.id, &call.token, personal).await {
+        tracing::warn!(%error, command = %call.data.name, "could not defer a command");
+        return;
+    }
+    bot.answers
+        .open(call.id.get(), call.token.clone(), personal);
+    let lang = language_of(&user, bot.engine.limits().default_lang);
+    let jobs = StoreJobs {
+        store: bot.engine.store(),
+        user: UserKey::new(PLATFORM, user.id.clone()),
+    };
+    let read = commands::to_command(&call.data.name, &call.data.options, lang, &jobs);
+    let incoming = Incoming {
+        chat,
+        user,
+        message_id: answers::message_ref(call.id.get()),
+        text: format!("/{}", call.data.name),
+        attachments: images(call),
+        reply_to: None,
+        reply_media: None,
+        bot_username: Some(bot.name.clone()),
+    };
+    run(bot, &incoming, read).await;
+    forget_unanswered(bot, call.id).await;
+}
+
+/// Runs a command read from an interaction, or shows why it was refused.
+async fn run(bot: &Bot, incoming: &Incoming, read: Result<Command, String>) {
+    match read {
+        Ok(command) => bot.engine.execute(incoming, command).await,
+        Err(refusal) => {
+            let reply = Outgoing::text(refusal).replying_to(Some(incoming.message_id.clone()));
+            if let Err(error) =
+                sorabot::chat::ChatPort::send(bot.port.as_ref(), &incoming.chat, &reply).await
+            {
+                tracing::warn!(%error, "could not show a refusal");
+            }
+        }
+    }
+}
+
+/// The image attachment option, as the engine takes it: its CDN URL, type and size.
+fn images(call: &CommandInteraction) -> Vec<Attachment> {
+    call.data
+        .options
+        .iter()
+        .filter_map(|o| match o.value {
+            serenity::all::CommandDataOptionValue::Attachment(id) => {
+                call.data.resolved.attachments.get(&id)
+            }
+            _ => None,
+        })
+        .map(|file| {
+            let mime = file.content_type.clone();
+            let kind = match mime.as_deref() {
+                Some(m) if m.starts_with("image/") => AttachmentKind::Image,
+                Some(m) if m.starts_with("video/") => AttachmentKind::Video,
+                _ => AttachmentKind::Other,
+            };
+            Attachment {
+                kind,
+                mime,
+                size: Some(u64::from(file.size)),
+                data: None,
+                public_url: Some(file.url.clone()),
+            }
+        })
+        .collect()
+}
+
+/// "Remix" or "Save as character" on a message: its job, then the modal.
+async fn context_menu(bot: &Bot, call: &CommandInteraction) {
+    let chat = chat_of(call.channel_id, call.guild_id.is_some());
+    let user = person(&call.user, call.member.as_deref(), &call.locale);
+    bot.limits
+        .remember(&chat.chat, u64::from(call.attachment_size_limit));
+    let lang = language_of(&user, bot.engine.limits().default_lang);
+    let action = match call.data.name.as_str() {
+        REMIX_MENU => ButtonAction::Remix,
+        CHARACTER_MENU => ButtonAction::SaveCharacter,
+        _ => return,
+    };
+    let job = call.data.target_id.and_then(|target| {
+        let key = MessageKey::new(PLATFORM, chat.chat.clone(), target.to_string());
+        let (job, _) = bot.engine.store().lookup_message(&key).ok().flatten()?;
+        JobId::parse(&job)
+    });
+    match job {
+        Some(job) => open_modal(bot, call.id, &call.token, &chat, &user, action, &job).await,
+        None => notice(bot, call.id, &call.token, say(lang, &Msg::NeedVideoReply)).await,
+    }
+}
+
+/// A button press.
+async fn button(bot: &Bot, press: &ComponentInteraction) {
+    let chat = chat_of(press.channel_id, press.guild_id.is_some());
+    let user = person(&press.user, press.member.as_ref(), &press.locale);
+    bot.limits
+        .remember(&chat.chat, u64::from(press.attachment_size_limit));
+    let lang = language_of(&user, bot.engine.limits().default_lang);
+    let Some((action, job)) = Button::parse_data(&press.data.custom_id) else {
+        notice(bot, press.id, &press.token, say(lang, &Msg::NoSuchJob("?"))).await;
+        return;
+    };
+    match action {
+        ButtonAction::Remix | ButtonAction::SaveCharacter => {
+            open_modal(bot, press.id, &press.token, &chat, &user, action, &job).await;
+        }
+        ButtonAction::Retry | ButtonAction::Cancel => {
+            // Acknowledged without touching the message (an update would
+            // drop the files of a video message).
+            if let Err(error) = respond(
+                bot,
+                press.id,
+                &press.token,
+                CreateInteractionResponse::Acknowledge,
+            )
+            .await
+            {
+                tracing::warn!(%error, "could not acknowledge a press");
+                return;
+            }
+            let press_in = Press {
+                chat,
+                user,
+                message_id: press.message.id.to_string(),
+                data: press.data.custom_id.clone(),
+            };
+            if let PressAnswer::Notice(text) = bot.engine.press(&press_in).await {
+                follow_up(bot, &press.token, text).await;
+            }
+        }
+    }
+}
+
+/// Opens the Remix or Save-as-character modal, if the user may act on the job.
+async fn open_modal(
+    bot: &Bot,
+    id: InteractionId,
+    token: &str,
+    chat: &ChatRef,
+    user: &UserRef,
+    action: ButtonAction,
+    job: &JobId,
+) {
+    let lang = language_of(user, bot.engine.limits().default_lang);
+    match bot.engine.may_act_on(chat, user, job) {
+        Ok(job) => {
+            let modal = CreateInteractionResponse::Modal(modal_for(action, &job, lang));
+            if let Err(error) = respond(bot, id, token, modal).await {
+                tracing::warn!(%error, "could not open a modal");
+            }
+        }
+        Err(refusal) => notice(bot, id, token, refusal).await,
+    }
+}
+
+/// The modal asking what to change, or the character's name and span.
+fn modal_for(action: ButtonAction, job: &Job, lang: Lang) -> CreateModal {
+    let data = Button {
+        action,
+        job: job.id.clone(),
+        label: String::new(),
+    }
+    .data();
+    let custom_id = format!("{MODAL_PREFIX}{data}");
+    let row = |input: CreateInputText| CreateActionRow::InputText(input);
+    match (action, lang) {
+        (ButtonAction::Remix, _) => {
+            let (title, label) = match lang {
+                Lang::En => (format!("Remix {}", job.id), "What should change?"),
+                Lang::Zh => (format!("重绘 {}", job.id), "要改成什么样？"),
+            };
+            let prompt = CreateInputText::new(InputTextStyle::Paragraph, label, "prompt")
+                .required(true)
+                .max_length(1000);
+            CreateModal::new(custom_id, title).components(vec![row(prompt)])
+        }
+        _ => {
+            let (title, name_label, at_label) = match lang {
+                Lang::En => (
+                    format!("Save a character from {}", job.id),
+                    "Character name",
+                    "Seconds START,END (optional)",
+                ),
+                Lang::Zh => (
+                    format!("从 {} 保存角色", job.id),
+                    "角色名",
+                    "起止秒数 开始,结束（可选）",
+                ),
+            };
+            let name = CreateInputText::new(InputTextStyle::Short, name_label, "name")
+                .required(true)
+                .max_length(32);
+            let at = CreateInputText::new(InputTextStyle::Short, at_label, "at")
+                .required(false)
+                .max_length(20)
+                .placeholder("0,3");
+            CreateModal::new(custom_id, title).components(vec![row(name), row(at)])
+        }
+    }
+}
+
+/// A submitted modal: the remix or the character, run like a command.
+async fn submitted(bot: &Bot, modal: &ModalInteraction) {
+    let chat = chat_of(modal.channel_id, modal.guild_id.is_some());
+    let user = person(&modal.user, modal.member.as_ref(), &modal.locale);
+    bot.limits
+        .remember(&chat.chat, u64::from(modal.attachment_size_limit));
+    let lang = language_of(&user, bot.engine.limits().default_lang);
+    let Some((action, job)) = modal
+        .data
+        .custom_id
+        .strip_prefix(MODAL_PREFIX)
+        .and_then(Button::parse_data)
+    else {
+        return;
+    };
+    if let Err(error) = defer(bot, modal.id, &modal.token, false).await {
+        tracing::warn!(%error, "could not defer a modal");
+        return;
+    }
+    bot.answers.open(modal.id.get(), modal.token.clone(), false);
+    let field = |name: &str| {
+        modal
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .find_map(|c| match c {
+                ActionRowComponent::InputText(input) if input.custom_id == name => {
+                    input.value.clone()
+                }
+                _ => None,
+            })
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let read = match action {
+        ButtonAction::Remix => match field("prompt") {
+            Some(prompt) => Ok(Command::Remix {
+                target: Target::Job(job),
+                prompt,
+                flags: VideoFlags::default(),
+            }),
+            None => Err(say(
+                lang,
+                &Msg::Invalid(&ParseError::MissingPrompt {
+                    command: CommandName::Remix,
+                }),
+            )),
+        },
+        _ => character_from(field("name"), field("at"), job, lang),
+    };
+    let incoming = Incoming {
+        chat,
+        user,
+        message_id: answers::message_ref(modal.id.get()),
+        text: String::new(),
+        attachments: vec![],
+        reply_to: None,
+        reply_media: None,
+        bot_username: Some(bot.name.clone()),
+    };
+    run(bot, &incoming, read).await;
+    forget_unanswered(bot, modal.id).await;
+}
+
+fn character_from(
+    name: Option<String>,
+    at: Option<String>,
+    job: JobId,
+    lang: Lang,
+) -> Result<Command, String> {
+    let name = commands::character_name(&name.unwrap_or_default(), lang)?;
+    let at = match at {
+        Some(text) => Some(commands::timestamps(&text, lang)?),
+        None => None,
+    };
+    Ok(Command::CharacterAdd {
+        name,
+        at,
+        target: Target::Job(job),
+    })
+}
+
+/// The first answer to an interaction.
+async fn respond(
+    bot: &Bot,
+    id: InteractionId,
+    token: &str,
+    response: CreateInteractionResponse,
+) -> Result<(), RestError> {
+    let body = serde_json::to_vec(&response).map_err(|_| RestError::Unreadable)?;
+    let route = Route::InteractionResponse {
+        interaction_id: id,
+        token,
+    };
+    bot.rest
+        .call(
+            "POST interactions/callback",
+            Request::new(route, LightMethod::Post).body(Some(body)),
+        )
+        .await
+        .map(drop)
+}
+
+/// "Thinking…": the answer follows (ephemeral for personal commands).
+async fn defer(
+    bot: &Bot,
+    id: InteractionId,
+    token: &str,
+    ephemeral: bool,
+) -> Result<(), RestError> {
+    let message = CreateInteractionResponseMessage::new().ephemeral(ephemeral);
+    respond(bot, id, token, CreateInteractionResponse::Defer(message)).await
+}
+
+/// A text for the user alone, as the interaction's answer.
+async fn notice(bot: &Bot, id: InteractionId, token: &str, text: String) {
+    let message = CreateInteractionResponseMessage::new()
+        .content(super::port::fit(&text, super::port::MAX_CONTENT))
+        .allowed_mentions(super::port::no_pings())
+        .ephemeral(true);
+    if let Err(error) = respond(bot, id, token, CreateInteractionResponse::Message(message)).await {
+        tracing::warn!(%error, "could not show a notice");
+    }
+}
+
+/// A text for the user alone, after the interaction was acknowledged.
+async fn follow_up(bot: &Bot, token: &str, text: String) {
+    let Some(application_id) = bot.rest.application_id() else {
+        return;
+    };
+    let message = CreateInteractionResponseFollowup::new()
+        .content(super::port::fit(&text, super::port::MAX_CONTENT))
+        .allowed_mentions(super::port::no_pings())
+        .ephemeral(true);
+    let Ok(body) = serde_json::to_vec(&message) else {
+        return;
+    };
+    let route = Route::WebhookFollowupMessages {
+        application_id,
+        token,
+    };
+    if let Err(error) = bot
+        .rest
+        .call(
+            "POST webhooks/followup",
+            Request::new(route, LightMethod::Post).body(Some(body)),
+        )
+        .await
+    {
+        tracing::warn!(%error, "could not send a follow-up");
+    }
+}
+
+/// The engine said nothing in answer: the "thinking…" response goes away.
+async fn forget_unanswered(bot: &Bot, id: InteractionId) {
+    let Some(claim) = bot.answers.claim(id.get()) else {
+        return;
+    };
+    let Some(application_id) = bot.rest.application_id() else {
+        return;
+    };
+    let route = Route::WebhookOriginalInteractionResponse {
+        application_id,
+        token: &claim.token,
+    };
+    if let Err(error) = bot
+        .rest
+        .call(
+            "DELETE webhooks/original",
+            Request::new(route, LightMethod::Delete),
+        )
+        .await
+    {
+        tracing::debug!(%error, "could not remove an unanswered response");
+    }
+}
+
+/// Job look-ups in the engine's store, for one user.
+struct StoreJobs<'a> {
+    store: &'a Store,
+    user: UserKey,
+}
+
+impl Jobs for StoreJobs<'_> {
+    fn named(&self, text: &str) -> Option<JobId> {
+        if let Some(id) = JobId::parse(text) {
+            return Some(id);
+        }
+        let (channel, message) = message_link(text)?;
+        let key = MessageKey::new(PLATFORM, channel, message);
+        let (job, _) = self.store.lookup_message(&key).ok().flatten()?;
+        JobId::parse(&job)
+    }
+
+    fn latest(&self, which: Latest) -> Option<JobId> {
+        let jobs: Vec<Job> = self.store.jobs_of(&self.user, 25).ok()?;
+        jobs.into_iter()
+            .find(|job| match which {
+                Latest::Any => true,
+                Latest::Unfinished => !job.state.is_finished(),
+                Latest::Video => {
+                    job.state == sorabot::job::JobState::Delivered
+                        && job.request.output_kind() == sorabot::backend::OutputKind::Video
+                }
+            })
+            .map(|job| job.id)
+    }
+}
+
+/// The channel and message of a Discord message link
+/// (`https://discord.com/channels/GUILD/CHANNEL/MESSAGE`).
+fn message_link(text: &str) -> Option<(String, String)> {
+    let (_, path) = text.trim().split_once("/channels/")?;
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, channel, message] if is_snowflake(channel) && is_snowflake(message) => {
+            Some(((*channel).to_owned(), (*message).to_owned()))
+        }
+        _ => None,
+    }
+}
+
+fn is_snowflake(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_links_name_their_channel_and_message() {
+        assert_eq!(
+            message_link("https://discord.com/channels/1/22/333"),
+            Some(("22".into(), "333".into()))
+        );
+        assert_eq!(
+            message_link("https://ptb.discord.com/channels/@me/22/333/"),
+            Some(("22".into(), "333".into()))
+        );
+        assert_eq!(message_link("https://example.com/channels/1/x/3"), None);
+    }
+}

@@ -1,0 +1,102 @@
+//! Plain messages, read only when the privileged message-content intent is
+//! on (`DISCORD_MESSAGE_CONTENT=true`): a reply to one of the bot's
+//! messages that starts with `!remix` or mentions the bot is the core's
+//! `/remix` of that message's job.
+
+use serenity::all::{Message, UserId};
+use sorabot::chat::{Incoming, UserRef};
+
+use super::interactions::chat_of;
+use super::Bot;
+
+/// Handles one message the gateway delivered.
+pub async fn handle(bot: &Bot, message: &Message) {
+    if !bot.message_content || message.author.bot {
+        return;
+    }
+    let Some(replied) = message
+        .message_reference
+        .as_ref()
+        .and_then(|r| r.message_id)
+    else {
+        return;
+    };
+    let to_bot = message
+        .referenced_message
+        .as_ref()
+        .is_none_or(|m| m.author.id == bot.me);
+    let Some(rest) = remix_words(&message.content, bot.me) else {
+        return;
+    };
+    if !to_bot {
+        return;
+    }
+    let incoming = Incoming {
+        chat: chat_of(message.channel_id, message.guild_id.is_some()),
+        user: UserRef {
+            id: message.author.id.to_string(),
+            name: message
+                .author
+                .global_name
+                .clone()
+                .unwrap_or_else(|| message.author.name.clone()),
+            language: None,
+            chat_admin: false,
+        },
+        message_id: message.id.to_string(),
+        text: format!("/remix {rest}"),
+        attachments: vec![],
+        reply_to: Some(replied.to_string()),
+        reply_media: None,
+        bot_username: Some(bot.name.clone()),
+    };
+    bot.engine.handle(&incoming).await;
+}
+
+/// The words of a remix request: after `!remix`, or around a mention of the bot.
+fn remix_words(content: &str, me: UserId) -> Option<String> {
+    let text = content.trim();
+    let head = text.get(..6).filter(|h| h.eq_ignore_ascii_case("!remix"));
+    if head.is_some() {
+        return Some(text[6..].trim().to_owned());
+    }
+    let mentions = [format!("<@{me}>"), format!("<@!{me}>")];
+    if !mentions.iter().any(|m| text.contains(m.as_str())) {
+        return None;
+    }
+    let mut rest = text.to_owned();
+    for mention in &mentions {
+        rest = rest.replace(mention.as_str(), " ");
+    }
+    let rest = rest.trim();
+    let rest = rest
+        .strip_prefix("/remix")
+        .or_else(|| rest.strip_prefix("!remix"))
+        .unwrap_or(rest);
+    Some(rest.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remix_requests_are_found_after_the_prefix_or_around_the_mention() {
+        let me = UserId::new(42);
+        assert_eq!(remix_words("!remix at night", me), Some("at night".into()));
+        assert_eq!(
+            remix_words("!REMIX  at night ", me),
+            Some("at night".into())
+        );
+        assert_eq!(
+            remix_words("<@42> make it rain", me),
+            Some("make it rain".into())
+        );
+        assert_eq!(
+            remix_words("<@!42> /remix make it rain", me),
+            Some("make it rain".into())
+        );
+        assert_eq!(remix_words("nice video", me), None);
+        assert_eq!(remix_words("<@43> hi", me), None);
+    }
+}

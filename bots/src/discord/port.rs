@@ -1,0 +1,408 @@
+//! The engine's chat port on Discord. Texts and statuses are channel
+//! messages sent and edited with the bot token (they outlive any
+//! interaction token and a restart); a reply to a deferred interaction
+//! answers it instead (see `answers`). Buttons become action rows whose
+//! `custom_id` is the button's data; a delivered video is uploaded from its
+//! spool file with an embed (prompt, model, duration, job id), or refused as
+//! too large so the engine sends a link. The video message is never edited
+//! afterwards, so nothing can drop its attachment.
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use serenity::all::{
+    ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateEmbed, CreateMessage, EditInteractionResponse, EditMessage, MessageId, MessageReference,
+    MessageReferenceKind,
+};
+use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
+use sorabot::chat::{
+    Button, ButtonAction, ChatError, ChatPort, ChatRef, Delivered, MediaFile, MediaKind, Outgoing,
+};
+use sorabot::command::Lang;
+use sorabot::job::Job;
+use sorabot_storage::Store;
+
+use super::answers::{self, Answers};
+use super::limits::UploadLimits;
+use super::rest::{Rest, RestError};
+use super::PLATFORM;
+
+/// Longest message text Discord takes from a bot.
+pub const MAX_CONTENT: usize = 2000;
+/// Buttons in one action row.
+const ROW: usize = 5;
+
+/// Discord as the engine's chat.
+pub struct DiscordPort {
+    rest: Rest,
+    answers: Arc<Answers>,
+    limits: Arc<UploadLimits>,
+    /// The engine's store, once it runs: the delivery embed reads the job's
+    /// model and language there.
+    store: OnceLock<Store>,
+}
+
+impl DiscordPort {
+    pub fn new(rest: Rest, answers: Arc<Answers>, limits: Arc<UploadLimits>) -> Self {
+        DiscordPort {
+            rest,
+            answers,
+            limits,
+            store: OnceLock::new(),
+        }
+    }
+
+    pub fn attach_store(&self, store: Store) {
+        let _ = self.store.set(store);
+    }
+
+    /// A channel message; returns its id.
+    async fn post(
+        &self,
+        channel: ChannelId,
+        message: CreateMessage,
+        file: Option<CreateAttachment>,
+    ) -> Result<MessageId, RestError> {
+        let route = Route::ChannelMessages {
+            channel_id: channel,
+        };
+        let request = match file {
+            None => Request::new(route, LightMethod::Post).body(Some(to_json(&message)?)),
+            Some(file) => {
+                let payload = serde_json::to_string(&message.add_file(file.clone()))
+                    .map_err(|_| RestError::Unreadable)?;
+                Request::new(route, LightMethod::Post).multipart(Some(Multipart {
+                    upload: MultipartUpload::Attachments(vec![file]),
+                    payload_json: Some(payload),
+                    fields: vec![],
+                }))
+            }
+        };
+        let answer = self
+            .rest
+            .call(&format!("POST channels/{channel}/messages"), request)
+            .await?;
+        message_id(&answer)
+    }
+
+    /// Puts `text` in the deferred response of an interaction.
+    async fn answer(&self, token: &str, text: &str) -> Result<MessageId, RestError> {
+        let application_id = self.rest.application_id().ok_or(RestError::Unreadable)?;
+        let body = EditInteractionResponse::new()
+            .content(fit(text, MAX_CONTENT))
+            .allowed_mentions(no_pings())
+            .components(vec![]);
+        let route = Route::WebhookOriginalInteractionResponse {
+            application_id,
+            token,
+        };
+        let request = Request::new(route, LightMethod::Patch).body(Some(to_json(&body)?));
+        let answer = self.rest.call("PATCH webhooks/original", request).await?;
+        message_id(&answer)
+    }
+
+    /// The message a reply goes under: a real message id, or the public
+    /// response of an interaction.
+    fn reference(&self, channel: ChannelId, reply_to: Option<&str>) -> Option<MessageReference> {
+        let reply_to = reply_to?;
+        let message = match answers::parse_ref(reply_to) {
+            Some(interaction) => self.answers.original(interaction)?,
+            None => reply_to
+                .parse()
+                .ok()
+                .filter(|id| *id != 0)
+                .map(MessageId::new)?,
+        };
+        let mut reference = MessageReference::new(MessageReferenceKind::Default, channel);
+        reference.message_id = Some(message);
+        reference.fail_if_not_exists = Some(false);
+        Some(reference)
+    }
+
+    fn job(&self, media: &MediaFile) -> Option<Job> {
+        self.store.get()?.get_job(media.job.as_str()).ok().flatten()
+    }
+}
+
+#[async_trait]
+impl ChatPort for DiscordPort {
+    fn platform(&self) -> &str {
+        PLATFORM
+    }
+
+    fn upload_limit(&self, chat: &ChatRef) -> u64 {
+        self.limits.of(&chat.chat)
+    }
+
+    async fn send(&self, chat: &ChatRef, message: &Outgoing) -> Result<String, ChatError> {
+        let channel = channel_of(chat)?;
+        let claimed = message
+            .reply_to
+            .as_deref()
+            .and_then(answers::parse_ref)
+            .and_then(|i| self.answers.claim(i).map(|claim| (i, claim)));
+        if let Some((interaction, claim)) = claimed {
+            // A plain answer is the interaction's answer; a job's status
+            // (it has buttons and lives for minutes) answers with its
+            // headline and lives on as a channel message below it.
+            let shown = if message.buttons.is_empty() {
+                message.text.as_str()
+            } else {
+                message.text.lines().next().unwrap_or_default()
+            };
+            match self.answer(&claim.token, shown).await {
+                Ok(original) => {
+                    self.answers.answered_in(interaction, original);
+                    if message.buttons.is_empty() {
+                        return Ok(original.to_string());
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not answer the interaction"),
+            }
+        }
+        let mut body = CreateMessage::new()
+            .content(fit(&message.text, MAX_CONTENT))
+            .allowed_mentions(no_pings())
+            .components(rows(&message.buttons));
+        if let Some(reference) = self.reference(channel, message.reply_to.as_deref()) {
+            body = body.reference_message(reference);
+        }
+        let id = self.post(channel, body, None).await.map_err(chat_error)?;
+        Ok(id.to_string())
+    }
+
+    async fn edit(
+        &self,
+        chat: &ChatRef,
+        message_id: &str,
+        message: &Outgoing,
+    ) -> Result<(), ChatError> {
+        let channel = channel_of(chat)?;
+        let id = message_of(message_id)?;
+        // Text and buttons only: an edit without `attachments` keeps the files.
+        let body = EditMessage::new()
+            .content(fit(&message.text, MAX_CONTENT))
+            .allowed_mentions(no_pings())
+            .components(rows(&message.buttons));
+        let route = Route::ChannelMessage {
+            channel_id: channel,
+            message_id: id,
+        };
+        let request =
+            Request::new(route, LightMethod::Patch).body(Some(to_json(&body).map_err(chat_error)?));
+        self.rest
+            .call(&format!("PATCH channels/{channel}/messages"), request)
+            .await
+            .map(drop)
+            .map_err(chat_error)
+    }
+
+    async fn delete(&self, chat: &ChatRef, message_id: &str) -> Result<(), ChatError> {
+        let channel = channel_of(chat)?;
+        let id = message_of(message_id)?;
+        let route = Route::ChannelMessage {
+            channel_id: channel,
+            message_id: id,
+        };
+        self.rest
+            .call(
+                &format!("DELETE channels/{channel}/messages"),
+                Request::new(route, LightMethod::Delete),
+            )
+            .await
+            .map(drop)
+            .map_err(chat_error)
+    }
+
+    async fn deliver(&self, chat: &ChatRef, media: &MediaFile) -> Result<Delivered, ChatError> {
+        if media.bytes > self.upload_limit(chat) {
+            return Err(ChatError::TooLarge);
+        }
+        let channel = channel_of(chat)?;
+        let data = tokio::fs::read(&media.path).await.map_err(|e| {
+            ChatError::Failed(format!("cannot read the spooled file: {}", e.kind()))
+        })?;
+        let filename = media
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}.mp4", media.job));
+        let job = self.job(media);
+        let mut body = CreateMessage::new()
+            .embed(delivery_embed(media, job.as_ref()))
+            .allowed_mentions(no_pings())
+            .components(rows(&media.buttons));
+        if let Some(reference) = self.reference(channel, media.reply_to.as_deref()) {
+            body = body.reference_message(reference);
+        }
+        let file = CreateAttachment::bytes(data, filename);
+        let id = self
+            .post(channel, body, Some(file))
+            .await
+            .map_err(chat_error)?;
+        Ok(Delivered {
+            message_id: id.to_string(),
+            file_id: None,
+        })
+    }
+}
+
+/// The embed under a delivered file: the prompt, then model, duration and job.
+fn delivery_embed(media: &MediaFile, job: Option<&Job>) -> CreateEmbed {
+    let lang = job.map_or(Lang::En, |j| j.lang);
+    let (model_label, length_label, job_label) = match lang {
+        Lang::En => ("Model", "Duration", "Job"),
+        Lang::Zh => ("模型", "时长", "任务"),
+    };
+    let options = job.and_then(|j| j.request.options());
+    let mut embed = CreateEmbed::new()
+        .description(fit(prompt_of(media), 4000))
+        .colour(0x5865F2);
+    if let Some(options) = options {
+        let mut model = match options.tier {
+            sorabot::backend::ModelTier::Standard => "sora-2".to_owned(),
+            sorabot::backend::ModelTier::Pro => "sora-2-pro".to_owned(),
+        };
+        if options.hd {
+            model.push_str(" · HD");
+        }
+        embed = embed.field(model_label, model, true);
+    }
+    let seconds = media.duration.or(options.and_then(|o| o.seconds));
+    if let (MediaKind::Video, Some(seconds)) = (media.kind, seconds) {
+        embed = embed.field(length_label, format!("{seconds} s"), true);
+    }
+    embed.field(job_label, format!("`{}`", media.job), true)
+}
+
+/// The caption without its last line, the `#JOBID` tag.
+fn prompt_of(media: &MediaFile) -> &str {
+    let tag = format!("#{}", media.job);
+    match media.caption.rsplit_once('\n') {
+        Some((prompt, last)) if last.trim() == tag => prompt,
+        _ => &media.caption,
+    }
+}
+
+/// Texts quote prompts: an `@everyone` in one must not ping anybody.
+pub fn no_pings() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+/// Buttons as action rows of at most five; `custom_id` is the button's data.
+pub fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
+    buttons
+        .chunks(ROW)
+        .map(|row| {
+            let row = row
+                .iter()
+                .map(|b| {
+                    CreateButton::new(b.data())
+                        .label(fit(&b.label, 80))
+                        .style(match b.action {
+                            ButtonAction::Remix => ButtonStyle::Primary,
+                            ButtonAction::Cancel => ButtonStyle::Danger,
+                            ButtonAction::SaveCharacter | ButtonAction::Retry => {
+                                ButtonStyle::Secondary
+                            }
+                        })
+                })
+                .collect();
+            CreateActionRow::Buttons(row)
+        })
+        .collect()
+}
+
+/// `text`, cut to `max` characters with an ellipsis.
+pub fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+fn channel_of(chat: &ChatRef) -> Result<ChannelId, ChatError> {
+    chat.chat
+        .parse::<u64>()
+        .ok()
+        .filter(|id| *id != 0)
+        .map(ChannelId::new)
+        .ok_or(ChatError::Gone)
+}
+
+fn message_of(id: &str) -> Result<MessageId, ChatError> {
+    id.parse::<u64>()
+        .ok()
+        .filter(|id| *id != 0)
+        .map(MessageId::new)
+        .ok_or(ChatError::Gone)
+}
+
+fn message_id(answer: &Value) -> Result<MessageId, RestError> {
+    answer
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|id| *id != 0)
+        .map(MessageId::new)
+        .ok_or(RestError::Unreadable)
+}
+
+fn to_json(body: &impl serde::Serialize) -> Result<Vec<u8>, RestError> {
+    serde_json::to_vec(body).map_err(|_| RestError::Unreadable)
+}
+
+/// The engine's view of a failed call.
+fn chat_error(error: RestError) -> ChatError {
+    match error {
+        RestError::RateLimited(wait) => ChatError::RateLimited(wait),
+        e if e.too_large() => ChatError::TooLarge,
+        e if e.gone() => ChatError::Gone,
+        e => ChatError::Failed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sorabot::ids::JobId;
+
+    #[test]
+    fn buttons_fill_rows_of_five() {
+        let job = JobId::generate();
+        let buttons: Vec<Button> = (0..7)
+            .map(|_| Button {
+                action: ButtonAction::Retry,
+                job: job.clone(),
+                label: "x".repeat(100),
+            })
+            .collect();
+        let rows = serde_json::to_value(rows(&buttons)).unwrap_or_default();
+        assert_eq!(rows[0]["components"].as_array().map(Vec::len), Some(5));
+        assert_eq!(rows[1]["components"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            rows[0]["components"][0]["custom_id"],
+            format!("retry:{job}")
+        );
+        assert_eq!(
+            rows[0]["components"][0]["label"]
+                .as_str()
+                .map(|l| l.chars().count()),
+            Some(80)
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_to_fit() {
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "ab…");
+        assert_eq!(
+            fit(&"好".repeat(2001), MAX_CONTENT).chars().count(),
+            MAX_CONTENT
+        );
+    }
+}

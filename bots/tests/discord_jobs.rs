@@ -1,0 +1,316 @@
+//! A `/video` on Discord from the slash command to the file in the channel,
+//! through serenity, the fake Discord and the Sora simulator: deferred at
+//! once, progress in a channel message, the video uploaded with its embed
+//! and buttons (or a link when the channel takes no file that large), and
+//! delivered however long it takes, across a restart and a 429.
+
+mod discord_support;
+
+use std::time::Duration;
+
+use discord_support::{Setup, World, SAMPLE_MP4, SAMPLE_PNG};
+use serde_json::Value;
+use sorabot::job::JobState;
+use sorabot_sim::discord::{Call, Options, Origin, Via};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_is_deferred_then_delivered_as_an_attachment_with_embed_and_buttons() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+
+    let call = world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "a red fox in snow"),
+    ));
+
+    let deferred = world.callback(&call).await;
+    assert_eq!(deferred.kind, 5, "a slash command is deferred");
+    assert!(deferred.after < Duration::from_secs(3));
+    let (job, status) = world.status_message("a red fox in snow").await;
+    let answer = world.answer(&call).await;
+    assert!(
+        answer.content.contains(&job),
+        "the response names the job: {}",
+        answer.content
+    );
+    assert_eq!(
+        status.reference,
+        Some(answer.id),
+        "the status replies to the command's answer"
+    );
+
+    let video = world.delivery(&job).await;
+    assert_eq!(video.origin, Origin::Bot, "uploaded with the bot token");
+    assert_eq!(video.attachments.len(), 1);
+    assert_eq!(video.attachments[0].size, SAMPLE_MP4.len() as u64);
+    assert!(video.attachments[0].filename.ends_with(".mp4"));
+    let embed = video.all_text();
+    for shown in ["a red fox in snow", "sora-2", &job] {
+        assert!(embed.contains(shown), "the embed shows {shown}: {embed}");
+    }
+    assert_eq!(
+        video.custom_ids(),
+        [
+            format!("remix:{job}"),
+            format!("character:{job}"),
+            format!("retry:{job}")
+        ]
+    );
+    assert_eq!(video.reference, Some(answer.id));
+    world
+        .wait_state(&job, "delivered", |s| *s == JobState::Delivered)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_shown_by_editing_the_status_message_with_the_bot_token() {
+    let world = Setup::new().sim(|s| s.time_scale = 200.0).start().await;
+    let alice = world.person("alice");
+
+    world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "waves at dusk"),
+    ));
+    let (job, status) = world.status_message("waves at dusk").await;
+    world.delivery(&job).await;
+    let status = world
+        .wait("the final status", || {
+            world
+                .discord
+                .message(status.id)
+                .filter(|m| m.content.contains("Done"))
+        })
+        .await;
+
+    assert!(status.edits.iter().all(|e| e.via == Via::BotToken));
+    assert!(
+        status
+            .edits
+            .iter()
+            .any(|e| e.content.contains("Generating") && e.content.contains('%')),
+        "a progress bar was shown: {:?}",
+        status.edits.iter().map(|e| &e.content).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        status.custom_ids(),
+        Vec::<String>::new(),
+        "no Cancel once done"
+    );
+    assert!(status.edits.iter().any(|e| e
+        .components
+        .iter()
+        .any(|row| row.to_string().contains(&format!("cancel:{job}")))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_with_an_image_option_passes_its_cdn_url_to_the_service() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let cat = world.discord.upload("cat.png", "image/png", SAMPLE_PNG);
+
+    let options = Options::new()
+        .string("prompt", "the cat waves")
+        .attachment("image", &cat);
+    world.inject(Call::slash(&alice, "video", options));
+    let (job, _) = world.status_message("the cat waves").await;
+    world.delivery(&job).await;
+
+    let sent = world.sim_bodies("POST", "/v1/videos/generations");
+    let urls: Vec<&str> = sent
+        .iter()
+        .flat_map(|b| b["image_urls"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(urls, [cat.url.as_str()]);
+    assert!(cat.url.starts_with(&world.discord.api_url()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_over_the_channels_upload_limit_is_sent_as_a_link() {
+    let world = Setup::new()
+        .sim(|s| s.video_bytes = Some(300_000))
+        .start()
+        .await;
+    let alice = world.person("alice");
+
+    let options = Options::new().string("prompt", "a very long river");
+    world.inject(Call::slash(&alice, "video", options).size_limit(200_000));
+    let (job, _) = world.status_message("a very long river").await;
+    let link = world.message_saying("over this chat's").await;
+    world
+        .wait_state(&job, "delivered", |s| *s == JobState::Delivered)
+        .await;
+
+    assert!(
+        link.content.contains(&world.sim.base_url()),
+        "{}",
+        link.content
+    );
+    assert!(link.attachments.is_empty());
+    assert_eq!(link.custom_ids(), [format!("retry:{job}")]);
+    assert!(world.deliveries(&job).is_empty());
+    assert!(
+        world.discord.requests().iter().all(|r| r.files.is_empty()),
+        "nothing was uploaded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_outliving_the_interaction_token_is_still_delivered_with_the_bot_token() {
+    let world = Setup::new()
+        .discord(|d| d.token_lifetime = Duration::from_millis(400))
+        .sim(|s| s.time_scale = 100.0)
+        .start()
+        .await;
+    let alice = world.person("alice");
+
+    let call = world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "a slow sunrise"),
+    ));
+    let (job, status) = world.status_message("a slow sunrise").await;
+    let video = world.delivery(&job).await;
+
+    let lifetime = Duration::from_millis(400);
+    let sent_at = world.callback(&call).await.at - world.callback(&call).await.after;
+    assert!(
+        video.created > sent_at + lifetime,
+        "the job outlived the token"
+    );
+    assert_eq!(video.origin, Origin::Bot);
+    let status = world.discord.message(status.id).expect("the status");
+    assert!(status
+        .edits
+        .iter()
+        .any(|e| e.at > sent_at + lifetime && e.via == Via::BotToken));
+    let late_token_calls = world
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/webhooks/") && r.at > sent_at + lifetime)
+        .count();
+    assert_eq!(
+        late_token_calls, 0,
+        "the expired interaction token was not used"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_job_delivers_it_exactly_once() {
+    let mut world = Setup::new().sim(|s| s.time_scale = 100.0).start().await;
+    let alice = world.person("alice");
+
+    world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "a lighthouse at night"),
+    ));
+    let (job, _) = world.status_message("a lighthouse at night").await;
+    world
+        .wait_state(&job, "at the service", |s| {
+            matches!(s, JobState::Submitted | JobState::Running { .. })
+        })
+        .await;
+    world.restart_bot().await;
+    world.delivery(&job).await;
+    world
+        .wait_state(&job, "delivered", |s| *s == JobState::Delivered)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    assert_eq!(world.deliveries(&job).len(), 1);
+    assert_eq!(
+        world.discord.identifies(),
+        2,
+        "a second gateway session after the restart"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_the_upload_is_obeyed_before_the_next_try() {
+    let world = Setup::new().sim(|s| s.time_scale = 200.0).start().await;
+    let alice = world.person("alice");
+    let route = format!("/channels/{}/messages", world.channel());
+
+    world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "rain on glass"),
+    ));
+    let (job, _) = world.status_message("rain on glass").await;
+    world
+        .discord
+        .rate_limit_next("POST", &route, Duration::from_secs(1));
+    world.delivery(&job).await;
+
+    let posts: Vec<_> = world
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == route)
+        .collect();
+    let limited = posts
+        .iter()
+        .position(|r| r.status == 429)
+        .expect("a 429 was answered");
+    let next = &posts[limited + 1];
+    assert_eq!(next.status, 200);
+    assert!(
+        next.at - posts[limited].at >= Duration::from_secs(1),
+        "the next try waited out Retry-After: {:?}",
+        next.at - posts[limited].at
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cancel_button_stops_the_job_and_a_stranger_is_told_no_privately() {
+    let world = Setup::new().sim(|s| s.time_scale = 20.0).start().await;
+    let alice = world.person("alice");
+    let bob = world.person("bob");
+    world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "a long slow river"),
+    ));
+    let (job, status) = world.status_message("a long slow river").await;
+
+    let stranger = world.inject(Call::button(&bob, status.id, &format!("cancel:{job}")));
+    assert_eq!(
+        world.callback(&stranger).await.kind,
+        6,
+        "acknowledged without an update"
+    );
+    let refusal = world
+        .wait("bob's notice", || {
+            world.discord.followups(stranger.id).into_iter().next()
+        })
+        .await;
+    assert!(refusal.ephemeral());
+    assert_eq!(
+        refusal.content,
+        "Only the person who made this, or a chat admin, can do that."
+    );
+
+    let owner = world.inject(Call::button(&alice, status.id, &format!("cancel:{job}")));
+    world
+        .wait_state(&job, "cancelled", |s| *s == JobState::Cancelled)
+        .await;
+    let notice = world
+        .wait("alice's notice", || {
+            world.discord.followups(owner.id).into_iter().next()
+        })
+        .await;
+    assert!(notice.ephemeral() && notice.content.starts_with(&format!("Job {job} cancelled.")));
+    let status = world
+        .wait("the status to say so", || {
+            world
+                .discord
+                .message(status.id)
+                .filter(|m| m.content.contains("cancelled"))
+        })
+        .await;
+    assert_eq!(status.custom_ids(), [format!("retry:{job}")]);
+}

@@ -1,0 +1,407 @@
+//! The Discord adapter's end-to-end harness: the Sora simulator and the fake
+//! Discord on loopback, a fresh data directory, and the production path of
+//! the binary: `discord::connect` (serenity's REST pointed at the fake),
+//! one engine over its port, and the adapter's `run` (serenity's gateway on
+//! the URL the fake's `GET /gateway/bot` gives). Tests act as people in the
+//! fake (`inject`) and read what the bot did there. Every wait has a
+//! deadline, so a broken bot fails a test instead of hanging it.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use regex::Regex;
+use secrecy::SecretString;
+use serde_json::Value;
+use sorabot::backend::{self, AuthStyle, Dialect, SoraConfig};
+use sorabot::job::{Job, JobState};
+use sorabot::{Engine, EngineError, Limits};
+use sorabot_bots::config::DiscordSettings;
+use sorabot_bots::discord;
+use sorabot_sim::discord::{
+    Call, CallbackRecord, DiscordConfig, DiscordHandle, FakeDiscord, Injected, MessageRecord,
+    Origin, Person,
+};
+use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
+use sorabot_storage::Store;
+use tempfile::TempDir;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// What the simulator serves as every finished video.
+pub const SAMPLE_MP4: &[u8] = include_bytes!("../../../sim/assets/sample.mp4");
+pub const SAMPLE_PNG: &[u8] = include_bytes!("../../../sim/assets/sample.png");
+
+/// Simulated seconds per real second: a 120 s job takes about 120 ms.
+pub const FAST: f64 = 1000.0;
+/// The longest any one expected outcome may take before a test gives up.
+pub const WAIT: Duration = Duration::from_secs(8);
+
+/// The headline of a status message: `🎬 7QK3M2XD · "a cat"`.
+const HEADLINE: &str = r#"(?:🎬|🔁|👤|🖼) ([0-9A-Z]{8}) · ""#;
+
+/// How a test wants its world.
+pub struct Setup {
+    discord: DiscordConfig,
+    sim: SimConfig,
+    message_content: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup::new()
+    }
+}
+
+impl Setup {
+    pub fn new() -> Self {
+        let mut sim = SimConfig::for_style(Style::Native);
+        sim.time_scale = FAST;
+        Setup {
+            discord: DiscordConfig::default(),
+            sim,
+            message_content: false,
+        }
+    }
+
+    pub fn discord(mut self, tweak: impl FnOnce(&mut DiscordConfig)) -> Self {
+        tweak(&mut self.discord);
+        self
+    }
+
+    pub fn sim(mut self, tweak: impl FnOnce(&mut SimConfig)) -> Self {
+        tweak(&mut self.sim);
+        self
+    }
+
+    /// The bot asks for (and the application is granted) message content.
+    pub fn message_content(mut self) -> Self {
+        self.message_content = true;
+        self.discord.message_content_allowed = true;
+        self
+    }
+
+    pub async fn start(self) -> World {
+        init_logs();
+        let sim = SoraSim::start(self.sim)
+            .await
+            .expect("the simulator starts");
+        let discord = FakeDiscord::start(self.discord)
+            .await
+            .expect("the fake Discord starts");
+        let dir = tempfile::tempdir().expect("a data dir");
+        let limits = fast_limits(dir.path());
+        let mut world = World {
+            sim,
+            discord,
+            dir,
+            limits,
+            message_content: self.message_content,
+            bot: None,
+        };
+        world.start_bot().await;
+        world
+    }
+}
+
+/// Logs to the test output when `RUST_LOG` is set (e.g. `RUST_LOG=serenity=warn,sorabot_bots=debug`).
+fn init_logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// The engine's limits for tests: polls every few ms, edits unthrottled.
+pub fn fast_limits(dir: &Path) -> Limits {
+    let mut limits = Limits::new(dir);
+    limits.poll_min = Duration::from_millis(5);
+    limits.poll_max = Duration::from_millis(50);
+    limits.typical_generation = Duration::from_millis(200);
+    limits.status_edit_private = Duration::ZERO;
+    limits.status_edit_group = Duration::ZERO;
+    limits.service_rps = 1000.0;
+    limits.job_deadline = Duration::from_secs(60);
+    limits
+}
+
+/// One running bot: the engine and the adapter.
+struct Running {
+    engine: Engine,
+    driver: JoinHandle<Result<(), EngineError>>,
+    adapter: JoinHandle<anyhow::Result<()>>,
+    stop: watch::Sender<bool>,
+}
+
+/// The simulator, the fake Discord and the bot between them.
+pub struct World {
+    pub sim: SimHandle,
+    pub discord: DiscordHandle,
+    pub dir: TempDir,
+    pub limits: Limits,
+    message_content: bool,
+    bot: Option<Running>,
+}
+
+impl World {
+    pub async fn start() -> World {
+        Setup::new().start().await
+    }
+
+    /// The settings the binary would read from `DISCORD_*`.
+    pub fn settings(&self) -> DiscordSettings {
+        DiscordSettings {
+            token: SecretString::from(self.discord.token().to_owned()),
+            api_url: Some(self.discord.api_url().parse().expect("the fake's URL")),
+            guild_id: Some(self.discord.guild_id()),
+            message_content: self.message_content,
+            upload_limit: 10 * 1024 * 1024,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.bot.as_ref().expect("the bot is running").engine
+    }
+
+    /// Connects the adapter, builds the engine over its port, runs both, and
+    /// waits for the gateway session.
+    pub async fn start_bot(&mut self) {
+        let sessions_before = self.discord.identifies();
+        let adapter = discord::connect(&self.settings())
+            .await
+            .expect("the adapter connects to the fake");
+        let store = open_store(&self.limits.db_dir()).await;
+        let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
+        let engine = Engine::new(backend, store, self.limits.clone(), vec![adapter.port()]);
+        let driver = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.run().await }
+        });
+        let (stop, stopped) = watch::channel(false);
+        let adapter = tokio::spawn(adapter.run(engine.clone(), stopped));
+        self.bot = Some(Running {
+            engine,
+            driver,
+            adapter,
+            stop,
+        });
+        self.wait("the gateway session", || {
+            (self.discord.identifies() > sessions_before && self.discord.sessions() > 0)
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// Stops the adapter and the engine as Ctrl-C would: jobs stay stored.
+    pub async fn stop_bot(&mut self) {
+        let Some(running) = self.bot.take() else {
+            return;
+        };
+        let _ = running.stop.send(true);
+        let ended = tokio::time::timeout(WAIT, running.adapter)
+            .await
+            .expect("the adapter stops in time")
+            .expect("the adapter task did not panic");
+        ended.expect("the adapter stopped cleanly");
+        running.engine.shutdown();
+        let ended = tokio::time::timeout(WAIT, running.driver)
+            .await
+            .expect("the engine stops in time")
+            .expect("the engine task did not panic");
+        ended.expect("the engine stopped cleanly");
+    }
+
+    /// A new process on the same data dir, the same Discord and service.
+    pub async fn restart_bot(&mut self) {
+        self.stop_bot().await;
+        self.start_bot().await;
+    }
+
+    /// Waits until `probe` gives something, or fails with what the fake holds.
+    pub async fn wait<T>(&self, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+        match self.discord.wait_for(WAIT, |_| probe()).await {
+            Some(found) => found,
+            None => panic!(
+                "waited {WAIT:?} for {what}; the channel holds:\n{}",
+                self.dump()
+            ),
+        }
+    }
+
+    /// The channel's messages, for failure reports.
+    pub fn dump(&self) -> String {
+        self.discord
+            .all_messages()
+            .iter()
+            .map(|m| {
+                format!(
+                    "[{} {:?} flags={} files={}] {} {:?}",
+                    m.id,
+                    m.origin,
+                    m.flags,
+                    m.attachments.len(),
+                    m.all_text().replace('\n', " ⏎ "),
+                    m.custom_ids()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn channel(&self) -> u64 {
+        self.discord.channel_id()
+    }
+
+    pub fn person(&self, name: &str) -> Person {
+        self.discord.person(name)
+    }
+
+    pub fn inject(&self, call: Call) -> Injected {
+        self.discord.inject(call)
+    }
+
+    /// The callback an interaction got, waited for.
+    pub async fn callback(&self, call: &Injected) -> CallbackRecord {
+        self.wait(&format!("the answer to interaction {}", call.id), || {
+            self.discord.callback(call.id)
+        })
+        .await
+    }
+
+    /// The interaction's response once it holds text (not "thinking…").
+    pub async fn answer(&self, call: &Injected) -> MessageRecord {
+        self.wait(
+            &format!("the answer text of interaction {}", call.id),
+            || {
+                self.discord
+                    .original_response(call.id)
+                    .filter(|m| !m.loading() && !m.content.is_empty())
+            },
+        )
+        .await
+    }
+
+    /// A job's id and status message: the bot's channel message whose
+    /// headline names a job and holds `prompt`.
+    pub async fn status_message(&self, prompt: &str) -> (String, MessageRecord) {
+        let headline =
+            Regex::new(&format!("{HEADLINE}[^\n]*{}", regex::escape(prompt))).expect("regex");
+        self.wait(&format!("a status message for {prompt:?}"), || {
+            self.discord.all_messages().into_iter().find_map(|m| {
+                let job = headline.captures(&m.content)?[1].to_owned();
+                (m.origin == Origin::Bot).then_some((job, m))
+            })
+        })
+        .await
+    }
+
+    /// The message that delivered `job`'s file, waited for.
+    pub async fn delivery(&self, job: &str) -> MessageRecord {
+        self.wait(&format!("the delivery of job {job}"), || {
+            self.deliveries(job).into_iter().next()
+        })
+        .await
+    }
+
+    /// Every message carrying a file whose embed names `job`.
+    pub fn deliveries(&self, job: &str) -> Vec<MessageRecord> {
+        self.discord
+            .all_messages()
+            .into_iter()
+            .filter(|m| !m.attachments.is_empty() && m.all_text().contains(job))
+            .collect()
+    }
+
+    /// The bot's message whose text (content) contains `needle`, waited for.
+    pub async fn message_saying(&self, needle: &str) -> MessageRecord {
+        self.wait(&format!("a message saying {needle:?}"), || {
+            self.discord
+                .all_messages()
+                .into_iter()
+                .find(|m| m.content.contains(needle) && !matches!(m.origin, Origin::User { .. }))
+        })
+        .await
+    }
+
+    /// The job as stored.
+    pub fn job(&self, id: &str) -> Job {
+        self.engine()
+            .store()
+            .get_job::<Job>(id)
+            .expect("the store reads")
+            .unwrap_or_else(|| panic!("job {id} is stored"))
+    }
+
+    pub async fn wait_state(
+        &self,
+        id: &str,
+        what: &str,
+        wanted: impl Fn(&JobState) -> bool,
+    ) -> Job {
+        self.wait(&format!("job {id} to be {what}"), || {
+            let job = self.job(id);
+            wanted(&job.state).then_some(job)
+        })
+        .await
+    }
+
+    /// The JSON bodies the simulator received on paths containing `path`.
+    pub fn sim_bodies(&self, method: &str, path: &str) -> Vec<Value> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.contains(path))
+            .filter_map(|r| r.json())
+            .collect()
+    }
+
+    /// A `/video` by `who`, through to its delivered file and finished job.
+    pub async fn video_by(&self, who: &Person, prompt: &str) -> (String, MessageRecord) {
+        let options = sorabot_sim::discord::Options::new().string("prompt", prompt);
+        self.inject(Call::slash(who, "video", options));
+        let (job, _) = self.status_message(prompt).await;
+        let delivered = self.delivery(&job).await;
+        self.wait_state(&job, "delivered", |s| *s == JobState::Delivered)
+            .await;
+        (job, delivered)
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        if let Some(running) = self.bot.take() {
+            let _ = running.stop.send(true);
+            running.engine.shutdown();
+            running.adapter.abort();
+        }
+    }
+}
+
+/// The client of the simulator's native dialect, with short timeouts.
+fn client_config(sim: &SimHandle) -> SoraConfig {
+    let url = sim.base_url().parse().expect("the simulator's URL");
+    let mut config =
+        SoraConfig::new(url, sim.key()).with_dialect(Dialect::Native, AuthStyle::Bearer);
+    config.connect_timeout = Duration::from_secs(2);
+    config.request_timeout = Duration::from_secs(5);
+    config.stream_idle_timeout = Duration::from_secs(5);
+    config.generation_timeout = Duration::from_secs(10);
+    config
+}
+
+/// Opens the store, waiting a moment for a stopped bot to let go of it.
+async fn open_store(dir: &Path) -> Store {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return store,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(error) => panic!("cannot open the store in {}: {error}", dir.display()),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! How a fake Discord behaves: its bot, its guild, its limits and its clocks.
+
+use std::time::Duration;
+
+/// 10 MiB: the upload limit of a guild without boosts.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 10 * 1024 * 1024;
+
+/// Everything that decides how a fake Discord behaves.
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    /// The bot token the REST API and the gateway accept (without `Bot `).
+    pub token: String,
+    /// The bot user's name; the application has the same.
+    pub bot_name: String,
+    /// The guild the bot is in, with one text channel.
+    pub guild_name: String,
+    /// Largest file one attachment may be (per file, per request); a boosted
+    /// guild allows more. Interactions report it as `attachment_size_limit`.
+    pub upload_limit: u64,
+    /// Most files one message may carry.
+    pub max_files: usize,
+    /// How long an interaction may wait for its first answer (3 s on Discord).
+    pub ack_deadline: Duration,
+    /// How long an interaction token works for follow-ups and edits (15 min).
+    pub token_lifetime: Duration,
+    /// The heartbeat interval HELLO announces.
+    pub heartbeat_interval: Duration,
+    /// Whether the application has the privileged message-content intent
+    /// enabled in the developer portal; asking for it otherwise closes the
+    /// gateway with 4014.
+    pub message_content_allowed: bool,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            token: "fake-discord-bot-token".to_owned(),
+            bot_name: "sorabot".to_owned(),
+            guild_name: "Sora Fans".to_owned(),
+            upload_limit: DEFAULT_UPLOAD_LIMIT,
+            max_files: 10,
+            ack_deadline: Duration::from_secs(3),
+            token_lifetime: Duration::from_secs(15 * 60),
+            heartbeat_interval: Duration::from_millis(41_250),
+            message_content_allowed: false,
+        }
+    }
+}
