@@ -68,17 +68,13 @@ fn uuid_like() -> String {
 /// jobs in flight are done) or Ctrl-C.
 pub async fn run_console(config: Config) -> anyhow::Result<()> {
     let service = service(&config).await?;
-    let store = Store::open(&config.limits.db_dir()).with_context(|| {
-        format!(
-            "cannot open the database in {}",
-            config.limits.db_dir().display()
-        )
-    })?;
+    let store = open_store(&config)?;
+    std::fs::create_dir_all(&config.limits.data_dir)
+        .with_context(|| format!("cannot create {}", config.limits.data_dir.display()))?;
     let out: console::Sink = Arc::new(Mutex::new(std::io::stdout()));
-    let media_dir = config.limits.data_dir.join("media");
     let port = Arc::new(ConsolePort::new(
         out,
-        media_dir,
+        &config.limits.data_dir,
         config.console_upload_bytes,
     ));
     let engine = Engine::new(

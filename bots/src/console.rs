@@ -34,6 +34,9 @@ pub type Sink = Arc<Mutex<dyn Write + Send>>;
 /// The console as a chat platform.
 pub struct ConsolePort {
     ids: AtomicU64,
+    /// Where the next message id is kept, so ids stay unique across runs
+    /// (replies by id reach stored jobs through the message index).
+    ids_file: PathBuf,
     out: Sink,
     media_dir: PathBuf,
     upload_limit: u64,
@@ -42,18 +45,30 @@ pub struct ConsolePort {
 }
 
 impl ConsolePort {
-    pub fn new(out: Sink, media_dir: PathBuf, upload_limit: u64) -> Self {
+    /// A console keeping its files under `data_dir` (delivered media in
+    /// `media/`, the message counter in `console-next-id`).
+    pub fn new(out: Sink, data_dir: &Path, upload_limit: u64) -> Self {
+        let ids_file = data_dir.join("console-next-id");
+        let first = std::fs::read_to_string(&ids_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(1);
         ConsolePort {
-            ids: AtomicU64::new(1),
+            ids: AtomicU64::new(first),
+            ids_file,
             out,
-            media_dir,
+            media_dir: data_dir.join("media"),
             upload_limit,
             posted: Mutex::default(),
         }
     }
 
     fn next_id(&self) -> String {
-        self.ids.fetch_add(1, Ordering::Relaxed).to_string()
+        let id = self.ids.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) = std::fs::write(&self.ids_file, (id + 1).to_string()) {
+            tracing::warn!(%error, "cannot keep the console's message counter");
+        }
+        id.to_string()
     }
 
     /// Prints every line of `text` as `[ID] line`.
@@ -240,6 +255,7 @@ pub async fn run(
         if let Some(path) = &parsed.attach {
             match attachment(path).await {
                 Ok(file) => {
+                    port.print(&message_id, &format!("(you attached {path})"));
                     port.posted
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())

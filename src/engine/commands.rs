@@ -736,7 +736,9 @@ impl Engine {
         if job.request.output_kind() != OutputKind::Video {
             return Err(say(lang, &Msg::NotAVideo(job.id.as_str())));
         }
-        if job.state != JobState::Delivered || job.task.is_none() {
+        // Done at the service is enough: the video may still be uploading.
+        let made = matches!(job.state, JobState::Delivering | JobState::Delivered);
+        if !made || job.task.is_none() {
             return Err(say(lang, &Msg::NotReady(job.id.as_str())));
         }
         Ok(job)
@@ -763,6 +765,11 @@ impl Engine {
         };
         if ours {
             let job = self.resolve_video(msg, lang, target)?;
+            // As with the button: only the owner (or an admin) may cut a
+            // character from a video.
+            if !self.may_use(&job, &msg.chat, &msg.user, false) {
+                return Err(say(lang, &Msg::NotYours));
+            }
             let task = job.task.map(|t| t.0).unwrap_or_default();
             return Ok(CharacterSource::FromTask(task));
         }

@@ -33,6 +33,10 @@ pub use commands::{Press, PressAnswer};
 pub use driver::Next;
 pub use ratelimit::RateLimiter;
 
+/// How many waiting jobs get their status (queue position) edited when the
+/// queue moves; those further back hear when they come closer.
+const REFRESHED_PLACES: usize = 10;
+
 /// Something that happened to a job, for observers (tests, benchmarks, logs).
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobEvent {
@@ -193,8 +197,14 @@ impl Engine {
                 ready.push(id);
             }
         }
-        for id in ready {
-            self.schedule(&id, Duration::ZERO);
+        let moved_up: Vec<JobId> = if ready.is_empty() {
+            Vec::new()
+        } else {
+            let slots = self.slots();
+            slots.queue.iter().take(REFRESHED_PLACES).cloned().collect()
+        };
+        for id in ready.iter().chain(&moved_up) {
+            self.schedule(id, Duration::ZERO);
         }
     }
 

@@ -41,10 +41,19 @@ impl Engine {
     async fn step_job(&self, job: Job) -> Result<Next, EngineError> {
         match job.state {
             JobState::Queued if self.has_slot(&job.id) => self.submit(job).await,
+            JobState::Queued => self.refresh_queued(job).await,
             JobState::Submitted | JobState::Running { .. } => self.poll(job).await,
             JobState::Delivering => self.deliver(job).await,
             _ => Ok(Next::Idle),
         }
+    }
+
+    /// A job still waiting: its status shows its new place in the queue.
+    async fn refresh_queued(&self, mut job: Job) -> Result<Next, EngineError> {
+        if self.update_status(&mut job, false).await {
+            self.save(&job).await?;
+        }
+        Ok(Next::Idle)
     }
 
     /// Sends the job to the service.
@@ -93,7 +102,7 @@ impl Engine {
             return Ok(Next::After(Duration::ZERO));
         };
         if self.past_deadline(&job) {
-            let minutes = self.inner.limits.job_deadline.as_secs() / 60;
+            let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
             return self.fail(job, Failure::Timeout { minutes }).await;
         }
         self.inner.limiter.acquire().await;
@@ -209,7 +218,7 @@ impl Engine {
             return self.fail(job, failure_from_error(error)).await;
         }
         if self.past_deadline(&job) {
-            let minutes = self.inner.limits.job_deadline.as_secs() / 60;
+            let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
             return self.fail(job, Failure::Timeout { minutes }).await;
         }
         job.errors += 1;

@@ -1,6 +1,10 @@
 //! The Store handle: one sled database and its trees, opened at the current schema version.
 
-use std::{fmt, path::Path};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::{fmt, path::Path, thread};
 
 use sled::transaction::TransactionError;
 use tracing::info;
@@ -29,6 +33,8 @@ pub(crate) mod tree {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: sled::Db,
+    /// The thread that runs [`Store::flush`]es, shared by every clone.
+    flusher: Arc<Flusher>,
     pub(crate) meta: sled::Tree,
     pub(crate) jobs: sled::Tree,
     pub(crate) jobs_by_owner: sled::Tree,
@@ -44,20 +50,34 @@ impl Store {
     /// The layout this build reads and writes; see `migrations.rs`.
     pub const SCHEMA_VERSION: u32 = 1;
 
+    /// Bytes of page cache [`Store::open`] gives sled. sled's own default
+    /// (1 GiB) lets the cache grow with the database until it dominates the
+    /// process's memory; sorabot's records are small and read by key, so a
+    /// modest cache holds the hot ones (the unfinished jobs) with room to spare.
+    pub const DEFAULT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
     /// Opens (or creates) the database in `dir` and upgrades it to
     /// [`Store::SCHEMA_VERSION`]. Refuses a database written by a newer build.
+    /// The page cache is [`Store::DEFAULT_CACHE_BYTES`]; see [`Store::open_with`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Self::open_with(dir, 1024 * 1024 * 1024)
+        Self::open_with(dir, Self::DEFAULT_CACHE_BYTES)
     }
 
-    /// Like [`Store::open`], with at most `cache_bytes` of sled's page cache.
+    /// Like [`Store::open`], with a page cache of at most `cache_bytes`
+    /// (sled's `cache_capacity`): more keeps more records decoded in memory,
+    /// less keeps the process smaller.
     pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             .open()?;
         let store = Self::from_db(db)?;
-        info!(dir = %dir.display(), schema_version = Self::SCHEMA_VERSION, cache_bytes, "store opened");
+        info!(
+            dir = %dir.display(),
+            schema_version = Self::SCHEMA_VERSION,
+            cache_bytes,
+            "store opened"
+        );
         Ok(store)
     }
 
@@ -79,6 +99,7 @@ impl Store {
             settings: db.open_tree(tree::SETTINGS)?,
             usage: db.open_tree(tree::USAGE)?,
             durations: db.open_tree(tree::DURATIONS)?,
+            flusher: Arc::new(Flusher::start()),
             db,
         })
     }
@@ -88,22 +109,112 @@ impl Store {
         migrations::read_version(&self.meta)
     }
 
-    /// Waits until every write made so far is durable on disk. The flush
-    /// runs on tokio's blocking pool: it does not hold up other tasks, and a
-    /// test on tokio's paused clock does not see time jump while it runs.
+    /// Waits until every write made so far is durable on disk.
+    ///
+    /// The flush runs on a thread of the store's own, not through sled's
+    /// `flush_async`: that one runs on sled's small I/O pool and deadlocks when
+    /// many flushes wait at once while a transaction commits (sled issue #1308,
+    /// fixed only in sled's unreleased main branch): the waiting flushes fill
+    /// the pool, and the log write they wait for never gets a thread. Flushes
+    /// asked for while one is running are served together by the next one.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let db = self.db.clone();
-        match tokio::task::spawn_blocking(move || db.flush()).await {
-            Ok(flushed) => {
-                flushed?;
-                Ok(())
-            }
-            // The blocking pool is gone (runtime shutting down): flush here.
-            Err(_) => {
+        match self.flusher.request(self.db.clone()) {
+            Some(done) => done.await?,
+            // The flusher thread is gone (it cannot be, short of a panic): flush here.
+            None => {
                 self.db.flush()?;
-                Ok(())
             }
         }
+        Ok(())
+    }
+}
+
+/// A thread that flushes the database for every clone of a store, one flush
+/// at a time, each covering every request made before it started. It ends
+/// when the last clone of the store is dropped.
+struct Flusher {
+    requests: Mutex<mpsc::Sender<FlushRequest>>,
+}
+
+struct FlushRequest {
+    db: sled::Db,
+    done: Arc<FlushSlot>,
+}
+
+/// Where a flush's outcome meets the task awaiting it.
+#[derive(Default)]
+struct FlushSlot {
+    state: Mutex<(Option<sled::Result<()>>, Option<Waker>)>,
+}
+
+impl FlushSlot {
+    fn fill(&self, result: sled::Result<()>) {
+        let waker = {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.0 = Some(result);
+            state.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The outcome of one [`Store::flush`], once the flusher thread has it.
+struct FlushDone(Arc<FlushSlot>);
+
+impl Future for FlushDone {
+    type Output = sled::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match state.0.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                state.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Flusher {
+    fn start() -> Flusher {
+        let (sender, receiver) = mpsc::channel::<FlushRequest>();
+        let spawned = thread::Builder::new()
+            .name("store-flush".to_owned())
+            .spawn(move || {
+                while let Ok(first) = receiver.recv() {
+                    let mut batch = vec![first];
+                    batch.extend(receiver.try_iter());
+                    let result = batch[0].db.flush().map(drop);
+                    for request in batch {
+                        request.done.fill(result.clone());
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            // `request` then finds the channel closed and flushes in place.
+            tracing::warn!(%error, "no flusher thread; flushes will block");
+        }
+        Flusher {
+            requests: Mutex::new(sender),
+        }
+    }
+
+    /// Queues a flush; `None` when the thread is gone.
+    fn request(&self, db: sled::Db) -> Option<FlushDone> {
+        let done = Arc::new(FlushSlot::default());
+        let request = FlushRequest {
+            db,
+            done: done.clone(),
+        };
+        let sent = self
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(request);
+        sent.ok().map(|()| FlushDone(done))
     }
 }
 
@@ -142,5 +253,56 @@ pub(crate) fn from_transaction(error: TransactionError<StoreError>) -> StoreErro
     match error {
         TransactionError::Abort(error) => error,
         TransactionError::Storage(error) => StoreError::Sled(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::UserKey;
+
+    use super::*;
+
+    /// Many tasks writing (in transactions) and flushing at once all finish.
+    /// With sled's own `flush_async` this deadlocks within seconds, blocking
+    /// the runtime's threads, so the load runs on a thread of its own and the
+    /// test waits for it with a time limit.
+    #[test]
+    fn concurrent_writes_and_flushes_all_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), 8 * 1024 * 1024).unwrap();
+        let (done, finished) = mpsc::channel();
+        let load = store.clone();
+        thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(4)
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let owner = UserKey::new("test", "u");
+                let tasks: Vec<_> = (0..64)
+                    .map(|task| {
+                        let store = load.clone();
+                        let owner = owner.clone();
+                        tokio::spawn(async move {
+                            for round in 0..20u64 {
+                                let id = format!("job-{task}-{round}");
+                                store.put_job(&id, &owner, round, true, &round).unwrap();
+                                store.flush().await.unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            });
+            let _ = done.send(());
+        });
+        finished
+            .recv_timeout(Duration::from_secs(60))
+            .expect("writes and flushes finish (no deadlock)");
+        assert_eq!(store.active_count(), 64 * 20);
     }
 }

@@ -114,6 +114,10 @@ pub struct SimConfig {
     pub video_bytes: Option<usize>,
     /// Simulated seconds an image generation takes.
     pub image_delay_secs: f64,
+    /// Keep every request (headers and body) for [`SimHandle::requests`](super::SimHandle::requests).
+    /// Default true; load runs turn it off so the log does not grow without bound, and
+    /// read the cheap [`SimHandle::request_counts`](super::SimHandle::request_counts) instead.
+    pub record: bool,
 }
 
 impl SimConfig {
@@ -140,6 +144,7 @@ impl SimConfig {
             fail_words: vec!["[sim:fail]".to_owned()],
             video_bytes: None,
             image_delay_secs: 15.0,
+            record: true,
         }
     }
 

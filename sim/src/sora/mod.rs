@@ -31,7 +31,7 @@ pub use config::{
     AuthMode, ChatLink, ProgressShape, Shape, SimConfig, StateWords, Style, UrlPlacement,
 };
 pub use faults::{Fault, Faults};
-pub use record::{Recorded, RecordedPart};
+pub use record::{Recorded, RecordedPart, RequestCounts};
 
 use media::Media;
 use state::SimState;
@@ -104,11 +104,24 @@ impl SimHandle {
         &self.state.config
     }
 
-    /// Every request received so far, in order, rejected ones included (not `/_sim/*`).
+    /// Every request received so far, in order, rejected ones included (not `/_sim/*`);
+    /// always empty when [`SimConfig::record`] is off.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.requests()
     }
 
+    /// How many requests of each kind were received so far (kept with recording off too).
+    pub fn request_counts(&self) -> RequestCounts {
+        self.state.request_counts()
+    }
+
+    /// The moment (tokio's clock) task `task_id` ends, succeeded or failed, as drawn at its
+    /// creation; `None` for an unknown id. Ground truth for how late a client noticed.
+    pub fn finished_at(&self, task_id: &str) -> Option<tokio::time::Instant> {
+        self.state.finished_at(task_id)
+    }
+
+    /// Forgets the recorded requests and zeroes [`SimHandle::request_counts`].
     pub fn clear_requests(&self) {
         self.state.clear_requests();
     }

@@ -1,5 +1,6 @@
 //! The request log: every request is buffered, parsed and recorded before anything else runs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
@@ -72,6 +73,84 @@ impl RecordedPart {
     /// Whether the part is an uploaded file rather than a plain form field.
     pub fn is_file(&self) -> bool {
         self.filename.is_some()
+    }
+}
+
+/// How many requests of each kind the simulator received; cheap to keep for any number of
+/// requests, unlike the full log (see [`SimConfig::record`](super::SimConfig::record)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// `POST`s: task creations (generations, remixes, characters, images, chat).
+    pub create: u64,
+    /// Task queries: `GET …/v1/videos/tasks/{id}` (native) and `GET …/v1/videos/{id}` (OpenAI).
+    pub status: u64,
+    /// Result downloads: `GET …/files/…` and `GET …/v1/videos/{id}/content`.
+    pub download: u64,
+    /// Anything else.
+    pub other: u64,
+}
+
+impl RequestCounts {
+    pub fn total(&self) -> u64 {
+        self.create + self.status + self.download + self.other
+    }
+}
+
+/// The kind a request is counted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    Create,
+    Status,
+    Download,
+    Other,
+}
+
+impl RequestKind {
+    /// Sorts a request by method and path (prefix and query allowed).
+    pub(crate) fn of(method: &str, path: &str) -> Self {
+        let path = path.split('?').next().unwrap_or_default();
+        if method.eq_ignore_ascii_case("POST") {
+            return Self::Create;
+        }
+        if !method.eq_ignore_ascii_case("GET") {
+            return Self::Other;
+        }
+        if path.contains("/files/") || path.ends_with("/content") {
+            return Self::Download;
+        }
+        if path.contains("/v1/videos/tasks/") {
+            return Self::Status;
+        }
+        match path.split_once("/v1/videos/") {
+            Some((_, id)) if !id.is_empty() && !id.contains('/') => Self::Status,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The counters behind [`RequestCounts`].
+#[derive(Debug, Default)]
+pub(crate) struct RequestCounters([AtomicU64; 4]);
+
+impl RequestCounters {
+    pub(crate) fn add(&self, kind: RequestKind) {
+        self.0[kind as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> RequestCounts {
+        let read = |i: usize| self.0[i].load(Ordering::Relaxed);
+        RequestCounts {
+            create: read(RequestKind::Create as usize),
+            status: read(RequestKind::Status as usize),
+            download: read(RequestKind::Download as usize),
+            other: read(RequestKind::Other as usize),
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        for counter in &self.0 {
+            counter.store(0, Ordering::Relaxed);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use super::faults::FaultBook;
 use super::lifecycle::{Phase, Plan, Workload};
 use super::media::Media;
 use super::models::Resolution;
-use super::record::Recorded;
+use super::record::{Recorded, RequestCounters, RequestCounts, RequestKind};
 
 /// Message of jobs failed because their prompt holds a fail word.
 const FAIL_WORD_MESSAGE: &str = "内容审核未通过：生成的视频被安全系统拦截 (simulated failure)";
@@ -130,6 +130,8 @@ pub struct SimState {
     rng: Mutex<StdRng>,
     tasks: Mutex<HashMap<String, Arc<Task>>>,
     requests: Mutex<Vec<Recorded>>,
+    /// Requests by kind, counted whether or not `config.record` keeps them.
+    counts: RequestCounters,
     faults: Mutex<FaultBook>,
 }
 
@@ -149,6 +151,7 @@ impl SimState {
             shutdown: CancellationToken::new(),
             tasks: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
+            counts: RequestCounters::default(),
         }
     }
 
@@ -243,6 +246,14 @@ impl SimState {
         task.plan.phase_at(self.elapsed_secs(task))
     }
 
+    /// The moment (tokio's clock) the task ends, succeeded or failed, by the timeline drawn
+    /// at its creation: from then on [`SimState::phase`] reports it finished. `None` for an
+    /// unknown id. The ground truth a client's delay in noticing the end is measured against.
+    pub fn finished_at(&self, id: &str) -> Option<Instant> {
+        let task = self.task(id)?;
+        Some(task.created + self.real_duration(task.plan.end_secs()))
+    }
+
     /// Waits until the task ends; `None` if the simulator shuts down first.
     pub async fn wait_finished(&self, task: &Task) -> Option<Phase> {
         loop {
@@ -270,16 +281,27 @@ impl SimState {
         contains_any(prompt, &self.config.reject_words)
     }
 
+    /// Counts a request and, when `config.record` is on, keeps it.
     pub fn log_request(&self, request: Recorded) {
-        lock(&self.requests).push(request);
+        self.counts
+            .add(RequestKind::of(&request.method, &request.path));
+        if self.config.record {
+            lock(&self.requests).push(request);
+        }
+    }
+
+    pub fn request_counts(&self) -> RequestCounts {
+        self.counts.get()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
         lock(&self.requests).clone()
     }
 
+    /// Forgets the recorded requests and zeroes the counts.
     pub fn clear_requests(&self) {
         lock(&self.requests).clear();
+        self.counts.clear();
     }
 
     /// Runs `f` on the fault book and the random generator together.
@@ -346,6 +368,52 @@ mod tests {
         assert!(matches!(state.phase(&task), Phase::Running { .. }));
         assert_eq!(state.wait_finished(&task).await, Some(Phase::Succeeded));
         assert!(task.created.elapsed() <= Duration::from_secs(157));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn finished_at_is_when_the_phase_turns_final() {
+        let state = state();
+        let task = state.create_task(Dialect::Native, video("a"));
+        let end = state.finished_at(&task.id).expect("known task");
+        assert_eq!(state.finished_at("no-such-task"), None);
+        // A 10 s video takes 84-156 simulated seconds at time scale 1.
+        let secs = (end - Instant::now()).as_secs_f64();
+        assert!((84.0..=156.0).contains(&secs), "{secs}");
+        tokio::time::advance(end - Instant::now() - Duration::from_millis(1)).await;
+        assert!(!state.phase(&task).is_finished());
+        tokio::time::advance(Duration::from_millis(2)).await;
+        assert_eq!(state.phase(&task), Phase::Succeeded);
+    }
+
+    #[test]
+    fn requests_are_counted_by_kind_even_when_not_kept() {
+        let media = Media::new(None).expect("media");
+        let config = SimConfig {
+            record: false,
+            ..SimConfig::default()
+        };
+        let state = SimState::new(config, "http://127.0.0.1:1".into(), media);
+        let request = |method: &str, path: &str| Recorded {
+            method: method.into(),
+            path: path.into(),
+            headers: vec![],
+            body: bytes::Bytes::new(),
+            parts: vec![],
+        };
+        state.log_request(request("POST", "/v1/videos/generations"));
+        state.log_request(request("GET", "/v1/videos/tasks/abc"));
+        state.log_request(request("GET", "/sora/v1/videos/video_1?x=1"));
+        state.log_request(request("GET", "/files/abc.mp4"));
+        state.log_request(request("DELETE", "/nowhere"));
+        assert!(state.requests().is_empty());
+        let counts = state.request_counts();
+        assert_eq!(
+            (counts.create, counts.status, counts.download, counts.other),
+            (1, 2, 1, 1)
+        );
+        assert_eq!(counts.total(), 5);
+        state.clear_requests();
+        assert_eq!(state.request_counts().total(), 0);
     }
 
     #[test]

@@ -1,0 +1,451 @@
+//! The end-to-end harness of the Telegram adapter: the fake Bot API and a
+//! Sora simulator on loopback, a fresh data directory, the real engine, and
+//! the real adapter (teloxide) connected to the fake. People post messages
+//! and press buttons through the fake; tests read what the bot did from the
+//! fake's record. Every wait has a deadline.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use regex::Regex;
+use secrecy::SecretString;
+use sorabot::backend::{self, AuthStyle, Dialect, SoraConfig};
+use sorabot::job::Job;
+use sorabot::{Engine, EngineError, Limits};
+use sorabot_bots::adapter::Adapter;
+use sorabot_bots::config::TelegramSettings;
+use sorabot_bots::telegram::{self, Tuning};
+use sorabot_sim::telegram::{
+    ChatMessage, FakeConfig, FakeTelegram, Posted, TelegramHandle, TgChat, TgUser, UserMessage,
+};
+use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
+use sorabot_storage::Store;
+use tempfile::TempDir;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// What the simulator serves as every finished video, and a picture to send.
+pub const SAMPLE_MP4: &[u8] = include_bytes!("../../../sim/assets/sample.mp4");
+pub const SAMPLE_PNG: &[u8] = include_bytes!("../../../sim/assets/sample.png");
+
+/// Simulated seconds per real second: a 120 s job takes about 120 ms.
+pub const FAST: f64 = 1000.0;
+/// The longest any one expected thing may take before a test gives up.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The status headline of a job: `🎬 7QK3M2XD · "a cat"`.
+const HEADLINE: &str = r#"(?:🎬|🔁|👤|🖼) ([0-9A-Z]{8}) · ""#;
+
+/// A supergroup with topics.
+pub fn group() -> TgChat {
+    TgChat::supergroup(-1_001_500_000_001, "Sora fans").forum()
+}
+
+pub fn alice() -> TgUser {
+    TgUser::new(5001, "Alice").username("alice").language("en")
+}
+
+pub fn bob() -> TgUser {
+    TgUser::new(5002, "Bob").username("bob_b").language("en-US")
+}
+
+/// Speaks Chinese.
+pub fn li() -> TgUser {
+    TgUser::new(5003, "Li").language("zh-hans")
+}
+
+/// How a test wants its bot.
+pub struct Setup {
+    sim: SimConfig,
+    fake: FakeConfig,
+    limits: Box<dyn FnOnce(&mut Limits)>,
+    upload_limit: u64,
+    webhook: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup::new()
+    }
+}
+
+impl Setup {
+    pub fn new() -> Self {
+        let mut sim = SimConfig::for_style(Style::Native);
+        sim.time_scale = FAST;
+        Setup {
+            sim,
+            fake: FakeConfig::default(),
+            limits: Box::new(|_| {}),
+            upload_limit: 50 * 1024 * 1024,
+            webhook: false,
+        }
+    }
+
+    pub fn sim(mut self, tweak: impl FnOnce(&mut SimConfig)) -> Self {
+        tweak(&mut self.sim);
+        self
+    }
+
+    pub fn limits(mut self, tweak: impl FnOnce(&mut Limits) + 'static) -> Self {
+        self.limits = Box::new(tweak);
+        self
+    }
+
+    /// `TelegramSettings::upload_limit` (`TELEGRAM_UPLOAD_MB`).
+    pub fn upload_limit(mut self, bytes: u64) -> Self {
+        self.upload_limit = bytes;
+        self
+    }
+
+    /// Updates through a webhook instead of long polling.
+    pub fn webhook(mut self) -> Self {
+        self.webhook = true;
+        self
+    }
+
+    pub async fn start(self) -> Bot {
+        let telegram = FakeTelegram::start(self.fake)
+            .await
+            .expect("the fake Bot API starts");
+        let sim = SoraSim::start(self.sim)
+            .await
+            .expect("the simulator starts");
+        let dir = tempfile::tempdir().expect("a data dir");
+        let mut limits = fast_limits(dir.path());
+        (self.limits)(&mut limits);
+        let webhook_listen = free_port();
+        let settings = TelegramSettings {
+            token: SecretString::from(telegram.token()),
+            api_url: telegram.api_url().parse().expect("the fake's URL"),
+            webhook_url: self.webhook.then(|| {
+                format!("http://{webhook_listen}/telegram/hook")
+                    .parse()
+                    .expect("a webhook URL")
+            }),
+            webhook_listen,
+            upload_limit: self.upload_limit,
+        };
+        let mut bot = Bot {
+            telegram,
+            sim,
+            dir,
+            limits,
+            settings,
+            running: None,
+        };
+        bot.launch().await;
+        bot
+    }
+}
+
+/// The engine's limits for tests: polls every few ms, edits unthrottled.
+pub fn fast_limits(dir: &Path) -> Limits {
+    let mut limits = Limits::new(dir);
+    limits.poll_min = Duration::from_millis(5);
+    limits.poll_max = Duration::from_millis(50);
+    limits.typical_generation = Duration::from_millis(200);
+    limits.status_edit_private = Duration::ZERO;
+    limits.status_edit_group = Duration::ZERO;
+    limits.service_rps = 1000.0;
+    limits.job_deadline = Duration::from_secs(60);
+    limits
+}
+
+/// The adapter's timings for tests: no throttle to wait for, short albums.
+pub fn fast_tuning() -> Tuning {
+    Tuning {
+        throttle: teloxide::adaptors::throttle::Limits {
+            messages_per_sec_chat: 100,
+            messages_per_min_chat: 6000,
+            messages_per_min_channel_or_supergroup: 6000,
+            messages_per_sec_overall: 100,
+        },
+        album_wait: Duration::from_millis(300),
+        // Long, as in production: stopping must not wait for a poll to end.
+        poll_hold: Duration::from_secs(20),
+        call_timeout: Duration::from_secs(5),
+        upload_timeout: Duration::from_secs(10),
+        shutdown_grace: Duration::from_secs(3),
+        ..Tuning::default()
+    }
+}
+
+fn free_port() -> std::net::SocketAddr {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    socket.local_addr().expect("its address")
+}
+
+/// One start of the bot: engine, driver and adapter.
+struct Running {
+    engine: Engine,
+    driver: JoinHandle<Result<(), EngineError>>,
+    adapter: JoinHandle<anyhow::Result<()>>,
+    stop: watch::Sender<bool>,
+}
+
+/// The fake Bot API, the simulator and the bot, running.
+pub struct Bot {
+    pub telegram: TelegramHandle,
+    pub sim: SimHandle,
+    pub dir: TempDir,
+    pub limits: Limits,
+    pub settings: TelegramSettings,
+    running: Option<Running>,
+}
+
+impl Bot {
+    pub async fn start() -> Bot {
+        Setup::new().start().await
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.running.as_ref().expect("the bot is running").engine
+    }
+
+    /// Connects the adapter (getMe, deleteWebhook, setMyCommands), builds the
+    /// engine over its port and runs both.
+    async fn launch(&mut self) {
+        let store = open_store(&self.limits.db_dir()).await;
+        let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
+        let adapter = telegram::connect_with(&self.settings, fast_tuning())
+            .await
+            .expect("the adapter connects to the fake");
+        let engine = Engine::new(backend, store, self.limits.clone(), vec![adapter.port()]);
+        let driver = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.run().await }
+        });
+        let (stop, stopped) = watch::channel(false);
+        let adapter = tokio::spawn(Box::new(adapter).run(engine.clone(), stopped));
+        self.running = Some(Running {
+            engine,
+            driver,
+            adapter,
+            stop,
+        });
+    }
+
+    /// Stops the adapter and the engine as Ctrl-C would: jobs stay stored.
+    /// The adapter must be gone within a second, mid long poll or not.
+    pub async fn stop(&mut self) {
+        let Some(running) = self.running.take() else {
+            return;
+        };
+        let _ = running.stop.send(true);
+        tokio::time::timeout(Duration::from_secs(1), running.adapter)
+            .await
+            .expect("the adapter stops within a second")
+            .expect("the adapter task did not panic")
+            .expect("the adapter stopped cleanly");
+        running.engine.shutdown();
+        tokio::time::timeout(WAIT, running.driver)
+            .await
+            .expect("the engine stops in time")
+            .expect("the engine task did not panic")
+            .expect("the engine stopped cleanly");
+    }
+
+    /// A new process on the same data dir, fake and service.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.launch().await;
+    }
+
+    /// A person posts a message.
+    pub fn post(&self, message: UserMessage) -> Posted {
+        self.telegram
+            .post(message)
+            .expect("the fake takes the message")
+    }
+
+    /// `text` from `user` in `chat` (in topic `thread`).
+    pub fn say(&self, chat: &TgChat, user: &TgUser, text: &str) -> Posted {
+        self.post(UserMessage::text(chat, user, text))
+    }
+
+    /// Waits until `probe` gives something, or fails with what the bot said.
+    pub async fn wait_for<T>(&self, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(found) = probe() {
+                return found;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "waited {WAIT:?} for {what}; the bot called:\n{}",
+                    self.transcript()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The bot's calls, one per line, for failure messages.
+    pub fn transcript(&self) -> String {
+        self.telegram
+            .calls()
+            .iter()
+            .filter(|c| c.method != "getUpdates")
+            .map(|c| {
+                let mut params = c.params.clone();
+                params.remove("reply_markup");
+                format!(
+                    "{} {} {}",
+                    c.status,
+                    c.method,
+                    serde_json::Value::Object(params)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The first message of the bot in `chat` that `pick` accepts, waited for.
+    pub async fn bot_message(
+        &self,
+        chat: &TgChat,
+        what: &str,
+        pick: impl Fn(&ChatMessage) -> bool,
+    ) -> ChatMessage {
+        self.wait_for(what, || {
+            self.telegram
+                .bot_messages(chat.id)
+                .into_iter()
+                .find(|m| pick(m))
+        })
+        .await
+    }
+
+    /// The bot's text answer to message `to` containing `needle`.
+    pub async fn answer(&self, chat: &TgChat, to: i64, needle: &str) -> ChatMessage {
+        self.bot_message(chat, &format!("an answer to {to} saying {needle:?}"), |m| {
+            m.reply_to == Some(to) && m.content().contains(needle)
+        })
+        .await
+    }
+
+    /// The status message of the job started by message `command`, and the job's id.
+    pub async fn status_of(&self, chat: &TgChat, command: i64) -> (ChatMessage, String) {
+        let headline = Regex::new(HEADLINE).expect("regex");
+        let status = self
+            .bot_message(
+                chat,
+                &format!("the status message of command {command}"),
+                |m| {
+                    m.reply_to == Some(command)
+                        && m.method.as_deref() == Some("sendMessage")
+                        && headline.is_match(m.content())
+                },
+            )
+            .await;
+        let job = headline
+            .captures(status.content())
+            .map(|c| c[1].to_owned())
+            .expect("a job id in the headline");
+        (status, job)
+    }
+
+    /// The video the bot delivered for `job`, once the job is stored as delivered.
+    pub async fn video_of(&self, chat: &TgChat, job: &str) -> ChatMessage {
+        let tag = format!("#{job}");
+        let video = self
+            .bot_message(chat, &format!("the video of job {job}"), |m| {
+                m.method.as_deref() == Some("sendVideo") && m.content().contains(&tag)
+            })
+            .await;
+        self.delivered(job).await;
+        video
+    }
+
+    /// A person presses a button of a message; waits until the bot answered the query.
+    pub async fn press(
+        &self,
+        chat: &TgChat,
+        user: &TgUser,
+        message: &ChatMessage,
+        label_starts: &str,
+    ) -> sorabot_sim::telegram::CallbackAnswer {
+        let (_, data) = message
+            .buttons()
+            .into_iter()
+            .find(|(label, _)| label.contains(label_starts))
+            .unwrap_or_else(|| panic!("a {label_starts} button under {:?}", message.buttons()));
+        let query = self
+            .telegram
+            .press(chat, user, message.message_id, &data)
+            .expect("the fake takes the press");
+        self.wait_for("the answer to a button press", || {
+            self.telegram.callback_answer(&query)
+        })
+        .await
+    }
+
+    /// The job as stored.
+    pub fn job(&self, id: &str) -> Job {
+        self.engine()
+            .store()
+            .get_job::<Job>(id)
+            .expect("the store reads")
+            .unwrap_or_else(|| panic!("job {id} is stored"))
+    }
+
+    /// Waits until the stored job is delivered (its message ids and file ids kept).
+    pub async fn delivered(&self, id: &str) -> Job {
+        self.wait_for(&format!("job {id} to be delivered"), || {
+            let job = self.job(id);
+            (job.state == sorabot::job::JobState::Delivered).then_some(job)
+        })
+        .await
+    }
+
+    /// Fails the test if the fake refused any of the bot's calls as malformed
+    /// (every request teloxide builds must pass the Bot API spec check).
+    pub fn assert_no_bad_requests(&self) {
+        let refused: Vec<String> = self
+            .telegram
+            .calls()
+            .iter()
+            .filter(|c| c.status == 400 || c.status == 404)
+            .map(|c| format!("{} {}: {:?}", c.status, c.method, c.error))
+            .collect();
+        assert!(refused.is_empty(), "refused calls: {refused:#?}");
+    }
+
+    /// The sendVideo calls that succeeded.
+    pub fn videos_sent(&self) -> usize {
+        self.telegram
+            .calls_of("sendVideo")
+            .iter()
+            .filter(|c| c.ok())
+            .count()
+    }
+}
+
+/// The client of the simulator's native dialect, with short timeouts.
+fn client_config(sim: &SimHandle) -> SoraConfig {
+    let url = sim.base_url().parse().expect("the simulator's URL");
+    let mut config =
+        SoraConfig::new(url, sim.key()).with_dialect(Dialect::Native, AuthStyle::Bearer);
+    config.connect_timeout = Duration::from_secs(2);
+    config.request_timeout = Duration::from_secs(5);
+    config.stream_idle_timeout = Duration::from_secs(5);
+    config.generation_timeout = Duration::from_secs(10);
+    config
+}
+
+/// Opens the store, waiting a moment for a stopped engine to let go of it.
+async fn open_store(dir: &Path) -> Store {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return store,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(error) => panic!("cannot open the store in {}: {error}", dir.display()),
+        }
+    }
+}
