@@ -141,7 +141,9 @@ impl Engine {
             Err(error) => return self.backend_trouble(job, error, "poll").await,
         }
         job.errors = 0;
-        if job.state != before || job.polls == 1 {
+        // A new progress sample is kept too: the planner reads the pace from them.
+        let sampled = matches!(job.state, JobState::Running { progress: Some(_) });
+        if job.state != before || sampled || job.polls == 1 {
             self.save(&job).await?;
         }
         if self.update_status(&mut job, false).await {

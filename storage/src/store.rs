@@ -1,9 +1,6 @@
 //! The Store handle: one sled database and its trees, opened at the current schema version.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 use std::{fmt, path::Path, thread};
 
 use sled::transaction::TransactionError;
@@ -54,7 +51,7 @@ impl Store {
     /// (1 GiB) lets the cache grow with the database until it dominates the
     /// process's memory; sorabot's records are small and read by key, so a
     /// modest cache holds the hot ones (the unfinished jobs) with room to spare.
-    pub const DEFAULT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+    pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
     /// Opens (or creates) the database in `dir` and upgrades it to
     /// [`Store::SCHEMA_VERSION`]. Refuses a database written by a newer build.
@@ -117,9 +114,15 @@ impl Store {
     /// fixed only in sled's unreleased main branch): the waiting flushes fill
     /// the pool, and the log write they wait for never gets a thread. Flushes
     /// asked for while one is running are served together by the next one.
+    /// The wait itself sits on tokio's blocking pool, which also keeps
+    /// tokio's paused clock (in tests) from jumping ahead while the disk works.
     pub async fn flush(&self) -> Result<(), StoreError> {
         match self.flusher.request(self.db.clone()) {
-            Some(done) => done.await?,
+            Some(done) => match tokio::task::spawn_blocking(move || done.wait()).await {
+                Ok(result) => result?,
+                // The blocking pool is gone (the runtime is stopping): flush here.
+                Err(_) => self.db.flush().map(drop)?,
+            },
             // The flusher thread is gone (it cannot be, short of a panic): flush here.
             None => {
                 self.db.flush()?;
@@ -141,39 +144,30 @@ struct FlushRequest {
     done: Arc<FlushSlot>,
 }
 
-/// Where a flush's outcome meets the task awaiting it.
+/// Where a flush's outcome meets the caller waiting for it.
 #[derive(Default)]
 struct FlushSlot {
-    state: Mutex<(Option<sled::Result<()>>, Option<Waker>)>,
+    result: Mutex<Option<sled::Result<()>>>,
+    filled: Condvar,
 }
 
 impl FlushSlot {
     fn fill(&self, result: sled::Result<()>) {
-        let waker = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.0 = Some(result);
-            state.1.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        *self.result.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+        self.filled.notify_all();
     }
-}
 
-/// The outcome of one [`Store::flush`], once the flusher thread has it.
-struct FlushDone(Arc<FlushSlot>);
-
-impl Future for FlushDone {
-    type Output = sled::Result<()>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match state.0.take() {
-            Some(result) => Poll::Ready(result),
-            None => {
-                state.1 = Some(cx.waker().clone());
-                Poll::Pending
+    /// Blocks until the flusher thread has filled the slot.
+    fn wait(&self) -> sled::Result<()> {
+        let mut result = self.result.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(done) = result.take() {
+                return done;
             }
+            result = self
+                .filled
+                .wait(result)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 }
@@ -203,7 +197,7 @@ impl Flusher {
     }
 
     /// Queues a flush; `None` when the thread is gone.
-    fn request(&self, db: sled::Db) -> Option<FlushDone> {
+    fn request(&self, db: sled::Db) -> Option<Arc<FlushSlot>> {
         let done = Arc::new(FlushSlot::default());
         let request = FlushRequest {
             db,
@@ -214,7 +208,7 @@ impl Flusher {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .send(request);
-        sent.ok().map(|()| FlushDone(done))
+        sent.ok().map(|()| done)
     }
 }
 

@@ -60,12 +60,17 @@ struct Args {
     /// Relative spread of job durations (0.3: uniform within ±30 %).
     #[arg(long, default_value_t = 0.3)]
     job_spread: f64,
-    /// Simulated seconds over which the efficiency jobs arrive, evenly spaced.
-    #[arg(long, default_value_t = 600.0)]
-    arrival_secs: f64,
+    /// Simulated seconds over which the efficiency jobs arrive, evenly
+    /// spaced (default: 0.6 s per job, about 200 jobs in flight at a time).
+    #[arg(long)]
+    arrival_secs: Option<f64>,
     /// Poll interval of the fixed baseline, in simulated seconds.
     #[arg(long, default_value_t = 5.0)]
     fixed_poll_secs: f64,
+    /// Longest adaptive poll interval, in simulated seconds (the engine's
+    /// POLL_MAX_SECS; the default is the engine's).
+    #[arg(long)]
+    poll_max_secs: Option<f64>,
     /// Jobs held in flight at once in the memory phase.
     #[arg(long, default_value_t = 10_000)]
     in_flight_jobs: usize,
@@ -394,6 +399,9 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
         let mut limits = open_limits(dir, args, n);
         // Every duration of the engine follows the compressed clock.
         limits.poll_min = limits.poll_min.div_f64(scale);
+        if let Some(max) = args.poll_max_secs {
+            limits.poll_max = Duration::from_secs_f64(max);
+        }
         limits.poll_max = limits.poll_max.div_f64(scale);
         limits.typical_generation = limits.typical_generation.div_f64(scale);
         limits.job_deadline = limits.job_deadline.div_f64(scale);
@@ -410,7 +418,8 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
 
     // Arrivals, evenly spaced over the arrival window.
     let started = Instant::now();
-    let gap = Duration::from_secs_f64(args.arrival_secs / scale / n.max(1) as f64);
+    let arrival_secs = args.arrival_secs.unwrap_or(0.6 * n as f64);
+    let gap = Duration::from_secs_f64(arrival_secs / scale / n.max(1) as f64);
     let handled = Arc::new(AtomicUsize::new(0));
     let arrivals = tokio::spawn({
         let engine = rig.engine.clone();
@@ -430,7 +439,7 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
 
     // Until every job is over, or far past when it should have been.
     let longest = args.job_secs * (1.0 + args.job_spread);
-    let limit = Duration::from_secs_f64((args.arrival_secs + 3.0 * longest + 120.0) / scale);
+    let limit = Duration::from_secs_f64((arrival_secs + 3.0 * longest + 120.0) / scale);
     let mut report = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -564,6 +573,8 @@ fn memory_in_child(args: &Args) -> anyhow::Result<String> {
         .arg(args.in_flight_jobs.to_string())
         .arg("--memory-job-secs")
         .arg(args.memory_job_secs.to_string())
+        .arg("--job-spread")
+        .arg(args.job_spread.to_string())
         .arg("--workers")
         .arg(args.workers.to_string())
         .arg("--service-rps")
