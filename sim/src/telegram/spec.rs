@@ -1,7 +1,7 @@
 //! The Bot API as data, and the check of a request's parameters against it.
 //!
-//! `spec/bot-api.json` is a committed extract of the project's
-//! `../shared/specs/telegram-bot-api.json` (Bot API 10.1): every method's
+//! `spec/bot-api.json` is a committed extract of the Bot API 10.1 as data
+//! (PaulSonOfLars/telegram-bot-api-spec @ 160fd99, `api.json`, MIT): every method's
 //! fields and the types a request can carry, without the prose
 //! (`spec/extract.py` writes it). Every request is checked against it before
 //! a method runs: unknown parameter, missing required parameter or a value of

@@ -3,7 +3,7 @@
 serves, cut from Discord's OpenAPI description (discord/discord-api-spec @ 74fda0f,
 specs/openapi.json, MIT, (c) 2023 Discord), with every schema they reference.
 
-    python3 trim.py ../../../../../shared/specs/discord-openapi.json > openapi-trimmed.json
+    python3 trim.py PATH/TO/openapi.json > openapi-trimmed.json
 """
 import json
 import sys

@@ -4,7 +4,7 @@ requests against: every method's fields (name, types, required) and the types
 a request can carry (reachable from a method's fields), without the prose, plus the constant a subtype's discriminator must hold
 ("Scope type, must be default" -> "default").
 
-    python3 sim/src/telegram/spec/extract.py ../shared/specs/telegram-bot-api.json \
+    python3 sim/src/telegram/spec/extract.py PATH/TO/api.json \
         > sim/src/telegram/spec/bot-api.json
 """
 import json
