@@ -78,6 +78,29 @@ async fn a_video_command_in_a_group_topic_is_answered_there_and_the_video_arrive
 }
 
 #[tokio::test]
+async fn status_of_a_delivered_video_sends_it_again_by_file_id_without_uploading() {
+    let bot = Bot::start().await;
+    let command = bot.say(&group(), &alice(), "/video@sorabot a heron at dawn");
+    let (_, job) = bot.status_of(&group(), command.message_id).await;
+    let first = bot.video_of(&group(), &job).await;
+    let first_file = first.file.as_ref().expect("a file").file_id.clone();
+
+    let asked = bot.say(&group(), &alice(), &format!("/status@sorabot {job}"));
+    let again = bot
+        .bot_message(&group(), "the video sent again", |m| {
+            m.method.as_deref() == Some("sendVideo") && m.reply_to == Some(asked.message_id)
+        })
+        .await;
+
+    let file = again.file.as_ref().expect("a file");
+    assert!(!file.uploaded, "sent by file_id, not uploaded again");
+    assert_eq!(file.file_id, first_file);
+    assert!(again.content().ends_with(&format!("#{job}")));
+    assert_eq!(bot.videos_sent(), 2);
+    bot.assert_no_bad_requests();
+}
+
+#[tokio::test]
 async fn a_photo_with_a_video_caption_animates_it_and_the_service_never_sees_the_token() {
     let bot = Bot::start().await;
 

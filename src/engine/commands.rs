@@ -316,6 +316,9 @@ impl Engine {
                 Ok(Some(lines.join("\n")))
             }
             Command::Status { target } => match self.resolve(msg, lang, &target) {
+                // A delivered result is shown again where the platform kept
+                // its file (no upload); otherwise the status is the answer.
+                Ok(job) if self.resend(&job, &msg.chat, &msg.message_id).await => Ok(None),
                 Ok(job) => Ok(Some(self.current_status(&job))),
                 Err(refusal) => Ok(Some(refusal)),
             },

@@ -165,15 +165,7 @@ impl Engine {
             MediaKind::Video => media::probe_mp4(&spooled.path).await,
             MediaKind::Image => None,
         };
-        let capabilities = self.inner.backend.capabilities();
-        let mut buttons = Vec::new();
-        if kind == MediaKind::Video && capabilities.remix {
-            buttons.push(button(job, ButtonAction::Remix));
-        }
-        if kind == MediaKind::Video && capabilities.characters {
-            buttons.push(button(job, ButtonAction::SaveCharacter));
-        }
-        buttons.push(button(job, ButtonAction::Retry));
+        let buttons = self.result_buttons(job, kind);
         MediaFile {
             kind,
             path: spooled.path.clone(),
@@ -188,6 +180,81 @@ impl Engine {
             duration: info.map(|i| i.seconds),
             file_id: None,
         }
+    }
+
+    /// The buttons under a result: Remix and Save as character (for videos,
+    /// where the service can), Retry.
+    fn result_buttons(&self, job: &Job, kind: MediaKind) -> Vec<crate::chat::Button> {
+        let capabilities = self.inner.backend.capabilities();
+        let mut buttons = Vec::new();
+        if kind == MediaKind::Video && capabilities.remix {
+            buttons.push(button(job, ButtonAction::Remix));
+        }
+        if kind == MediaKind::Video && capabilities.characters {
+            buttons.push(button(job, ButtonAction::SaveCharacter));
+        }
+        buttons.push(button(job, ButtonAction::Retry));
+        buttons
+    }
+
+    /// Shows a delivered job's results again in the chat of `reply_to`, by
+    /// the file ids the platform gave at the first upload: nothing is
+    /// uploaded again. Says whether it did (no file ids: it cannot).
+    pub(super) async fn resend(
+        &self,
+        job: &Job,
+        chat: &crate::chat::ChatRef,
+        reply_to: &str,
+    ) -> bool {
+        let file_ids: Vec<String> = job
+            .delivered
+            .iter()
+            .filter_map(|d| d.file_id.clone())
+            .collect();
+        if job.state != JobState::Delivered
+            || job.chat.platform != chat.platform
+            || file_ids.is_empty()
+        {
+            return false;
+        }
+        let Ok(port) = self.port(&chat.platform) else {
+            return false;
+        };
+        let kind = media_kind(job);
+        for file_id in file_ids {
+            let media = MediaFile {
+                kind,
+                path: Default::default(),
+                bytes: 0,
+                mime: String::new(),
+                caption: caption(job),
+                reply_to: Some(reply_to.to_owned()),
+                buttons: self.result_buttons(job, kind),
+                job: job.id.clone(),
+                width: None,
+                height: None,
+                duration: None,
+                file_id: Some(file_id),
+            };
+            match port.deliver(chat, &media).await {
+                Ok(sent) => {
+                    let key =
+                        MessageKey::new(chat.platform.clone(), chat.chat.clone(), sent.message_id);
+                    if let Err(error) =
+                        self.inner
+                            .store
+                            .index_message(&key, job.id.as_str(), MessageRole::Result)
+                    {
+                        tracing::warn!(job = %job.id, %error, "could not index a re-sent result");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(job = %job.id, %error, "could not re-send a result");
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Over the upload limit: a link to the result, where there is one.
