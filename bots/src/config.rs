@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn nothing_set_means_the_simulator_and_the_defaults() {
-        let config = load_from(&[]).unwrap();
+        let config = load_from(&[]).expect("the defaults load");
         assert!(matches!(config.sora, SoraTarget::Simulator { .. }));
         assert_eq!(config.limits.daily_quota, 20);
         assert!(config.telegram.is_none() && config.discord.is_none());
@@ -401,7 +401,7 @@ mod tests {
             ("DISCORD_BOT_TOKEN", "discord-secret-token"),
             ("DISCORD_GUILD_ID", "42"),
         ])
-        .unwrap();
+        .expect("a full configuration loads");
         let SoraTarget::Remote(sora) = &config.sora else {
             panic!("expected a remote service");
         };

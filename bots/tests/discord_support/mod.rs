@@ -8,13 +8,17 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{client_config, fast_limits, FAST, SAMPLE_MP4, SAMPLE_PNG};
+
 use std::time::Duration;
 
 use regex::Regex;
 use secrecy::SecretString;
 use serde_json::Value;
-use sorabot::backend::{self, AuthStyle, Dialect, SoraConfig};
+use sorabot::backend;
 use sorabot::job::{Job, JobState};
 use sorabot::{Engine, EngineError, Limits};
 use sorabot_bots::config::DiscordSettings;
@@ -24,17 +28,10 @@ use sorabot_sim::discord::{
     Origin, Person,
 };
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
-use sorabot_storage::Store;
 use tempfile::TempDir;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// What the simulator serves as every finished video.
-pub const SAMPLE_MP4: &[u8] = include_bytes!("../../../sim/assets/sample.mp4");
-pub const SAMPLE_PNG: &[u8] = include_bytes!("../../../sim/assets/sample.png");
-
-/// Simulated seconds per real second: a 120 s job takes about 120 ms.
-pub const FAST: f64 = 1000.0;
 /// The longest any one expected outcome may take before a test gives up.
 pub const WAIT: Duration = Duration::from_secs(8);
 
@@ -115,19 +112,6 @@ fn init_logs() {
     }
 }
 
-/// The engine's limits for tests: polls every few ms, edits unthrottled.
-pub fn fast_limits(dir: &Path) -> Limits {
-    let mut limits = Limits::new(dir);
-    limits.poll_min = Duration::from_millis(5);
-    limits.poll_max = Duration::from_millis(50);
-    limits.typical_generation = Duration::from_millis(200);
-    limits.status_edit_private = Duration::ZERO;
-    limits.status_edit_group = Duration::ZERO;
-    limits.service_rps = 1000.0;
-    limits.job_deadline = Duration::from_secs(60);
-    limits
-}
-
 /// One running bot: the engine and the adapter.
 struct Running {
     engine: Engine,
@@ -173,7 +157,7 @@ impl World {
         let adapter = discord::connect(&self.settings())
             .await
             .expect("the adapter connects to the fake");
-        let store = open_store(&self.limits.db_dir()).await;
+        let store = common::open_store(&self.limits.db_dir(), WAIT).await;
         let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
         let engine = Engine::new(backend, store, self.limits.clone(), vec![adapter.port()]);
         let driver = tokio::spawn({
@@ -376,32 +360,6 @@ impl Drop for World {
             let _ = running.stop.send(true);
             running.engine.shutdown();
             running.adapter.abort();
-        }
-    }
-}
-
-/// The client of the simulator's native dialect, with short timeouts.
-fn client_config(sim: &SimHandle) -> SoraConfig {
-    let url = sim.base_url().parse().expect("the simulator's URL");
-    let mut config =
-        SoraConfig::new(url, sim.key()).with_dialect(Dialect::Native, AuthStyle::Bearer);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(5);
-    config.stream_idle_timeout = Duration::from_secs(5);
-    config.generation_timeout = Duration::from_secs(10);
-    config
-}
-
-/// Opens the store, waiting a moment for a stopped bot to let go of it.
-async fn open_store(dir: &Path) -> Store {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match Store::open(dir) {
-            Ok(store) => return store,
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(error) => panic!("cannot open the store in {}: {error}", dir.display()),
         }
     }
 }

@@ -7,6 +7,11 @@
 
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{client_config, fast_limits, FAST, SAMPLE_MP4, SAMPLE_PNG};
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,7 +19,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use regex::Regex;
-use sorabot::backend::{self, AuthStyle, Dialect, SoraConfig};
+use sorabot::backend;
 use sorabot::chat::{
     ChatError, ChatPort, ChatRef, Delivered, Incoming, MediaFile, Outgoing, UserRef,
 };
@@ -22,17 +27,10 @@ use sorabot::job::{Job, JobState};
 use sorabot::{Engine, EngineError, Limits};
 use sorabot_bots::console::{self, ConsolePort, BOT_NAME, PLATFORM};
 use sorabot_sim::{Recorded, SimConfig, SimHandle, SoraSim, Style};
-use sorabot_storage::Store;
 use tempfile::TempDir;
 use tokio::io::{AsyncWriteExt, BufReader, DuplexStream};
 use tokio::task::JoinHandle;
 
-/// What the simulator serves as every finished video, and as every picture.
-pub const SAMPLE_MP4: &[u8] = include_bytes!("../../../sim/assets/sample.mp4");
-pub const SAMPLE_PNG: &[u8] = include_bytes!("../../../sim/assets/sample.png");
-
-/// Simulated seconds per real second: a 120 s job takes about 120 ms.
-pub const FAST: f64 = 1000.0;
 /// The longest any one expected answer may take before a test gives up.
 pub const WAIT: Duration = Duration::from_secs(5);
 
@@ -191,19 +189,6 @@ impl Setup {
     }
 }
 
-/// The engine's limits for tests: polls every few ms, edits unthrottled.
-pub fn fast_limits(dir: &Path) -> Limits {
-    let mut limits = Limits::new(dir);
-    limits.poll_min = Duration::from_millis(5);
-    limits.poll_max = Duration::from_millis(50);
-    limits.typical_generation = Duration::from_millis(200);
-    limits.status_edit_private = Duration::ZERO;
-    limits.status_edit_group = Duration::ZERO;
-    limits.service_rps = 1000.0;
-    limits.job_deadline = Duration::from_secs(60);
-    limits
-}
-
 /// The simulator, the engine and the console, running.
 pub struct Bot {
     pub sim: SimHandle,
@@ -235,7 +220,7 @@ impl Bot {
     /// Opens the store, builds the engine over the port, and runs the
     /// engine and the console.
     async fn launch(&mut self, chat_port: Arc<dyn ChatPort>) {
-        let store = open_store(&self.limits.db_dir()).await;
+        let store = common::open_store(&self.limits.db_dir(), WAIT).await;
         let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
         let engine = Engine::new(backend, store, self.limits.clone(), vec![chat_port]);
         self.driver = Some(tokio::spawn({
@@ -504,37 +489,6 @@ impl Bot {
     /// The sim's task id of a stored job.
     pub fn task_of(&self, job: &str) -> String {
         self.job(job).task.expect("the job reached the service").0
-    }
-}
-
-/// The client of the simulator's own dialect, with short timeouts.
-fn client_config(sim: &SimHandle) -> SoraConfig {
-    let url = sim.base_url().parse().expect("the simulator's URL");
-    let (dialect, auth) = match sim.config().style {
-        Style::Native => (Dialect::Native, AuthStyle::Bearer),
-        Style::OpenAi => (Dialect::OpenAi, AuthStyle::Raw),
-        Style::Chat => (Dialect::Chat, AuthStyle::Bearer),
-    };
-    let mut config = SoraConfig::new(url, sim.key()).with_dialect(dialect, auth);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(5);
-    config.stream_idle_timeout = Duration::from_secs(5);
-    config.generation_timeout = Duration::from_secs(10);
-    config
-}
-
-/// Opens the store, waiting a moment for a stopped engine to let go of it.
-async fn open_store(dir: &Path) -> Store {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        match Store::open(dir) {
-            Ok(store) => return store,
-            Err(error) if tokio::time::Instant::now() < deadline => {
-                tracing::debug!(%error, "store still locked");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(error) => panic!("cannot open the store in {}: {error}", dir.display()),
-        }
     }
 }
 
