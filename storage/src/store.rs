@@ -64,10 +64,8 @@ impl Store {
     /// (sled's `cache_capacity`): more keeps more records decoded in memory,
     /// less keeps the process smaller.
     pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .open()?;
+        let config = sled::Config::new().path(dir).cache_capacity(cache_bytes);
+        let db = open_when_free(&config)?;
         let store = Self::from_db(db)?;
         info!(
             dir = %dir.display(),
@@ -182,8 +180,13 @@ impl Flusher {
                     let mut batch = vec![first];
                     batch.extend(receiver.try_iter());
                     let result = batch[0].db.flush().map(drop);
-                    for request in batch {
-                        request.done.fill(result.clone());
+                    // Let go of the database before anyone hears the flush is
+                    // done: a store closed and opened again right after must
+                    // find sled's file lock free.
+                    let slots: Vec<Arc<FlushSlot>> =
+                        batch.into_iter().map(|request| request.done).collect();
+                    for slot in slots {
+                        slot.fill(result.clone());
                     }
                 }
             });
@@ -209,6 +212,27 @@ impl Flusher {
             .unwrap_or_else(PoisonError::into_inner)
             .send(request);
         sent.ok().map(|()| done)
+    }
+}
+
+/// How long opening waits for the database's file lock: sled's background
+/// thread lets go of a just-closed database a moment after the last handle.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens the database, waiting up to [`LOCK_WAIT`] while another handle
+/// (one just closed, or a previous run still exiting) holds its lock.
+fn open_when_free(config: &sled::Config) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 

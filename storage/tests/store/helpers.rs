@@ -28,3 +28,18 @@ pub fn alice() -> UserKey {
 pub fn bob() -> UserKey {
     UserKey::new("discord", "2002")
 }
+
+/// Opens the raw sled database, waiting while a just-closed store's
+/// background thread still holds its file lock.
+pub fn raw_sled(dir: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(error) => panic!("cannot open {}: {error}", dir.display()),
+        }
+    }
+}

@@ -143,7 +143,7 @@ fn a_job_record_that_is_not_json_is_reported_as_corrupt_naming_tree_and_key() {
         store.put_job("j1", &alice(), 10, true, &job("j1")).unwrap();
     }
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = crate::helpers::raw_sled(dir.path());
         db.open_tree("jobs")
             .unwrap()
             .insert("j1", "{not json")

@@ -3,7 +3,7 @@ use sorabot_storage::{Store, StoreError};
 use crate::helpers::{alice, job, TestJob};
 
 fn stamp_version(dir: &std::path::Path, version: u32) {
-    let db = sled::open(dir).unwrap();
+    let db = crate::helpers::raw_sled(dir);
     db.open_tree("meta")
         .unwrap()
         .insert("schema_version", &version.to_be_bytes())
@@ -21,7 +21,7 @@ fn a_fresh_database_is_stamped_with_the_current_version() {
 #[test]
 fn a_database_from_before_versioning_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
-    drop(sled::open(dir.path()).unwrap());
+    drop(crate::helpers::raw_sled(dir.path()));
 
     let store = Store::open(dir.path()).unwrap();
 
@@ -50,7 +50,7 @@ fn a_database_from_a_newer_build_is_refused() {
 fn a_schema_version_that_is_not_a_number_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = crate::helpers::raw_sled(dir.path());
         db.open_tree("meta")
             .unwrap()
             .insert("schema_version", "one")
