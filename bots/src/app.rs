@@ -3,11 +3,12 @@
 //! until the input ends or Ctrl-C.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use sorabot::backend::{self, AuthStyle, Backend, Dialect, SoraConfig};
 use sorabot::chat::ChatPort;
-use sorabot::Engine;
+use sorabot::{Engine, Limits};
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
 use sorabot_storage::Store;
 use tokio::sync::watch;
@@ -22,6 +23,25 @@ pub struct Service {
     pub backend: Arc<dyn Backend>,
     /// Kept alive while the bot runs.
     pub simulator: Option<SimHandle>,
+}
+
+impl Service {
+    /// The engine's limits for this service: against the built-in simulator,
+    /// whose clock runs `time_scale` times faster, the expected generation
+    /// time and the poll bounds shrink with it, so ETAs and polls fit.
+    pub fn limits(&self, configured: &Limits) -> Limits {
+        let mut limits = configured.clone();
+        if let Some(sim) = &self.simulator {
+            let scale = sim.config().time_scale.max(1.0);
+            limits.typical_generation = limits.typical_generation.div_f64(scale);
+            limits.poll_min = limits
+                .poll_min
+                .div_f64(scale)
+                .max(Duration::from_millis(100));
+            limits.poll_max = limits.poll_max.div_f64(scale).max(limits.poll_min);
+        }
+        limits
+    }
 }
 
 /// Connects to the configured service, or starts the built-in simulator.
@@ -80,7 +100,7 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     let engine = Engine::new(
         service.backend.clone(),
         store,
-        config.limits.clone(),
+        service.limits(&config.limits),
         vec![port.clone() as Arc<dyn ChatPort>],
     );
     let driver = start_engine(&engine);
@@ -116,7 +136,8 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
         adapters.push(discord::connect(settings).await?);
     }
     let ports = adapters.iter().map(|a| a.port()).collect();
-    let engine = Engine::new(service.backend.clone(), store, config.limits.clone(), ports);
+    let limits = service.limits(&config.limits);
+    let engine = Engine::new(service.backend.clone(), store, limits, ports);
     let driver = start_engine(&engine);
     let (stop_adapters, stopped) = watch::channel(false);
     let mut runs = tokio::task::JoinSet::new();
