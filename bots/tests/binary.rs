@@ -1,0 +1,57 @@
+//! The `sorabot` binary as a new user runs it: no configuration at all, a
+//! script on standard input, the built-in simulator behind it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_binary_with_no_configuration_makes_a_video_from_a_piped_command() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sorabot"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIM_TIME_SCALE", "500")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    child
+        .stdin
+        .take()
+        .expect("a stdin")
+        .write_all(b"/video a cat playing piano\n")
+        .expect("the script is written");
+
+    let started = Instant::now();
+    while child
+        .try_wait()
+        .expect("the child can be waited for")
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still running after a minute"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("the output");
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stderr.contains("SIMULATOR"), "the banner says so: {stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("] video: "))
+        .unwrap_or_else(|| panic!("no video line in:\n{stdout}"));
+    let path = line.split("] video: ").nth(1).expect("a path");
+    let bytes = std::fs::read(dir.path().join(path)).expect("the video file exists");
+    assert_eq!(&bytes[4..8], b"ftyp", "an MP4 file");
+}
