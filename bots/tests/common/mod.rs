@@ -48,16 +48,67 @@ pub fn client_config(sim: &SimHandle) -> SoraConfig {
     config
 }
 
-/// Opens the store, waiting up to `wait` for a stopped engine to let go of it.
-pub async fn open_store(dir: &Path, wait: Duration) -> Store {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        match Store::open(dir) {
-            Ok(store) => return store,
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(error) => panic!("cannot open the store in {}: {error}", dir.display()),
+/// Opens the store (it waits itself for a just-stopped engine to let go).
+pub fn open_store(dir: &Path) -> Store {
+    Store::open(dir)
+        .unwrap_or_else(|error| panic!("cannot open the store in {}: {error}", dir.display()))
+}
+
+/// One start of a bot: the engine, its driver and an adapter, as the binary
+/// runs them.
+pub struct Running {
+    pub engine: sorabot::Engine,
+    driver: tokio::task::JoinHandle<Result<(), sorabot::EngineError>>,
+    adapter: tokio::task::JoinHandle<anyhow::Result<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Running {
+    /// Builds the engine over the adapter's port against the simulator, and
+    /// runs both.
+    pub async fn start(
+        sim: &SimHandle,
+        limits: &Limits,
+        adapter: Box<dyn sorabot_bots::adapter::Adapter>,
+    ) -> Running {
+        let store = open_store(&limits.db_dir());
+        let backend = sorabot::backend::connect(&client_config(sim)).expect("the backend is built");
+        let engine = sorabot::Engine::new(backend, store, limits.clone(), vec![adapter.port()]);
+        let driver = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.run().await }
+        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let adapter = tokio::spawn(adapter.run(engine.clone(), stopped));
+        Running {
+            engine,
+            driver,
+            adapter,
+            stop,
         }
+    }
+
+    /// Tells both to stop without waiting (a test ending early).
+    pub fn abandon(self) {
+        let _ = self.stop.send(true);
+        self.engine.shutdown();
+        self.adapter.abort();
+    }
+
+    /// Stops the adapter (within `adapter_within`) and then the engine, as
+    /// Ctrl-C would: jobs stay stored.
+    pub async fn stop(self, adapter_within: Duration, engine_within: Duration) {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(adapter_within, self.adapter)
+            .await
+            .expect("the adapter stops in time")
+            .expect("the adapter task did not panic")
+            .expect("the adapter stopped cleanly");
+        self.engine.shutdown();
+        tokio::time::timeout(engine_within, self.driver)
+            .await
+            .expect("the engine stops in time")
+            .expect("the engine task did not panic")
+            .expect("the engine stopped cleanly");
     }
 }

@@ -11,16 +11,15 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{client_config, fast_limits, FAST, SAMPLE_MP4, SAMPLE_PNG};
+pub use common::{client_config, fast_limits, Running, FAST, SAMPLE_MP4, SAMPLE_PNG};
 
 use std::time::Duration;
 
 use regex::Regex;
 use secrecy::SecretString;
 use serde_json::Value;
-use sorabot::backend;
 use sorabot::job::{Job, JobState};
-use sorabot::{Engine, EngineError, Limits};
+use sorabot::{Engine, Limits};
 use sorabot_bots::config::DiscordSettings;
 use sorabot_bots::discord;
 use sorabot_sim::discord::{
@@ -29,8 +28,6 @@ use sorabot_sim::discord::{
 };
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
 use tempfile::TempDir;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// The longest any one expected outcome may take before a test gives up.
 pub const WAIT: Duration = Duration::from_secs(8);
@@ -112,14 +109,6 @@ fn init_logs() {
     }
 }
 
-/// One running bot: the engine and the adapter.
-struct Running {
-    engine: Engine,
-    driver: JoinHandle<Result<(), EngineError>>,
-    adapter: JoinHandle<anyhow::Result<()>>,
-    stop: watch::Sender<bool>,
-}
-
 /// The simulator, the fake Discord and the bot between them.
 pub struct World {
     pub sim: SimHandle,
@@ -157,21 +146,7 @@ impl World {
         let adapter = discord::connect(&self.settings())
             .await
             .expect("the adapter connects to the fake");
-        let store = common::open_store(&self.limits.db_dir(), WAIT).await;
-        let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
-        let engine = Engine::new(backend, store, self.limits.clone(), vec![adapter.port()]);
-        let driver = tokio::spawn({
-            let engine = engine.clone();
-            async move { engine.run().await }
-        });
-        let (stop, stopped) = watch::channel(false);
-        let adapter = tokio::spawn(adapter.run(engine.clone(), stopped));
-        self.bot = Some(Running {
-            engine,
-            driver,
-            adapter,
-            stop,
-        });
+        self.bot = Some(Running::start(&self.sim, &self.limits, adapter).await);
         self.wait("the gateway session", || {
             (self.discord.identifies() > sessions_before && self.discord.sessions() > 0)
                 .then_some(())
@@ -181,21 +156,9 @@ impl World {
 
     /// Stops the adapter and the engine as Ctrl-C would: jobs stay stored.
     pub async fn stop_bot(&mut self) {
-        let Some(running) = self.bot.take() else {
-            return;
-        };
-        let _ = running.stop.send(true);
-        let ended = tokio::time::timeout(WAIT, running.adapter)
-            .await
-            .expect("the adapter stops in time")
-            .expect("the adapter task did not panic");
-        ended.expect("the adapter stopped cleanly");
-        running.engine.shutdown();
-        let ended = tokio::time::timeout(WAIT, running.driver)
-            .await
-            .expect("the engine stops in time")
-            .expect("the engine task did not panic");
-        ended.expect("the engine stopped cleanly");
+        if let Some(running) = self.bot.take() {
+            running.stop(WAIT, WAIT).await;
+        }
     }
 
     /// A new process on the same data dir, the same Discord and service.
@@ -357,9 +320,7 @@ impl World {
 impl Drop for World {
     fn drop(&mut self) {
         if let Some(running) = self.bot.take() {
-            let _ = running.stop.send(true);
-            running.engine.shutdown();
-            running.adapter.abort();
+            running.abandon();
         }
     }
 }

@@ -220,7 +220,7 @@ impl Bot {
     /// Opens the store, builds the engine over the port, and runs the
     /// engine and the console.
     async fn launch(&mut self, chat_port: Arc<dyn ChatPort>) {
-        let store = common::open_store(&self.limits.db_dir(), WAIT).await;
+        let store = common::open_store(&self.limits.db_dir());
         let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
         let engine = Engine::new(backend, store, self.limits.clone(), vec![chat_port]);
         self.driver = Some(tokio::spawn({

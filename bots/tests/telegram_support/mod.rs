@@ -9,16 +9,14 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{client_config, fast_limits, FAST, SAMPLE_MP4, SAMPLE_PNG};
+pub use common::{client_config, fast_limits, Running, FAST, SAMPLE_MP4, SAMPLE_PNG};
 
 use std::time::Duration;
 
 use regex::Regex;
 use secrecy::SecretString;
-use sorabot::backend;
 use sorabot::job::Job;
-use sorabot::{Engine, EngineError, Limits};
-use sorabot_bots::adapter::Adapter;
+use sorabot::{Engine, Limits};
 use sorabot_bots::config::TelegramSettings;
 use sorabot_bots::telegram::{self, Tuning};
 use sorabot_sim::telegram::{
@@ -26,8 +24,6 @@ use sorabot_sim::telegram::{
 };
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
 use tempfile::TempDir;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// The longest any one expected thing may take before a test gives up.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -162,14 +158,6 @@ fn free_port() -> std::net::SocketAddr {
     socket.local_addr().expect("its address")
 }
 
-/// One start of the bot: engine, driver and adapter.
-struct Running {
-    engine: Engine,
-    driver: JoinHandle<Result<(), EngineError>>,
-    adapter: JoinHandle<anyhow::Result<()>>,
-    stop: watch::Sender<bool>,
-}
-
 /// The fake Bot API, the simulator and the bot, running.
 pub struct Bot {
     pub telegram: TelegramHandle,
@@ -192,44 +180,18 @@ impl Bot {
     /// Connects the adapter (getMe, deleteWebhook, setMyCommands), builds the
     /// engine over its port and runs both.
     async fn launch(&mut self) {
-        let store = common::open_store(&self.limits.db_dir(), WAIT).await;
-        let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
         let adapter = telegram::connect_with(&self.settings, fast_tuning())
             .await
             .expect("the adapter connects to the fake");
-        let engine = Engine::new(backend, store, self.limits.clone(), vec![adapter.port()]);
-        let driver = tokio::spawn({
-            let engine = engine.clone();
-            async move { engine.run().await }
-        });
-        let (stop, stopped) = watch::channel(false);
-        let adapter = tokio::spawn(Box::new(adapter).run(engine.clone(), stopped));
-        self.running = Some(Running {
-            engine,
-            driver,
-            adapter,
-            stop,
-        });
+        self.running = Some(Running::start(&self.sim, &self.limits, Box::new(adapter)).await);
     }
 
     /// Stops the adapter and the engine as Ctrl-C would: jobs stay stored.
     /// The adapter must be gone within a second, mid long poll or not.
     pub async fn stop(&mut self) {
-        let Some(running) = self.running.take() else {
-            return;
-        };
-        let _ = running.stop.send(true);
-        tokio::time::timeout(Duration::from_secs(1), running.adapter)
-            .await
-            .expect("the adapter stops within a second")
-            .expect("the adapter task did not panic")
-            .expect("the adapter stopped cleanly");
-        running.engine.shutdown();
-        tokio::time::timeout(WAIT, running.driver)
-            .await
-            .expect("the engine stops in time")
-            .expect("the engine task did not panic")
-            .expect("the engine stopped cleanly");
+        if let Some(running) = self.running.take() {
+            running.stop(Duration::from_secs(1), WAIT).await;
+        }
     }
 
     /// A new process on the same data dir, fake and service.
