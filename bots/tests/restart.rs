@@ -50,15 +50,18 @@ async fn restart_while_polling_delivers_each_job_exactly_once() {
             "one status message per job, edited in place: {headlines:?}"
         );
     }
-    let after_restart = &bot.transcript.lines()[bot.mark()..];
+    // The job is stored as delivered before its status message is edited.
     for job in [&running, &queued] {
-        assert!(
-            after_restart
-                .iter()
-                .any(|l| l.id == job.status_msg && l.text.starts_with("✅ Done in ")),
-            "the status message of {} was edited again after the restart",
-            job.id
-        );
+        bot.wait_for(
+            &format!("the status message of {} edited after the restart", job.id),
+            || {
+                bot.transcript.lines()[bot.mark()..]
+                    .iter()
+                    .any(|l| l.id == job.status_msg && l.text.starts_with("✅ Done in "))
+                    .then_some(())
+            },
+        )
+        .await;
     }
     assert_eq!(
         bot.sim_requests("GET", "/files/").len(),
