@@ -32,6 +32,10 @@ pub enum Msg<'a> {
     NeedVideoReply,
     NeedShareableVideo,
     NotAnImage,
+    /// A retried job's input image was swept after `days`.
+    InputGone {
+        days: u64,
+    },
     ImageTooLarge {
         max_mb: u64,
     },
@@ -208,6 +212,7 @@ fn english(msg: &Msg) -> String {
         Msg::NeedVideoReply => "Reply to a video (one of mine, or one with a public link) with this command.".into(),
         Msg::NeedShareableVideo => "I can only make characters from my own videos here, or from a video with a public link. Reply to one of my videos.".into(),
         Msg::NotAnImage => "That attachment is not an image. Attach a JPEG, PNG or WebP photo.".into(),
+        Msg::InputGone { days } => format!("The image of that job is no longer kept (images are kept {days} days). Send the command again with the image attached."),
         Msg::ImageTooLarge { max_mb } => format!("That image is too large. Send one under {max_mb} MB."),
         Msg::NoCharacter(name) => format!("You have no character named @{name}. /character list shows yours; /character add NAME saves one."),
         Msg::CharacterExists(name) => format!("You already have a character named @{name}. Choose another name, or /character remove {name} first."),
@@ -275,6 +280,7 @@ fn chinese(msg: &Msg) -> String {
         Msg::NeedVideoReply => "请用此命令回复一个视频（我的视频，或带公开链接的视频）。".into(),
         Msg::NeedShareableVideo => "这里只能从我生成的视频或带公开链接的视频创建角色。请回复我的视频。".into(),
         Msg::NotAnImage => "附件不是图片。请附上 JPEG、PNG 或 WebP 图片。".into(),
+        Msg::InputGone { days } => format!("该任务的图片已不再保留（图片保留 {days} 天）。请附上图片重新发送命令。"),
         Msg::ImageTooLarge { max_mb } => format!("图片太大，请发送小于 {max_mb} MB 的图片。"),
         Msg::NoCharacter(name) => format!("你没有名为 @{name} 的角色。/character list 查看你的角色；/character add 名字 可保存角色。"),
         Msg::CharacterExists(name) => format!("你已有名为 @{name} 的角色。请换个名字，或先 /character remove {name}。"),

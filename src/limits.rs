@@ -46,7 +46,9 @@ pub struct Limits {
     pub max_queue: usize,
     /// Requests per second toward the service, all jobs together.
     pub service_rps: f64,
-    /// Bounds of the adaptive poll interval.
+    /// Bounds of the adaptive poll interval. The minimum is also the interval
+    /// once a job may end any moment, so it bounds the wait after the result
+    /// is ready; the maximum is how stale the progress shown may get.
     pub poll_min: Duration,
     pub poll_max: Duration,
     /// How long a generation may take before the job fails.
@@ -58,6 +60,8 @@ pub struct Limits {
     pub status_edit_group: Duration,
     /// Largest result the bot downloads.
     pub max_result_bytes: u64,
+    /// How long attached images are kept for `/retry` once their job is over.
+    pub input_retention: Duration,
     /// Largest image a user may attach.
     pub max_input_image_bytes: u64,
     /// Whether anyone in a chat may remix a video there, not only its owner.
@@ -79,14 +83,15 @@ impl Limits {
             max_in_flight: 8,
             max_queue: 500,
             service_rps: 5.0,
-            poll_min: Duration::from_secs(2),
-            poll_max: Duration::from_secs(20),
+            poll_min: Duration::from_millis(2500),
+            poll_max: Duration::from_secs(30),
             job_deadline: Duration::from_secs(30 * 60),
             typical_generation: Duration::from_secs(120),
             status_edit_private: Duration::from_secs(3),
             status_edit_group: Duration::from_secs(8),
             max_result_bytes: 512 * 1024 * 1024,
             max_input_image_bytes: 20 * 1024 * 1024,
+            input_retention: Duration::from_secs(7 * 24 * 3600),
             open_remix: false,
             default_lang: Lang::En,
             workers: 32,

@@ -132,8 +132,10 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     limits.max_in_flight = env.number("MAX_IN_FLIGHT", limits.max_in_flight, 1..=100_000)?;
     limits.max_queue = env.number("MAX_QUEUE", limits.max_queue, 0..=1_000_000)?;
     limits.service_rps = env.number("SERVICE_RPS", limits.service_rps, 0.1..=10_000.0)?;
-    limits.poll_min = secs(env.number("POLL_MIN_SECS", 2.0, 0.1..=600.0)?);
-    limits.poll_max = secs(env.number("POLL_MAX_SECS", 20.0, 0.1..=3600.0)?);
+    limits.poll_min =
+        secs(env.number("POLL_MIN_SECS", limits.poll_min.as_secs_f64(), 0.1..=600.0)?);
+    limits.poll_max =
+        secs(env.number("POLL_MAX_SECS", limits.poll_max.as_secs_f64(), 0.1..=3600.0)?);
     if limits.poll_max < limits.poll_min {
         return Err(ConfigError {
             var: "POLL_MAX_SECS",
@@ -146,6 +148,8 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     limits.status_edit_group = secs(env.number("STATUS_EDIT_GROUP_SECS", 8.0, 0.0..=600.0)?);
     limits.max_result_bytes = mb(env.number("MAX_RESULT_MB", 512u64, 1..=100_000)?);
     limits.max_input_image_bytes = mb(env.number("MAX_IMAGE_MB", 20u64, 1..=100)?);
+    limits.input_retention =
+        Duration::from_secs(env.number("INPUT_RETENTION_DAYS", 7u64, 1..=3650)? * 24 * 3600);
     limits.open_remix = env.parsed("OPEN_REMIX", Flag(false))?.0;
     limits.workers = env.number("WORKERS", limits.workers, 1..=4096)?;
     limits.default_lang = match env.text("BOT_LANG") {

@@ -654,6 +654,15 @@ impl Engine {
                 .start_character(msg, lang, name.clone(), source.clone(), *timestamps)
                 .await;
         }
+        if !Self::inputs_kept(&job) {
+            let days = self
+                .inner
+                .limits
+                .input_retention
+                .as_secs()
+                .div_ceil(24 * 3600);
+            return Ok(Some(say(lang, &Msg::InputGone { days })));
+        }
         self.admit(msg, lang, job.request.clone()).await
     }
 

@@ -10,6 +10,7 @@
 mod commands;
 mod deliver;
 mod driver;
+mod housekeeping;
 pub mod planner;
 mod ratelimit;
 mod render;
@@ -31,6 +32,7 @@ use crate::limits::Limits;
 
 pub use commands::{Press, PressAnswer};
 pub use driver::Next;
+pub use housekeeping::Swept;
 pub use ratelimit::RateLimiter;
 
 /// How many waiting jobs get their status (queue position) edited when the
@@ -141,7 +143,13 @@ impl Engine {
     /// then runs the driver until [`Engine::shutdown`]. Returns when stopped.
     pub async fn run(&self) -> Result<(), EngineError> {
         self.ensure_resumed()?;
+        let housekeeping = tokio::spawn({
+            let engine = self.clone();
+            let shutdown = self.inner.shutdown.subscribe();
+            async move { engine.housekeep(shutdown).await }
+        });
         driver::run(self.clone(), self.inner.shutdown.subscribe()).await;
+        housekeeping.abort();
         Ok(())
     }
 

@@ -60,7 +60,7 @@ const ERRATIC_SPEEDUP: f64 = 1.0 / 0.35;
 /// Slack over the history estimate that a slow-looking job gets, as a share
 /// of the typical duration (relative, so the planner is the same at any
 /// time scale).
-const SLOW_SLACK: f64 = 0.04;
+const SLOW_SLACK: f64 = 0.08;
 /// Progress at which a job that goes on is taken as "any moment now".
 const STALLED: f32 = 0.99;
 /// Longest wait inside the window where such jobs end, as a share of it.

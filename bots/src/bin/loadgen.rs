@@ -67,6 +67,10 @@ struct Args {
     /// Poll interval of the fixed baseline, in simulated seconds.
     #[arg(long, default_value_t = 5.0)]
     fixed_poll_secs: f64,
+    /// Shortest adaptive poll interval, in simulated seconds (the engine's
+    /// POLL_MIN_SECS; the default is the engine's).
+    #[arg(long)]
+    poll_min_secs: Option<f64>,
     /// Longest adaptive poll interval, in simulated seconds (the engine's
     /// POLL_MAX_SECS; the default is the engine's).
     #[arg(long)]
@@ -398,6 +402,9 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
     let rig = Rig::start(args, config, |dir| {
         let mut limits = open_limits(dir, args, n);
         // Every duration of the engine follows the compressed clock.
+        if let Some(min) = args.poll_min_secs {
+            limits.poll_min = Duration::from_secs_f64(min);
+        }
         limits.poll_min = limits.poll_min.div_f64(scale);
         if let Some(max) = args.poll_max_secs {
             limits.poll_max = Duration::from_secs_f64(max);
