@@ -120,6 +120,26 @@ async fn a_group_admin_may_remix_anyones_video() {
 }
 
 #[tokio::test]
+async fn an_anonymous_admin_speaks_for_the_group_and_may_remix_anyones_video() {
+    let bot = Bot::start().await;
+    let (video, source) = alices_video(&bot, "a lamp at dusk").await;
+
+    // Bob, posting as the group: Telegram shows the group, not Bob.
+    let command = bot.post(
+        UserMessage::text(&group(), &bob(), "/remix make it dawn")
+            .reply_to(video.message_id)
+            .anonymous(),
+    );
+    let (_, job) = bot.status_of(&group(), command.message_id).await;
+    bot.video_of(&group(), &job).await;
+
+    let remix = bot.job(&job);
+    assert_eq!(remix_source(&remix.request), source);
+    assert_eq!(remix.owner, group().id.to_string(), "owned by the group");
+    assert_eq!(remix.owner_name, "Sora fans");
+}
+
+#[tokio::test]
 async fn a_character_is_added_by_reply_used_listed_and_removed() {
     let bot = Bot::start().await;
     let (video, _) = alices_video(&bot, "a wizard waving").await;

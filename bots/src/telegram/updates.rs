@@ -19,10 +19,7 @@ pub async fn incoming(tg: &Telegram, parts: &[Message]) -> Option<Incoming> {
         .iter()
         .find(|m| !content(m).trim().is_empty())
         .or_else(|| parts.first())?;
-    let from = lead.from.as_ref()?;
-    if from.is_bot {
-        return None;
-    }
+    let sender = sender(lead)?;
     let text = content(lead).to_owned();
     let reply = replied(lead);
     let addressed = lead.chat.is_private() || addresses_bot(&text, &tg.username);
@@ -44,7 +41,10 @@ pub async fn incoming(tg: &Telegram, parts: &[Message]) -> Option<Incoming> {
     };
     Some(Incoming {
         chat: chat_ref(lead),
-        user: user_ref(tg, &lead.chat, from).await,
+        user: match sender {
+            Sender::Person(from) => user_ref(tg, &lead.chat, from).await,
+            Sender::Chat(speaker) => chat_as_user(&lead.chat, speaker),
+        },
         message_id: lead.id.0.to_string(),
         text,
         attachments,
@@ -88,6 +88,37 @@ pub fn chat_ref(message: &Message) -> ChatRef {
         chat: message.chat.id.0.to_string(),
         thread,
         private: message.chat.is_private(),
+    }
+}
+
+/// Who wrote a message: a person, or a chat speaking for itself.
+enum Sender<'a> {
+    Person(&'a User),
+    Chat(&'a Chat),
+}
+
+/// The sender the bot answers to; `None` for bots and for channel posts
+/// Telegram copies into a linked discussion group.
+fn sender(message: &Message) -> Option<Sender<'_>> {
+    if message.is_automatic_forward() {
+        return None;
+    }
+    if let Some(chat) = &message.sender_chat {
+        return Some(Sender::Chat(chat));
+    }
+    let from = message.from.as_ref()?;
+    (!from.is_bot).then_some(Sender::Person(from))
+}
+
+/// A chat speaking as itself: an anonymous admin of a group writes as the
+/// group (and administers it); a member may write as their channel. Each is
+/// one user for the bot, under the chat's id (negative, so never a person's).
+fn chat_as_user(chat: &Chat, speaker: &Chat) -> UserRef {
+    UserRef {
+        id: speaker.id.0.to_string(),
+        name: speaker.title().unwrap_or("Anonymous admin").to_owned(),
+        language: None,
+        chat_admin: speaker.id == chat.id,
     }
 }
 

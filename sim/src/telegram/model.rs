@@ -178,6 +178,9 @@ pub struct UserMessage {
     pub reply_to: Option<i64>,
     /// Album: messages sharing this id arrive as one group.
     pub media_group: Option<String>,
+    /// Sent by an anonymous group admin: Telegram shows the group as the
+    /// sender (`sender_chat`) and its GroupAnonymousBot as `from`.
+    pub anonymous: bool,
 }
 
 impl UserMessage {
@@ -190,6 +193,7 @@ impl UserMessage {
             thread: None,
             reply_to: None,
             media_group: None,
+            anonymous: false,
         }
     }
 
@@ -245,6 +249,12 @@ impl UserMessage {
 
     pub fn reply_to(mut self, message_id: i64) -> Self {
         self.reply_to = Some(message_id);
+        self
+    }
+
+    /// Posted by `from` as an anonymous admin of the group.
+    pub fn anonymous(mut self) -> Self {
+        self.anonymous = true;
         self
     }
 

@@ -18,6 +18,8 @@ use super::model::{
 
 /// First `update_id` handed out.
 const FIRST_UPDATE_ID: i64 = 700_000_001;
+/// The user Telegram shows as `from` of an anonymous group admin's messages.
+const GROUP_ANONYMOUS_BOT: i64 = 1_087_968_824;
 
 /// A file the fake serves through `getFile`.
 #[derive(Debug, Clone)]
@@ -305,15 +307,19 @@ impl World {
             }
         }
         let id = self.next_message_id(chat_id);
-        let (content, file, file_ids) = self.user_content(&message);
-        let json = self.render(
-            chat_id,
-            id,
-            message.from.json(),
-            message.thread,
-            message.reply_to,
-            content,
-        );
+        let (mut content, file, file_ids) = self.user_content(&message);
+        let from = if message.anonymous {
+            content.insert("sender_chat".into(), message.chat.json());
+            json!({
+                "id": GROUP_ANONYMOUS_BOT,
+                "is_bot": true,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            })
+        } else {
+            message.from.json()
+        };
+        let json = self.render(chat_id, id, from, message.thread, message.reply_to, content);
         let delivered = self.bot_sees(&message);
         if let (true, Some(group)) = (delivered, &message.media_group) {
             self.delivered_groups.insert(group.clone());
