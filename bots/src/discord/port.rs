@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use serenity::all::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
-    CreateEmbed, CreateMessage, EditInteractionResponse, EditMessage, MessageId, MessageReference,
-    MessageReferenceKind,
+    CreateEmbed, CreateInteractionResponseFollowup, CreateMessage, EditInteractionResponse,
+    EditMessage, MessageId, MessageReference, MessageReferenceKind,
 };
 use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 use sorabot::chat::{
@@ -103,6 +103,32 @@ impl DiscordPort {
         message_id(&answer)
     }
 
+    /// Answers a public deferred interaction with an ephemeral follow-up and
+    /// removes its "thinking…" response.
+    async fn answer_privately(&self, token: &str, text: &str) -> Result<MessageId, RestError> {
+        let application_id = self.rest.application_id().ok_or(RestError::Unreadable)?;
+        let body = CreateInteractionResponseFollowup::new()
+            .content(fit(text, MAX_CONTENT))
+            .allowed_mentions(no_pings())
+            .ephemeral(true);
+        let route = Route::WebhookFollowupMessages {
+            application_id,
+            token,
+        };
+        let request = Request::new(route, LightMethod::Post).body(Some(to_json(&body)?));
+        let answer = self.rest.call("POST webhooks/followup", request).await?;
+        let id = message_id(&answer)?;
+        let route = Route::WebhookOriginalInteractionResponse {
+            application_id,
+            token,
+        };
+        let request = Request::new(route, LightMethod::Delete);
+        if let Err(error) = self.rest.call("DELETE webhooks/original", request).await {
+            tracing::warn!(%error, "could not remove the deferred response");
+        }
+        Ok(id)
+    }
+
     /// The message a reply goes under: a real message id, or the public
     /// response of an interaction.
     fn reference(&self, channel: ChannelId, reply_to: Option<&str>) -> Option<MessageReference> {
@@ -144,6 +170,14 @@ impl ChatPort for DiscordPort {
             .and_then(answers::parse_ref)
             .and_then(|i| self.answers.claim(i).map(|claim| (i, claim)));
         if let Some((interaction, claim)) = claimed {
+            // A notice to a public command (a refusal, a hint: it has no
+            // buttons, unlike a job's status) is for the asker alone.
+            if !claim.ephemeral && message.buttons.is_empty() {
+                match self.answer_privately(&claim.token, &message.text).await {
+                    Ok(id) => return Ok(id.to_string()),
+                    Err(error) => tracing::warn!(%error, "could not answer privately"),
+                }
+            }
             // A plain answer is the interaction's answer; a job's status
             // (it has buttons and lives for minutes) answers with its
             // headline and lives on as a channel message below it.
