@@ -7,6 +7,7 @@
 mod discord_support;
 
 use discord_support::{Setup, World};
+use sorabot::backend::CharacterSource;
 use sorabot::job::{JobRequest, JobState};
 use sorabot_sim::discord::{Call, Options, EPHEMERAL};
 
@@ -110,6 +111,60 @@ async fn a_moderator_may_remix_someone_elses_video() {
 
     let (modal, _) = modal_of(&world, &world.callback(&press).await);
     assert_eq!(modal, format!("modal:remix:{source}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_character_is_saved_from_a_video_someone_posted_by_its_cdn_url() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let clip = world
+        .discord
+        .upload("me.mp4", "video/mp4", discord_support::SAMPLE_MP4);
+    let posted = world
+        .discord
+        .post_files(&alice, world.channel(), "my clip", vec![clip.clone()]);
+
+    let menu = world.inject(Call::message_command(&alice, "Save as character", posted));
+    let (modal, title) = modal_of(&world, &world.callback(&menu).await);
+    assert_eq!(modal, format!("modal:posted:{posted}"));
+    assert_eq!(title, "Save a character");
+    world.inject(Call::modal(
+        &alice,
+        &modal,
+        &[("name", "me"), ("at", "1,3")],
+    ));
+    let (saving, _) = world.status_message("me").await;
+    world.message_saying("Character @me is ready").await;
+
+    let JobRequest::Character {
+        source, timestamps, ..
+    } = world.job(&saving).request
+    else {
+        panic!("a character job");
+    };
+    assert_eq!(source, CharacterSource::Url(clip.url.clone()));
+    assert_eq!((timestamps.start, timestamps.end), (1.0, 3.0));
+    let bodies = world.sim_bodies("POST", "/v1/characters");
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert_eq!(bodies[0]["url"], clip.url.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_as_character_on_a_message_without_a_video_is_refused_privately() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let posted = world
+        .discord
+        .post(&alice, world.channel(), "just words", None);
+
+    let menu = world.inject(Call::message_command(&alice, "Save as character", posted));
+    let callback = world.callback(&menu).await;
+    assert_eq!(callback.kind, 4, "answered, no modal");
+    assert_eq!(callback.data["flags"], EPHEMERAL);
+    assert!(callback.data["content"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("Reply to a video"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,12 +4,16 @@
 //! interaction's answer (its deferred "thinking…" response, edited through
 //! the interaction token, which lives 15 minutes). Later replies to it, and
 //! everything of a job, go to the channel with the bot token.
+//!
+//! It also holds the video of a person's message while a "Save as
+//! character" form is open for it: the form carries only the message id.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serenity::all::MessageId;
+use sorabot::chat::Attachment;
 use tokio::time::Instant;
 
 /// How the engine names a message that is an interaction.
@@ -51,6 +55,8 @@ struct Pending {
 #[derive(Default)]
 pub struct Answers {
     pending: Mutex<HashMap<u64, Pending>>,
+    /// Videos of people's messages with a form open, by message id.
+    videos: Mutex<HashMap<u64, (Attachment, Instant)>>,
 }
 
 impl Answers {
@@ -95,6 +101,22 @@ impl Answers {
                 entry.original = Some(original);
             }
         }
+    }
+
+    /// Keeps the video of message `message` while a form is open for it.
+    pub fn hold_video(&self, message: u64, video: Attachment) {
+        let mut videos = self.videos.lock().unwrap_or_else(|p| p.into_inner());
+        videos.retain(|_, (_, at)| at.elapsed() < TOKEN_MARGIN);
+        videos.insert(message, (video, Instant::now()));
+    }
+
+    /// The video of message `message`, if a form was opened for it lately.
+    pub fn held_video(&self, message: u64) -> Option<Attachment> {
+        let videos = self.videos.lock().unwrap_or_else(|p| p.into_inner());
+        videos
+            .get(&message)
+            .filter(|(_, at)| at.elapsed() < TOKEN_MARGIN)
+            .map(|(video, _)| video.clone())
     }
 
     /// The public response message of an interaction, to reply to.

@@ -28,8 +28,10 @@ use super::commands::{self, Jobs, Latest, CHARACTER_MENU, REMIX_MENU};
 use super::rest::RestError;
 use super::{Bot, PLATFORM};
 
-/// Modal `custom_id`s are `modal:` and the button data of the job.
+/// Modal `custom_id`s are `modal:` and the button data of the job, or
+/// `modal:posted:` and the id of a message whose video a character is cut from.
 const MODAL_PREFIX: &str = "modal:";
+const POSTED: &str = "posted:";
 
 /// Handles one interaction.
 pub async fn handle(bot: &Bot, interaction: Interaction) {
@@ -130,22 +132,37 @@ fn images(call: &CommandInteraction) -> Vec<Attachment> {
             }
             _ => None,
         })
-        .map(|file| {
-            let mime = file.content_type.clone();
-            let kind = match mime.as_deref() {
-                Some(m) if m.starts_with("image/") => AttachmentKind::Image,
-                Some(m) if m.starts_with("video/") => AttachmentKind::Video,
-                _ => AttachmentKind::Other,
-            };
-            Attachment {
-                kind,
-                mime,
-                size: Some(u64::from(file.size)),
-                data: None,
-                public_url: Some(file.url.clone()),
-            }
-        })
+        .map(attachment)
         .collect()
+}
+
+/// A Discord attachment as the core takes it: its CDN URL, type and size.
+fn attachment(file: &serenity::all::Attachment) -> Attachment {
+    let mime = file.content_type.clone();
+    let kind = match mime.as_deref() {
+        Some(m) if m.starts_with("image/") => AttachmentKind::Image,
+        Some(m) if m.starts_with("video/") => AttachmentKind::Video,
+        _ => AttachmentKind::Other,
+    };
+    Attachment {
+        kind,
+        mime,
+        size: Some(u64::from(file.size)),
+        data: None,
+        public_url: Some(file.url.clone()),
+    }
+}
+
+/// The first video of the message a context menu was used on.
+fn target_video(call: &CommandInteraction) -> Option<(u64, Attachment)> {
+    let target = call.data.target_id?;
+    let message = call.data.resolved.messages.get(&target.get().into())?;
+    message
+        .attachments
+        .iter()
+        .map(attachment)
+        .find(|a| a.kind == AttachmentKind::Video)
+        .map(|video| (target.get(), video))
 }
 
 /// "Remix" or "Save as character" on a message: its job, then the modal.
@@ -165,9 +182,18 @@ async fn context_menu(bot: &Bot, call: &CommandInteraction) {
         let (job, _) = bot.engine.store().lookup_message(&key).ok().flatten()?;
         JobId::parse(&job)
     });
-    match job {
-        Some(job) => open_modal(bot, call.id, &call.token, &chat, &user, action, &job).await,
-        None => notice(bot, call.id, &call.token, say(lang, &Msg::NeedVideoReply)).await,
+    match (job, action, target_video(call)) {
+        (Some(job), ..) => open_modal(bot, call.id, &call.token, &chat, &user, action, &job).await,
+        // A video someone posted: a character may be cut from it by its URL.
+        (None, ButtonAction::SaveCharacter, Some((message, video))) => {
+            bot.answers.hold_video(message, video);
+            let modal = character_modal(format!("{MODAL_PREFIX}{POSTED}{message}"), None, lang);
+            let modal = CreateInteractionResponse::Modal(modal);
+            if let Err(error) = respond(bot, call.id, &call.token, modal).await {
+                tracing::warn!(%error, "could not open a modal");
+            }
+        }
+        _ => notice(bot, call.id, &call.token, say(lang, &Msg::NeedVideoReply)).await,
     }
 }
 
@@ -256,29 +282,37 @@ fn modal_for(action: ButtonAction, job: &Job, lang: Lang) -> CreateModal {
                 .max_length(1000);
             CreateModal::new(custom_id, title).components(vec![row(prompt)])
         }
-        _ => {
-            let (title, name_label, at_label) = match lang {
-                Lang::En => (
-                    format!("Save a character from {}", job.id),
-                    "Character name",
-                    "Seconds START,END (optional)",
-                ),
-                Lang::Zh => (
-                    format!("从 {} 保存角色", job.id),
-                    "角色名",
-                    "起止秒数 开始,结束（可选）",
-                ),
-            };
-            let name = CreateInputText::new(InputTextStyle::Short, name_label, "name")
-                .required(true)
-                .max_length(32);
-            let at = CreateInputText::new(InputTextStyle::Short, at_label, "at")
-                .required(false)
-                .max_length(20)
-                .placeholder("0,3");
-            CreateModal::new(custom_id, title).components(vec![row(name), row(at)])
-        }
+        _ => character_modal(custom_id, Some(&job.id), lang),
     }
+}
+
+/// The modal asking a character's name and span, from a job's video or
+/// (without one) from a video someone posted.
+fn character_modal(custom_id: String, job: Option<&JobId>, lang: Lang) -> CreateModal {
+    let row = |input: CreateInputText| CreateActionRow::InputText(input);
+    let (title, name_label, at_label) = match lang {
+        Lang::En => (
+            job.map_or_else(
+                || "Save a character".to_owned(),
+                |job| format!("Save a character from {job}"),
+            ),
+            "Character name",
+            "Seconds START,END (optional)",
+        ),
+        Lang::Zh => (
+            job.map_or_else(|| "保存角色".to_owned(), |job| format!("从 {job} 保存角色")),
+            "角色名",
+            "起止秒数 开始,结束（可选）",
+        ),
+    };
+    let name = CreateInputText::new(InputTextStyle::Short, name_label, "name")
+        .required(true)
+        .max_length(32);
+    let at = CreateInputText::new(InputTextStyle::Short, at_label, "at")
+        .required(false)
+        .max_length(20)
+        .placeholder("0,3");
+    CreateModal::new(custom_id, title).components(vec![row(name), row(at)])
 }
 
 /// A submitted modal: the remix or the character, run like a command.
@@ -288,13 +322,18 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
     bot.limits
         .remember(&chat.chat, u64::from(modal.attachment_size_limit));
     let lang = language_of(&user, bot.engine.limits().default_lang);
-    let Some((action, job)) = modal
-        .data
-        .custom_id
-        .strip_prefix(MODAL_PREFIX)
-        .and_then(Button::parse_data)
-    else {
+    let Some(data) = modal.data.custom_id.strip_prefix(MODAL_PREFIX) else {
         return;
+    };
+    let form = match data.strip_prefix(POSTED) {
+        Some(message) => match message.parse::<u64>() {
+            Ok(message) => Form::Posted(message),
+            Err(_) => return,
+        },
+        None => match Button::parse_data(data) {
+            Some((action, job)) => Form::Job(action, job),
+            None => return,
+        },
     };
     if let Err(error) = defer(bot, modal.id, &modal.token, false).await {
         tracing::warn!(%error, "could not defer a modal");
@@ -316,8 +355,16 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let read = match action {
-        ButtonAction::Remix => match field("prompt") {
+    let mut reply = None;
+    let read = match form {
+        Form::Posted(message) => match bot.answers.held_video(message) {
+            Some(video) => {
+                reply = Some((message.to_string(), video));
+                character_from(field("name"), field("at"), Target::Reply, lang)
+            }
+            None => Err(say(lang, &Msg::FormExpired)),
+        },
+        Form::Job(ButtonAction::Remix, job) => match field("prompt") {
             Some(prompt) => Ok(Command::Remix {
                 target: Target::Job(job),
                 prompt,
@@ -330,26 +377,35 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
                 }),
             )),
         },
-        _ => character_from(field("name"), field("at"), job, lang),
+        Form::Job(_, job) => character_from(field("name"), field("at"), Target::Job(job), lang),
     };
+    let (reply_to, reply_media) = reply.unzip();
     let incoming = Incoming {
         chat,
         user,
         message_id: answers::message_ref(modal.id.get()),
         text: String::new(),
         attachments: vec![],
-        reply_to: None,
-        reply_media: None,
+        reply_to,
+        reply_media,
         bot_username: Some(bot.name.clone()),
     };
     run(bot, &incoming, read).await;
     forget_unanswered(bot, modal.id).await;
 }
 
+/// What a submitted modal is about.
+enum Form {
+    /// A remix of a job, or a character from its video.
+    Job(ButtonAction, JobId),
+    /// A character from the video of someone's message.
+    Posted(u64),
+}
+
 fn character_from(
     name: Option<String>,
     at: Option<String>,
-    job: JobId,
+    target: Target,
     lang: Lang,
 ) -> Result<Command, String> {
     let name = commands::character_name(&name.unwrap_or_default(), lang)?;
@@ -357,11 +413,7 @@ fn character_from(
         Some(text) => Some(commands::timestamps(&text, lang)?),
         None => None,
     };
-    Ok(Command::CharacterAdd {
-        name,
-        at,
-        target: Target::Job(job),
-    })
+    Ok(Command::CharacterAdd { name, at, target })
 }
 
 /// The first answer to an interaction.

@@ -317,7 +317,14 @@ impl Shared {
     }
 
     /// A person writes a message (replying to `reply_to`); returns its id.
-    pub fn post(&self, by: &Person, channel_id: u64, content: &str, reply_to: Option<u64>) -> u64 {
+    pub fn post(
+        &self,
+        by: &Person,
+        channel_id: u64,
+        content: &str,
+        reply_to: Option<u64>,
+        attachments: Vec<FileInfo>,
+    ) -> u64 {
         let id = self.next_id();
         let mut world = self.world();
         world.people.entry(by.id).or_insert_with(|| by.clone());
@@ -328,7 +335,7 @@ impl Shared {
             content: content.to_owned(),
             embeds: vec![],
             components: vec![],
-            attachments: vec![],
+            attachments,
             flags: 0,
             reference: reply_to.filter(|r| world.messages.contains_key(r)),
             origin: Origin::User { user: by.id },

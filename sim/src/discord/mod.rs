@@ -165,7 +165,18 @@ impl DiscordHandle {
 
     /// A person writes a message (MESSAGE_CREATE), maybe as a reply.
     pub fn post(&self, by: &Person, channel: u64, content: &str, reply_to: Option<u64>) -> u64 {
-        self.shared.post(by, channel, content, reply_to)
+        self.shared.post(by, channel, content, reply_to, vec![])
+    }
+
+    /// A person posts files (from [`DiscordHandle::upload`]) with `content`.
+    pub fn post_files(
+        &self,
+        by: &Person,
+        channel: u64,
+        content: &str,
+        files: Vec<FileInfo>,
+    ) -> u64 {
+        self.shared.post(by, channel, content, None, files)
     }
 
     /// The next request of `method` whose path contains `path_contains`
