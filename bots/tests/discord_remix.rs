@@ -270,3 +270,32 @@ async fn a_bang_remix_reply_to_the_video_remixes_it_when_message_content_is_on()
         matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bang_remix_of_someone_elses_video_is_for_moderators_only() {
+    let world = Setup::new().message_content().start().await;
+    let alice = world.person("alice");
+    let bob = world.person("bob");
+    let carol = world.person("carol").moderator();
+    let (source, video) = world.video_by(&alice, "a paper boat").await;
+
+    world
+        .discord
+        .post(&bob, world.channel(), "!remix bob's boat", Some(video.id));
+    world
+        .message_saying("Only the person who made this, or a chat admin")
+        .await;
+
+    world.discord.post(
+        &carol,
+        world.channel(),
+        "!remix a moderated boat",
+        Some(video.id),
+    );
+    let (remix, _) = world.status_message("a moderated boat").await;
+    let job = world.job(&remix);
+    assert!(
+        matches!(job.request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
+    );
+    assert_eq!(job.owner, carol.id.to_string(), "the remix is carol's");
+}

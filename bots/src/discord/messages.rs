@@ -1,16 +1,17 @@
 //! Plain messages, read only when the privileged message-content intent is
 //! on (`DISCORD_MESSAGE_CONTENT=true`): a reply to one of the bot's
 //! messages that starts with `!remix` or mentions the bot is the core's
-//! `/remix` of that message's job.
+//! `/remix` of that message's job. Whether the author moderates the server
+//! is read from their roles in the gateway's cache of the guild.
 
-use serenity::all::{Message, UserId};
+use serenity::all::{Cache, Message, Permissions, RoleId, UserId};
 use sorabot::chat::{Incoming, UserRef};
 
 use super::interactions::chat_of;
 use super::Bot;
 
 /// Handles one message the gateway delivered.
-pub async fn handle(bot: &Bot, message: &Message) {
+pub async fn handle(bot: &Bot, cache: &Cache, message: &Message) {
     if !bot.message_content || message.author.bot {
         return;
     }
@@ -41,7 +42,7 @@ pub async fn handle(bot: &Bot, message: &Message) {
                 .clone()
                 .unwrap_or_else(|| message.author.name.clone()),
             language: None,
-            chat_admin: false,
+            chat_admin: moderates(cache, message),
         },
         message_id: message.id.to_string(),
         text: format!("/remix {rest}"),
@@ -51,6 +52,28 @@ pub async fn handle(bot: &Bot, message: &Message) {
         bot_username: Some(bot.name.clone()),
     };
     bot.engine.handle(&incoming).await;
+}
+
+/// Whether the author owns the guild or has a role that administers it or
+/// manages messages (as `person` reads an interaction's permissions).
+fn moderates(cache: &Cache, message: &Message) -> bool {
+    let (Some(guild_id), Some(member)) = (message.guild_id, message.member.as_ref()) else {
+        return false;
+    };
+    let Some(guild) = cache.guild(guild_id) else {
+        return false;
+    };
+    if guild.owner_id == message.author.id {
+        return true;
+    }
+    let everyone = RoleId::new(guild_id.get());
+    let rights = std::iter::once(&everyone)
+        .chain(&member.roles)
+        .filter_map(|role| guild.roles.get(role))
+        .fold(Permissions::empty(), |rights, role| {
+            rights | role.permissions
+        });
+    rights.administrator() || rights.manage_guild() || rights.manage_messages()
 }
 
 /// The words of a remix request: after `!remix`, or around a mention of the bot.

@@ -114,8 +114,8 @@ impl EventHandler for Handler {
         interactions::handle(&self.0, interaction).await;
     }
 
-    async fn message(&self, _ctx: Context, message: Message) {
-        messages::handle(&self.0, &message).await;
+    async fn message(&self, ctx: Context, message: Message) {
+        messages::handle(&self.0, &ctx.cache, &message).await;
     }
 }
 

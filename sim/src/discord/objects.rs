@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::records::{FileInfo, MessageRecord, Origin, Person, RegisteredCommand};
+use super::records::{permissions, FileInfo, MessageRecord, Origin, Person, RegisteredCommand};
 use super::state::{now_iso, snowflake_time, Channel, Shared, World};
 
 /// A person as a user object.
@@ -48,12 +48,21 @@ pub fn bot_user(shared: &Shared) -> Value {
 
 /// A guild member; `with_permissions` as interactions carry them.
 pub fn member(person: &Person, with_permissions: bool) -> Value {
+    // A person's rights come from the guild's roles, as on Discord.
+    let roles: Vec<String> = [
+        (MODERATORS_ROLE, permissions::MANAGE_MESSAGES),
+        (ADMINS_ROLE, permissions::ADMINISTRATOR),
+    ]
+    .iter()
+    .filter(|(_, right)| person.permissions & right != 0)
+    .map(|(role, _)| role.to_string())
+    .collect();
     let mut member = json!({
         "user": user(person),
         "nick": null,
         "avatar": null,
         "banner": null,
-        "roles": [],
+        "roles": roles,
         "joined_at": "2024-01-01T00:00:00.000000+00:00",
         "premium_since": null,
         "deaf": false,
@@ -194,21 +203,44 @@ pub fn channel(channel: &Channel) -> Value {
 }
 
 /// The `@everyone` role of the guild.
-fn everyone_role(shared: &Shared) -> Value {
+/// The guild's roles besides @everyone: moderators may manage messages,
+/// admins administer the guild.
+pub const MODERATORS_ROLE: u64 = 1_150_000_000_000_000_001;
+pub const ADMINS_ROLE: u64 = 1_150_000_000_000_000_002;
+
+fn role(id: u64, name: &str, position: u64, permissions: u64) -> Value {
     json!({
-        "id": shared.guild_id.to_string(),
-        "name": "@everyone",
+        "id": id.to_string(),
+        "name": name,
         "color": 0,
         "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
         "hoist": false,
         "icon": null,
         "unicode_emoji": null,
-        "position": 0,
-        "permissions": super::records::permissions::MEMBER.to_string(),
+        "position": position,
+        "permissions": permissions.to_string(),
         "managed": false,
         "mentionable": false,
         "flags": 0,
     })
+}
+
+fn roles(shared: &Shared) -> Vec<Value> {
+    vec![
+        role(shared.guild_id, "@everyone", 0, permissions::MEMBER),
+        role(
+            MODERATORS_ROLE,
+            "Moderators",
+            1,
+            permissions::MEMBER | permissions::MANAGE_MESSAGES,
+        ),
+        role(
+            ADMINS_ROLE,
+            "Admins",
+            2,
+            permissions::MEMBER | permissions::ADMINISTRATOR,
+        ),
+    ]
 }
 
 /// The guild as GUILD_CREATE carries it.
@@ -242,7 +274,7 @@ pub fn guild_create(shared: &Shared, world: &World) -> Value {
         "verification_level": 0,
         "default_message_notifications": 0,
         "explicit_content_filter": 0,
-        "roles": [everyone_role(shared)],
+        "roles": roles(shared),
         "emojis": [],
         "features": [],
         "mfa_level": 0,
