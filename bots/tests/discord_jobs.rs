@@ -173,6 +173,8 @@ async fn a_job_outliving_the_interaction_token_is_still_delivered_with_the_bot_t
     ));
     let (job, status) = world.status_message("a slow sunrise").await;
     let video = world.delivery(&job).await;
+    // The last call of the job: every call it made is recorded by now.
+    world.status_done(status.id).await;
 
     let lifetime = Duration::from_millis(400);
     let sent_at = world.callback(&call).await.at - world.callback(&call).await.after;
@@ -208,7 +210,7 @@ async fn a_restart_mid_job_delivers_it_exactly_once() {
         "video",
         Options::new().string("prompt", "a lighthouse at night"),
     ));
-    let (job, _) = world.status_message("a lighthouse at night").await;
+    let (job, status) = world.status_message("a lighthouse at night").await;
     world
         .wait_state(&job, "at the service", |s| {
             matches!(s, JobState::Submitted | JobState::Running { .. })
@@ -219,7 +221,8 @@ async fn a_restart_mid_job_delivers_it_exactly_once() {
     world
         .wait_state(&job, "delivered", |s| *s == JobState::Delivered)
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the status says done, the job has nothing left to send.
+    world.status_done(status.id).await;
 
     assert_eq!(world.deliveries(&job).len(), 1);
     assert_eq!(
@@ -246,22 +249,26 @@ async fn a_429_on_the_upload_is_obeyed_before_the_next_try() {
         .rate_limit_next("POST", &route, Duration::from_secs(1));
     world.delivery(&job).await;
 
-    let posts: Vec<_> = world
-        .discord
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == route)
-        .collect();
-    let limited = posts
-        .iter()
-        .position(|r| r.status == 429)
-        .expect("a 429 was answered");
-    let next = &posts[limited + 1];
+    // The fake shows the uploaded message a moment before it records the
+    // request that made it.
+    let (limited, next) = world
+        .wait("a 429 on the upload and the try after it", || {
+            let posts: Vec<_> = world
+                .discord
+                .requests()
+                .into_iter()
+                .filter(|r| r.method == "POST" && r.path == route)
+                .collect();
+            let limited = posts.iter().position(|r| r.status == 429)?;
+            let next = posts.get(limited + 1)?.clone();
+            Some((posts[limited].clone(), next))
+        })
+        .await;
     assert_eq!(next.status, 200);
     assert!(
-        next.at - posts[limited].at >= Duration::from_secs(1),
+        next.at - limited.at >= Duration::from_secs(1),
         "the next try waited out Retry-After: {:?}",
-        next.at - posts[limited].at
+        next.at - limited.at
     );
 }
 
@@ -313,4 +320,40 @@ async fn the_cancel_button_stops_the_job_and_a_stranger_is_told_no_privately() {
         })
         .await;
     assert_eq!(status.custom_ids(), [format!("retry:{job}")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_video_is_told_to_the_asker_alone() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let call = world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "@nobody dances in the rain"),
+    ));
+
+    assert_eq!(world.callback(&call).await.kind, 5, "deferred in public");
+    let refusal = world
+        .wait("the refusal", || {
+            world.discord.followups(call.id).into_iter().next()
+        })
+        .await;
+    assert!(refusal.ephemeral(), "only alice sees it");
+    assert!(refusal.content.contains("nobody"), "{}", refusal.content);
+    let original = world
+        .wait("the thinking response to go", || {
+            world
+                .discord
+                .original_response(call.id)
+                .filter(|m| m.deleted.is_some())
+        })
+        .await;
+    assert!(
+        original.content.is_empty(),
+        "nothing was said in public: {original:?}"
+    );
+    assert!(
+        world.sim.requests().is_empty(),
+        "nothing reached the service"
+    );
 }

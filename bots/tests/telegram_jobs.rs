@@ -96,6 +96,14 @@ async fn status_of_a_delivered_video_sends_it_again_by_file_id_without_uploading
     assert!(!file.uploaded, "sent by file_id, not uploaded again");
     assert_eq!(file.file_id, first_file);
     assert!(again.content().ends_with(&format!("#{job}")));
+    // The fake shows a message a moment before it records the call.
+    bot.wait_for("the call that sent the video again", || {
+        bot.telegram
+            .calls_of("sendVideo")
+            .into_iter()
+            .find(|c| c.message_id() == Some(again.message_id))
+    })
+    .await;
     assert_eq!(bot.videos_sent(), 2);
     bot.assert_no_bad_requests();
 }

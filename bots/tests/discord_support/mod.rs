@@ -305,15 +305,38 @@ impl World {
             .collect()
     }
 
-    /// A `/video` by `who`, through to its delivered file and finished job.
+    /// A `/video` by `who`, through to its delivered file, its finished job
+    /// and its status saying so.
     pub async fn video_by(&self, who: &Person, prompt: &str) -> (String, MessageRecord) {
         let options = sorabot_sim::discord::Options::new().string("prompt", prompt);
         self.inject(Call::slash(who, "video", options));
-        let (job, _) = self.status_message(prompt).await;
+        let (job, status) = self.status_message(prompt).await;
         let delivered = self.delivery(&job).await;
         self.wait_state(&job, "delivered", |s| *s == JobState::Delivered)
             .await;
+        self.status_done(status.id).await;
         (job, delivered)
+    }
+
+    /// The status message `id`, once it is edited to its final ✅ and the
+    /// fake has recorded that edit (it shows the new text a moment before it
+    /// records the request). The job is stored as finished before this edit.
+    pub async fn status_done(&self, id: u64) -> MessageRecord {
+        let done = |text: &str| text.lines().any(|l| l.starts_with("✅ "));
+        let path = format!("/messages/{id}");
+        self.wait(&format!("status message {id} to say it is done"), || {
+            let recorded = self.discord.requests().iter().any(|r| {
+                r.method == "PATCH"
+                    && r.path.ends_with(&path)
+                    && r.body
+                        .as_ref()
+                        .and_then(|b| b["content"].as_str())
+                        .is_some_and(done)
+            });
+            let shown = self.discord.message(id).filter(|m| done(&m.content))?;
+            recorded.then_some(shown)
+        })
+        .await
     }
 }
 

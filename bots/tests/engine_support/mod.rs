@@ -460,14 +460,30 @@ impl Bot {
         self.finished_video(prompt).await
     }
 
-    /// The new job for `prompt`, once its file is in the chat and the job is
-    /// stored as delivered (the file shows a moment before that is stored).
+    /// The new job for `prompt`, once its file is in the chat, the job is
+    /// stored as delivered and its status message says it is done (the file
+    /// shows a moment before the job is stored, the status a moment after).
     pub async fn finished_video(&self, prompt: &str) -> (JobRef, Delivery) {
         let job = self.new_job(prompt).await;
         let file = self.delivered(&job.id).await;
         self.wait_state(&job.id, "delivered", |s| *s == JobState::Delivered)
             .await;
+        self.status_done(&job).await;
         (job, file)
+    }
+
+    /// Waits until the status message of `job` is edited to its final ✅.
+    pub async fn status_done(&self, job: &JobRef) -> Line {
+        self.wait_for(
+            &format!("the status message of job {} to say it is done", job.id),
+            || {
+                self.transcript
+                    .lines()
+                    .into_iter()
+                    .find(|l| l.id == job.status_msg && l.text.starts_with("✅ "))
+            },
+        )
+        .await
     }
 
     /// The JSON bodies of the requests whose path contains `path`.

@@ -294,7 +294,9 @@ impl Bot {
         (status, job)
     }
 
-    /// The video the bot delivered for `job`, once the job is stored as delivered.
+    /// The video the bot delivered for `job`, once the job is stored as
+    /// delivered and its status message says it is done (the video shows a
+    /// moment before the job is stored, the status a moment after).
     pub async fn video_of(&self, chat: &TgChat, job: &str) -> ChatMessage {
         let tag = format!("#{job}");
         let video = self
@@ -302,8 +304,35 @@ impl Bot {
                 m.method.as_deref() == Some("sendVideo") && m.content().contains(&tag)
             })
             .await;
-        self.delivered(job).await;
+        let stored = self.delivered(job).await;
+        self.status_done(chat, &stored).await;
         video
+    }
+
+    /// The status message of a stored job, once it is edited to its final ✅
+    /// and the fake has recorded that edit (it shows the new text a moment
+    /// before it records the call).
+    pub async fn status_done(&self, chat: &TgChat, job: &Job) -> ChatMessage {
+        let status: i64 = job
+            .status_message
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or_else(|| panic!("job {} has a status message", job.id));
+        let done = |text: &str| text.lines().any(|l| l.starts_with("✅ "));
+        self.wait_for(
+            &format!("the status message of job {} to say it is done", job.id),
+            || {
+                let recorded = self.telegram.calls_of("editMessageText").iter().any(|c| {
+                    c.int("message_id") == Some(status) && c.str("text").is_some_and(done)
+                });
+                let shown = self
+                    .telegram
+                    .message(chat.id, status)
+                    .filter(|m| done(m.content()))?;
+                recorded.then_some(shown)
+            },
+        )
+        .await
     }
 
     /// A person presses a button of a message; waits until the bot answered the query.
