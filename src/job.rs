@@ -88,6 +88,14 @@ impl JobRequest {
         }
     }
 
+    /// The files under `DATA_DIR` holding the request's images.
+    pub fn kept_files(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.stored_images().iter().filter_map(|image| match image {
+            StoredImage::File { path, .. } => Some(path.as_path()),
+            StoredImage::Url(_) => None,
+        })
+    }
+
     /// The request as the service takes it, with `images` standing for
     /// [`JobRequest::stored_images`] (read back, or placeholders for a check).
     pub fn to_spec(&self, images: Vec<ImageInput>) -> JobSpec {

@@ -9,20 +9,13 @@ use std::time::{Duration, SystemTime};
 
 use engine_support::{sample_png_path, Bot, Setup};
 use sorabot::engine::Swept;
-use sorabot::job::{JobState, StoredImage};
+use sorabot::job::JobState;
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 fn input_files(bot: &Bot, job: &str) -> Vec<PathBuf> {
-    bot.job(job)
-        .request
-        .stored_images()
-        .iter()
-        .filter_map(|image| match image {
-            StoredImage::File { path, .. } => Some(path.clone()),
-            StoredImage::Url(_) => None,
-        })
-        .collect()
+    let job = bot.job(job);
+    job.request.kept_files().map(|p| p.to_path_buf()).collect()
 }
 
 /// Makes `path` look last written `age` ago.

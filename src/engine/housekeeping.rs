@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use super::{Engine, EngineError};
-use crate::job::{Job, StoredImage};
+use crate::job::Job;
 
 /// How often the sweep runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
@@ -64,22 +64,12 @@ impl Engine {
 
     /// Whether every image a job was given is still kept.
     pub(super) fn inputs_kept(job: &Job) -> bool {
-        job.request.stored_images().iter().all(|image| match image {
-            StoredImage::File { path, .. } => path.exists(),
-            StoredImage::Url(_) => true,
-        })
+        job.request.kept_files().all(Path::exists)
     }
 }
 
 fn needed_files(job: &Job) -> impl Iterator<Item = PathBuf> + '_ {
-    let inputs = job
-        .request
-        .stored_images()
-        .iter()
-        .filter_map(|image| match image {
-            StoredImage::File { path, .. } => Some(path.clone()),
-            StoredImage::Url(_) => None,
-        });
+    let inputs = job.request.kept_files().map(Path::to_path_buf);
     inputs.chain(job.spooled.iter().map(|s| s.path.clone()))
 }
 
