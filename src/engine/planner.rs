@@ -6,8 +6,9 @@
 //! The rule: poll next at the *soonest moment the job could plausibly be
 //! done*, never later than `max` and never sooner than `min`.
 //!
-//! - History bounds it from below: jobs of a kind rarely end before
-//!   `typical × (1 − SPREAD)`, so a job is never polled densely before that.
+//! - History bounds it from below: jobs of a kind rarely end before the
+//!   fastest recent ones did (with no history: `typical × (1 − SPREAD)`), so
+//!   a job is never polled densely before that, nor far past it.
 //! - Before progress is known, half the time history says is left.
 //! - From progress: progress is a loose clock (stretches run at very
 //!   different speeds, with plateaus), so the job is assumed able to finish
@@ -35,8 +36,8 @@ pub struct PlanInput<'a> {
     pub elapsed: Duration,
     /// (ms since submission, progress 0..1), oldest first.
     pub samples: &'a [(u64, f32)],
-    /// How long such jobs usually take, from history or the default.
-    pub typical: Duration,
+    /// How long such jobs take, from history or the default.
+    pub expected: Expected,
     pub min: Duration,
     pub max: Duration,
 }
@@ -48,9 +49,24 @@ pub struct Plan {
     pub remaining: Duration,
 }
 
-/// Relative spread of durations of one kind of job: they end within
-/// `typical × (1 ± SPREAD)`.
+/// How long jobs of one kind take: the middle, and the span where nearly
+/// all of them end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expected {
+    pub typical: Duration,
+    pub earliest: Duration,
+    pub latest: Duration,
+}
+
+/// Relative spread of durations assumed before enough are recorded: jobs
+/// end within `typical × (1 ± SPREAD)`.
 const SPREAD: f64 = 0.35;
+/// Durations needed before their span is trusted over `SPREAD`.
+const SPAN_SAMPLES: usize = 8;
+/// Share of recorded durations left out at each end of the span (so one odd
+/// job does not stretch it), and the margin added beyond it.
+const SPAN_TRIM: f64 = 0.02;
+const SPAN_MARGIN: f64 = 0.05;
 /// Share of the time history says is left that the job is left alone for
 /// while nothing better is known.
 const HISTORY_SHARE: f64 = 0.5;
@@ -72,7 +88,11 @@ const OVERDUE_BACKOFF: f64 = 0.25;
 /// Plans the next poll.
 pub fn plan(input: &PlanInput) -> Plan {
     let elapsed = input.elapsed.as_secs_f64();
-    let typical = input.typical.as_secs_f64().max(1.0);
+    let typical = input.expected.typical.as_secs_f64().max(1.0);
+    let (lo, hi) = (
+        input.expected.earliest.as_secs_f64(),
+        input.expected.latest.as_secs_f64().max(typical),
+    );
     let min = input.min.as_secs_f64();
     let max = input.max.as_secs_f64().max(min);
     let from_history = typical - elapsed;
@@ -89,14 +109,12 @@ pub fn plan(input: &PlanInput) -> Plan {
         None => history_soonest,
     };
     // Not before jobs of this kind end, and not far into their window.
-    let earliest = typical * (1.0 - SPREAD) - elapsed;
-    let mut wait = soonest.max(earliest).clamp(min, max);
-    if earliest <= 0.0 {
-        let window = 2.0 * SPREAD * typical;
-        wait = wait.min((window * WINDOW_SHARE).max(min));
-    }
+    let earliest = lo - elapsed;
+    let window = (hi - lo).max(0.0);
+    let wait = soonest.max(earliest).clamp(min, max);
+    let mut wait = wait.min((earliest.max(0.0) + window * WINDOW_SHARE).max(min));
     // Overdue: keep close at first, then back off as the overrun grows.
-    let overrun = elapsed - typical * (1.0 + SPREAD);
+    let overrun = elapsed - hi;
     if overrun > 0.0 {
         wait = wait.max((overrun * OVERDUE_BACKOFF).clamp(min, max));
     }
@@ -191,21 +209,40 @@ fn pace(samples: &[(u64, f32)]) -> Option<Pace> {
     })
 }
 
-/// The middle of the recorded durations, or `fallback` with none recorded.
-pub fn typical(durations: &[f32], fallback: Duration) -> Duration {
-    if durations.is_empty() {
-        return fallback;
+impl Expected {
+    /// With nothing recorded: `typical`, ending within ±`SPREAD` of it.
+    pub fn around(typical: Duration) -> Self {
+        Expected {
+            typical,
+            earliest: typical.mul_f64(1.0 - SPREAD),
+            latest: typical.mul_f64(1.0 + SPREAD),
+        }
     }
-    let mut sorted: Vec<f32> = durations
-        .iter()
-        .copied()
-        .filter(|d| d.is_finite())
-        .collect();
-    if sorted.is_empty() {
-        return fallback;
+
+    /// From recorded durations (seconds): their middle, and the span from
+    /// nearly the fastest to nearly the slowest, with a margin; `fallback`
+    /// with too few recorded.
+    pub fn from_history(durations: &[f32], fallback: Duration) -> Self {
+        let mut sorted: Vec<f64> = durations
+            .iter()
+            .map(|d| f64::from(*d))
+            .filter(|d| d.is_finite() && *d >= 0.0)
+            .collect();
+        if sorted.is_empty() {
+            return Self::around(fallback);
+        }
+        sorted.sort_by(f64::total_cmp);
+        let at = |share: f64| sorted[((sorted.len() - 1) as f64 * share).round() as usize];
+        let typical = Duration::from_secs_f64(at(0.5).max(1.0));
+        if sorted.len() < SPAN_SAMPLES {
+            return Self::around(typical);
+        }
+        Expected {
+            typical,
+            earliest: Duration::from_secs_f64(at(SPAN_TRIM) * (1.0 - SPAN_MARGIN)),
+            latest: Duration::from_secs_f64(at(1.0 - SPAN_TRIM) * (1.0 + SPAN_MARGIN)),
+        }
     }
-    sorted.sort_by(f32::total_cmp);
-    Duration::from_secs_f32(sorted[sorted.len() / 2].max(1.0))
 }
 
 #[cfg(test)]
@@ -216,7 +253,7 @@ mod tests {
         PlanInput {
             elapsed: Duration::from_secs(elapsed),
             samples,
-            typical: Duration::from_secs(typical),
+            expected: Expected::around(Duration::from_secs(typical)),
             min: Duration::from_secs(2),
             max: Duration::from_secs(20),
         }
@@ -292,7 +329,7 @@ mod tests {
             t += plan(&PlanInput {
                 elapsed: t,
                 samples: &samples,
-                typical: Duration::from_secs(120),
+                expected: Expected::around(Duration::from_secs(120)),
                 min: Duration::from_secs(2),
                 max: Duration::from_secs(20),
             })
@@ -325,13 +362,55 @@ mod tests {
 
     #[test]
     fn typical_is_the_median_of_history() {
+        let fallback = Duration::from_secs(120);
         assert_eq!(
-            typical(&[], Duration::from_secs(120)),
-            Duration::from_secs(120)
+            Expected::from_history(&[], fallback),
+            Expected::around(fallback)
         );
-        assert_eq!(
-            typical(&[90.0, 300.0, 100.0], Duration::ZERO),
-            Duration::from_secs(100)
+        let few = Expected::from_history(&[90.0, 300.0, 100.0], Duration::ZERO);
+        assert_eq!(few, Expected::around(Duration::from_secs(100)));
+    }
+
+    #[test]
+    fn the_span_where_jobs_end_is_learned_from_history() {
+        // 100 jobs of 40 to 199 s, and one odd one of 2 s.
+        let mut durations: Vec<f32> = (0..100).map(|i| 40.0 + 1.6 * i as f32).collect();
+        durations.push(2.0);
+        let expected = Expected::from_history(&durations, Duration::from_secs(120));
+        let (lo, hi) = (
+            expected.earliest.as_secs_f64(),
+            expected.latest.as_secs_f64(),
         );
+        assert!((38.0..44.0).contains(&lo), "the odd job is left out: {lo}");
+        assert!((195.0..215.0).contains(&hi), "{hi}");
+
+        // 90% after 45 s: with such a history it may be done any moment.
+        let samples = [(5_000, 0.0), (45_000, 0.9)];
+        let learned = plan(&PlanInput {
+            expected,
+            ..input(45, &samples, 120)
+        });
+        assert!(learned.wait <= Duration::from_secs(6), "{learned:?}");
+        // Assuming ±35 % around 120 s, it would wait until 78 s.
+        let assumed = plan(&input(45, &samples, 120));
+        assert_eq!(assumed.wait, Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_job_is_not_left_alone_far_into_the_window() {
+        // Nothing known but history: however long the wait may be, the next
+        // poll falls shortly after the earliest end, not deep past it.
+        let expected = Expected {
+            typical: Duration::from_secs(120),
+            earliest: Duration::from_secs(100),
+            latest: Duration::from_secs(140),
+        };
+        let samples = [(10_000, 0.0), (90_000, 0.6)];
+        let plan = plan(&PlanInput {
+            expected,
+            max: Duration::from_secs(60),
+            ..input(90, &samples, 120)
+        });
+        assert!(plan.wait <= Duration::from_secs(14), "{plan:?}");
     }
 }

@@ -94,7 +94,8 @@ impl Engine {
             .store
             .durations(&job.request.duration_key())
             .unwrap_or_default();
-        let typical = super::planner::typical(&history, limits.typical_generation);
+        let typical =
+            super::planner::Expected::from_history(&history, limits.typical_generation).typical;
         // Each job ahead frees a slot about every typical/slots; then its own run.
         let ahead = position as f64 / limits.max_in_flight.max(1) as f64;
         typical.mul_f64(ahead + 1.0)

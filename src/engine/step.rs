@@ -281,7 +281,7 @@ impl Engine {
         let mut plan = planner::plan(&PlanInput {
             elapsed: Duration::from_millis(elapsed),
             samples: &job.samples,
-            typical: planner::typical(&history, limits.typical_generation),
+            expected: planner::Expected::from_history(&history, limits.typical_generation),
             min: limits.poll_min,
             max: limits.poll_max,
         });
