@@ -22,7 +22,7 @@
 //!
 //! Measured with `loadgen` (1000 jobs of 84–156 s against the simulator,
 //! whose progress is uneven on purpose), with the default bounds of 2.5 and
-//! 30 s: about 11.6 status requests per job and a p99 lag of 2.6 s, against
+//! 30 s: about 11.5 status requests per job and a p99 lag of 2.6 s, against
 //! 24.6 requests and 5.1 s when polling every 5 s. Over a quarter of the
 //! jobs sit at 99% for their last 10 s or more; those must be polled at
 //! `min`, which is why `min` bounds the lag.
