@@ -34,6 +34,10 @@ pub enum Msg<'a> {
     NotAnImage,
     /// A form was submitted after what it was opened for was forgotten.
     FormExpired,
+    /// A message menu used on a message it cannot act on.
+    MenuNeedsVideo {
+        remix: bool,
+    },
     /// A retried job's input image was swept after `days`.
     InputGone {
         days: u64,
@@ -215,6 +219,8 @@ fn english(msg: &Msg) -> String {
         Msg::NeedShareableVideo => "I can only make characters from my own videos here, or from a video with a public link. Reply to one of my videos.".into(),
         Msg::NotAnImage => "That attachment is not an image. Attach a JPEG, PNG or WebP photo.".into(),
         Msg::FormExpired => "That form has expired. Open it again from the video.".into(),
+        Msg::MenuNeedsVideo { remix: true } => "Remix works on the videos I made: use it on one of mine.".into(),
+        Msg::MenuNeedsVideo { remix: false } => "Use this on a message with a video: one of mine, or one someone posted.".into(),
         Msg::InputGone { days } => format!("The image of that job is no longer kept (images are kept {days} days). Send the command again with the image attached."),
         Msg::ImageTooLarge { max_mb } => format!("That image is too large. Send one under {max_mb} MB."),
         Msg::NoCharacter(name) => format!("You have no character named @{name}. /character list shows yours; /character add NAME saves one."),
@@ -284,6 +290,8 @@ fn chinese(msg: &Msg) -> String {
         Msg::NeedShareableVideo => "这里只能从我生成的视频或带公开链接的视频创建角色。请回复我的视频。".into(),
         Msg::NotAnImage => "附件不是图片。请附上 JPEG、PNG 或 WebP 图片。".into(),
         Msg::FormExpired => "表单已过期。请从视频上重新打开。".into(),
+        Msg::MenuNeedsVideo { remix: true } => "重绘只能用于我生成的视频：请在我的视频上使用。".into(),
+        Msg::MenuNeedsVideo { remix: false } => "请在带视频的消息上使用：我的视频，或别人发的视频。".into(),
         Msg::InputGone { days } => format!("该任务的图片已不再保留（图片保留 {days} 天）。请附上图片重新发送命令。"),
         Msg::ImageTooLarge { max_mb } => format!("图片太大，请发送小于 {max_mb} MB 的图片。"),
         Msg::NoCharacter(name) => format!("你没有名为 @{name} 的角色。/character list 查看你的角色；/character add 名字 可保存角色。"),

@@ -150,21 +150,24 @@ async fn a_character_is_saved_from_a_video_someone_posted_by_its_cdn_url() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn save_as_character_on_a_message_without_a_video_is_refused_privately() {
+async fn message_menus_on_a_message_they_cannot_use_are_refused_privately() {
     let world = World::start().await;
     let alice = world.person("alice");
     let posted = world
         .discord
         .post(&alice, world.channel(), "just words", None);
 
-    let menu = world.inject(Call::message_command(&alice, "Save as character", posted));
-    let callback = world.callback(&menu).await;
-    assert_eq!(callback.kind, 4, "answered, no modal");
-    assert_eq!(callback.data["flags"], EPHEMERAL);
-    assert!(callback.data["content"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with("Reply to a video"));
+    for (menu, answer) in [
+        ("Save as character", "Use this on a message with a video"),
+        ("Remix", "Remix works on the videos I made"),
+    ] {
+        let call = world.inject(Call::message_command(&alice, menu, posted));
+        let callback = world.callback(&call).await;
+        assert_eq!(callback.kind, 4, "{menu}: answered, no modal");
+        assert_eq!(callback.data["flags"], EPHEMERAL);
+        let text = callback.data["content"].as_str().unwrap_or_default();
+        assert!(text.starts_with(answer), "{menu}: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -193,7 +193,16 @@ async fn context_menu(bot: &Bot, call: &CommandInteraction) {
                 tracing::warn!(%error, "could not open a modal");
             }
         }
-        _ => notice(bot, call.id, &call.token, say(lang, &Msg::NeedVideoReply)).await,
+        _ => {
+            let remix = action == ButtonAction::Remix;
+            notice(
+                bot,
+                call.id,
+                &call.token,
+                say(lang, &Msg::MenuNeedsVideo { remix }),
+            )
+            .await;
+        }
     }
 }
 
