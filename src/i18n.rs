@@ -473,6 +473,10 @@ mod tests {
                 limit: 20,
                 resets_in: Duration::from_secs(7200),
             },
+            Msg::InputGone { days: 7 },
+            Msg::FormExpired,
+            Msg::MenuNeedsVideo { remix: true },
+            Msg::MenuNeedsVideo { remix: false },
         ];
         for msg in &msgs {
             let en = say(Lang::En, msg);
