@@ -142,19 +142,27 @@ async fn serve(shared: &Arc<Shared>, request: Request) -> (Response, usize) {
             return (error.into_response(), size);
         }
     };
+    let files = || {
+        params
+            .files
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
     let result = if method == "getUpdates" {
-        get_updates(shared, &params).await
+        let result = get_updates(shared, &params).await;
+        record(shared, method, params.values.clone(), files(), &result);
+        result
     } else {
-        let result = methods::run(&mut shared.world(), method, &params);
+        // What the call did and its record appear together: a test that
+        // sees the message it made also finds the call.
+        let mut world = shared.world();
+        let result = methods::run(&mut world, method, &params);
+        record_in(&mut world, method, params.values.clone(), files(), &result);
+        drop(world);
         shared.updates.notify_waiters();
         result
     };
-    let files = params
-        .files
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    record(shared, method, params.values.clone(), files, &result);
     let response = match result {
         Ok(value) => Json(ok(value)).into_response(),
         Err(error) => error.into_response(),
@@ -169,11 +177,21 @@ fn record(
     files: Vec<(String, super::spec::Upload)>,
     result: &Result<Value, ApiError>,
 ) {
+    record_in(&mut shared.world(), method, params, files, result);
+}
+
+fn record_in(
+    world: &mut World,
+    method: &str,
+    params: Map<String, Value>,
+    files: Vec<(String, super::spec::Upload)>,
+    result: &Result<Value, ApiError>,
+) {
     let (status, error, result) = match result {
         Ok(value) => (200, None, Some(value.clone())),
         Err(e) => (e.code, Some(e.description.clone()), None),
     };
-    shared.world().calls.push(Call {
+    world.calls.push(Call {
         at: Instant::now(),
         method: method.to_owned(),
         params,
