@@ -7,9 +7,8 @@
 
 use serenity::all::{
     ActionRowComponent, CommandInteraction, CommandType, ComponentInteraction, CreateActionRow,
-    CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
-    CreateInteractionResponseMessage, CreateModal, InputTextStyle, Interaction, InteractionId,
-    Member, ModalInteraction, User,
+    CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
+    InputTextStyle, Interaction, InteractionId, Member, ModalInteraction, User,
 };
 use serenity::http::{LightMethod, Request, Route};
 use sorabot::chat::{
@@ -470,28 +469,7 @@ async fn notice(bot: &Bot, id: InteractionId, token: &str, text: String) {
 
 /// A text for the user alone, after the interaction was acknowledged.
 async fn follow_up(bot: &Bot, token: &str, text: String) {
-    let Some(application_id) = bot.rest.application_id() else {
-        return;
-    };
-    let message = CreateInteractionResponseFollowup::new()
-        .content(super::port::fit(&text, super::port::MAX_CONTENT))
-        .allowed_mentions(super::port::no_pings())
-        .ephemeral(true);
-    let Ok(body) = serde_json::to_vec(&message) else {
-        return;
-    };
-    let route = Route::WebhookFollowupMessages {
-        application_id,
-        token,
-    };
-    if let Err(error) = bot
-        .rest
-        .call(
-            "POST webhooks/followup",
-            Request::new(route, LightMethod::Post).body(Some(body)),
-        )
-        .await
-    {
+    if let Err(error) = bot.port.follow_up(token, &text).await {
         tracing::warn!(%error, "could not send a follow-up");
     }
 }
@@ -501,21 +479,7 @@ async fn forget_unanswered(bot: &Bot, id: InteractionId) {
     let Some(claim) = bot.answers.claim(id.get()) else {
         return;
     };
-    let Some(application_id) = bot.rest.application_id() else {
-        return;
-    };
-    let route = Route::WebhookOriginalInteractionResponse {
-        application_id,
-        token: &claim.token,
-    };
-    if let Err(error) = bot
-        .rest
-        .call(
-            "DELETE webhooks/original",
-            Request::new(route, LightMethod::Delete),
-        )
-        .await
-    {
+    if let Err(error) = bot.port.remove_response(&claim.token).await {
         tracing::debug!(%error, "could not remove an unanswered response");
     }
 }

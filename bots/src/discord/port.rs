@@ -106,6 +106,15 @@ impl DiscordPort {
     /// Answers a public deferred interaction with an ephemeral follow-up and
     /// removes its "thinking…" response.
     async fn answer_privately(&self, token: &str, text: &str) -> Result<MessageId, RestError> {
+        let id = self.follow_up(token, text).await?;
+        if let Err(error) = self.remove_response(token).await {
+            tracing::warn!(%error, "could not remove the deferred response");
+        }
+        Ok(id)
+    }
+
+    /// A text for the interaction's user alone, after it was acknowledged.
+    pub(crate) async fn follow_up(&self, token: &str, text: &str) -> Result<MessageId, RestError> {
         let application_id = self.rest.application_id().ok_or(RestError::Unreadable)?;
         let body = CreateInteractionResponseFollowup::new()
             .content(fit(text, MAX_CONTENT))
@@ -117,16 +126,21 @@ impl DiscordPort {
         };
         let request = Request::new(route, LightMethod::Post).body(Some(to_json(&body)?));
         let answer = self.rest.call("POST webhooks/followup", request).await?;
-        let id = message_id(&answer)?;
+        message_id(&answer)
+    }
+
+    /// Deletes an interaction's response (its "thinking…" message).
+    pub(crate) async fn remove_response(&self, token: &str) -> Result<(), RestError> {
+        let application_id = self.rest.application_id().ok_or(RestError::Unreadable)?;
         let route = Route::WebhookOriginalInteractionResponse {
             application_id,
             token,
         };
         let request = Request::new(route, LightMethod::Delete);
-        if let Err(error) = self.rest.call("DELETE webhooks/original", request).await {
-            tracing::warn!(%error, "could not remove the deferred response");
-        }
-        Ok(id)
+        self.rest
+            .call("DELETE webhooks/original", request)
+            .await
+            .map(drop)
     }
 
     /// The message a reply goes under: a real message id, or the public
