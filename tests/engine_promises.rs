@@ -158,6 +158,25 @@ impl Backend for FakeService {
         ))))
     }
 
+    /// A service that can list its tasks finds those whose prompt says `listed`.
+    async fn find_submitted(
+        &self,
+        spec: &JobSpec,
+        _since_ms: u64,
+    ) -> Result<Option<TaskId>, BackendError> {
+        let prompt = spec.prompt().unwrap_or_default();
+        if !prompt.contains("listed") {
+            return Ok(None);
+        }
+        let state = self.state.lock().unwrap();
+        let found = state
+            .tasks
+            .iter()
+            .find(|(_, (p, _))| p == prompt)
+            .map(|(id, _)| TaskId(id.clone()));
+        Ok(found)
+    }
+
     async fn download(&self, task: &TaskId, _media: &MediaRef) -> Result<Download, BackendError> {
         let prompt = self.prompt_of(task).map(|(p, _)| p).unwrap_or_default();
         if prompt.contains("dl-503") {
@@ -443,6 +462,18 @@ async fn a_submission_that_got_no_answer_is_in_doubt_and_not_sent_again() {
     assert_eq!(job.state, JobState::Failed(Failure::InDoubt));
     assert_eq!(h.service.submits("a fox submit-doubt"), 1);
     assert_eq!(h.used_quota("ada"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_submission_in_doubt_found_at_the_service_goes_on_without_a_second_create() {
+    let h = harness(FakeService::native(), |_| {});
+    let id = h.video("a fox submit-doubt listed", "ada").await;
+
+    let job = h.until_finished(&id, Duration::from_secs(600)).await;
+
+    assert_eq!(job.state, JobState::Delivered);
+    assert_eq!(h.service.submits("a fox submit-doubt listed"), 1);
+    assert_eq!(h.chat.uploads_of("submit-doubt listed"), 1);
 }
 
 #[tokio::test(start_paused = true)]
