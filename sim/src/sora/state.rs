@@ -239,7 +239,7 @@ impl SimState {
             .filter(|t| t.dialect == dialect && t.video().is_some())
             .cloned()
             .collect();
-        tasks.sort_by(|a, b| b.created.cmp(&a.created));
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.created));
         tasks
     }
 
