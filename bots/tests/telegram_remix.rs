@@ -6,7 +6,7 @@
 mod telegram_support;
 
 use sorabot::job::JobRequest;
-use sorabot_sim::telegram::{ChatMessage, UserMessage};
+use sorabot_sim::telegram::{ChatMessage, Fault, UserMessage};
 use telegram_support::*;
 
 /// Alice makes a video in the group; returns the video message and its job.
@@ -189,4 +189,37 @@ async fn a_character_from_a_users_own_video_is_refused_clearly() {
         bot.telegram.calls_of("getFile").is_empty(),
         "the video was not downloaded"
     );
+}
+
+#[tokio::test]
+async fn a_remix_reply_the_instant_the_video_appears_is_carried_out() {
+    let bot = Bot::start().await;
+    // People see the video before the bot hears that its upload went through.
+    bot.telegram.fail_next(
+        "sendVideo",
+        Fault::LateAnswer(std::time::Duration::from_millis(1500)),
+    );
+    let command = bot.say(&group(), &alice(), "/video@sorabot a kite over the sea");
+    let (_, source) = bot.status_of(&group(), command.message_id).await;
+    let tag = format!("#{source}");
+    let video = bot
+        .bot_message(&group(), "the video, as it appears", |m| {
+            m.method.as_deref() == Some("sendVideo") && m.content().contains(&tag)
+        })
+        .await;
+
+    let remix = bot.post(
+        UserMessage::text(&group(), &alice(), "/remix make it night").reply_to(video.message_id),
+    );
+    let (_, job) = bot.status_of(&group(), remix.message_id).await;
+    bot.video_of(&group(), &job).await;
+
+    assert_eq!(remix_source(&bot.job(&job).request), source);
+    let remixes = bot
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.contains("/remix"))
+        .count();
+    assert_eq!(remixes, 1, "the remix reached the service once");
 }

@@ -469,6 +469,9 @@ pub enum Fault {
     RetryAfter(u32),
     /// Any error answer: `Error(403, "Forbidden: bot was blocked by the user")`.
     Error(u16, String),
+    /// The call takes effect at once (people in the chat see the message),
+    /// but its answer reaches the bot only this much later.
+    LateAnswer(std::time::Duration),
 }
 
 /// How the bot answered a button press.

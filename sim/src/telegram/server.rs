@@ -114,13 +114,20 @@ async fn serve(shared: &Arc<Shared>, request: Request) -> (Response, usize) {
     };
     let size = bytes.len();
     let fault = shared.world().take_fault(method);
+    let mut late = None;
     if let Some(fault) = fault {
         let error = match fault {
-            Fault::RetryAfter(seconds) => ApiError::retry_after(seconds),
-            Fault::Error(code, description) => ApiError::new(code, description),
+            Fault::RetryAfter(seconds) => Some(ApiError::retry_after(seconds)),
+            Fault::Error(code, description) => Some(ApiError::new(code, description)),
+            Fault::LateAnswer(delay) => {
+                late = Some(delay);
+                None
+            }
         };
-        record(shared, method, Map::new(), vec![], &Err(error.clone()));
-        return (error.into_response(), size);
+        if let Some(error) = error {
+            record(shared, method, Map::new(), vec![], &Err(error.clone()));
+            return (error.into_response(), size);
+        }
     }
     let is_field = |name: &str| method_spec.fields.iter().any(|f| f.name == name);
     let raw = match body::read(&parts, bytes, is_field).await {
@@ -167,6 +174,9 @@ async fn serve(shared: &Arc<Shared>, request: Request) -> (Response, usize) {
         Ok(value) => Json(ok(value)).into_response(),
         Err(error) => error.into_response(),
     };
+    if let Some(delay) = late {
+        tokio::time::sleep(delay).await;
+    }
     (response, size)
 }
 
