@@ -13,7 +13,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::config::{AuthStyle, SoraConfig};
-use super::error::BackendError;
+use super::error::{is_balance_text, BackendError};
 use super::status::{field, text_of};
 use super::Download;
 
@@ -182,37 +182,58 @@ impl SoraHttp {
         body: &str,
     ) -> BackendError {
         let json: Option<Value> = serde_json::from_str(body).ok();
+        let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
+        let message = message.map(|m| shorten(&self.redact(&m)));
+        let code_text = error_code.clone().unwrap_or_default();
+        let says_balance = |m: &Option<String>| {
+            is_balance_text(&code_text) || m.as_deref().is_some_and(is_balance_text)
+        };
         match status.as_u16() {
+            402 => BackendError::Exhausted {
+                message: message.unwrap_or_else(|| "HTTP 402 Payment Required".to_owned()),
+            },
+            401 | 403 | 429 if says_balance(&message) => BackendError::Exhausted {
+                message: message.unwrap_or_else(|| code_text.clone()),
+            },
             401 | 403 => BackendError::Unauthorized {
                 status: status.as_u16(),
+                message: message.or_else(|| plain_excerpt(&self.redact(body))),
             },
             429 => BackendError::RateLimited {
                 retry_after: retry_after(headers, json.as_ref()),
             },
             404 => BackendError::UnknownTask,
-            code @ 400..=499 => {
-                let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
-                BackendError::Rejected {
-                    status: code,
-                    code: error_code,
-                    message: shorten(
-                        &self.redact(&message.unwrap_or_else(|| body_excerpt(body, status))),
-                    ),
-                }
-            }
-            _ => {
+            400..=499 if says_balance(&message) => BackendError::Exhausted {
+                message: message.unwrap_or(code_text),
+            },
+            code @ 400..=499 => BackendError::Rejected {
+                status: code,
+                code: error_code,
+                message: message
+                    .unwrap_or_else(|| shorten(&self.redact(&body_excerpt(body, status)))),
+            },
+            code => {
                 // A server error that says the generation itself failed (or
-                // was moderated) is final; any other is an outage.
-                let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
-                let code = error_code.unwrap_or_default().to_ascii_lowercase();
+                // was moderated) is final; any other is an outage, which
+                // keeps the service's words so a message repeated again and
+                // again can be told from a passing fault.
+                let lower = code_text.to_ascii_lowercase();
+                let generation_failed = lower.contains("generation_failed")
+                    || lower.contains("policy")
+                    || lower.contains("moderation");
                 match message {
-                    Some(message) if code.contains("fail") || code.contains("policy") => {
-                        BackendError::Failed {
-                            reason: shorten(&self.redact(&message)),
-                        }
+                    Some(message) if generation_failed => BackendError::Failed { reason: message },
+                    Some(message) if says_balance(&Some(message.clone())) => {
+                        BackendError::Exhausted { message }
                     }
-                    _ => BackendError::Unavailable {
-                        reason: format!("HTTP {}", status.as_u16()),
+                    Some(message) => BackendError::Unavailable {
+                        reason: shorten(&format!("HTTP {code}: {message}")),
+                    },
+                    None => BackendError::Unavailable {
+                        reason: match plain_excerpt(&self.redact(body)) {
+                            Some(text) => shorten(&format!("HTTP {code}: {text}")),
+                            None => format!("HTTP {code}"),
+                        },
                     },
                 }
             }
@@ -236,17 +257,83 @@ impl SoraHttp {
     }
 }
 
-/// `error.message`/`error.code` (OpenAI shape), or `message`/`msg`/`detail`/`code` at the top.
-fn error_parts(json: &Value) -> (Option<String>, Option<String>) {
-    let holder = match json.get("error") {
-        Some(error @ Value::Object(_)) => error,
-        Some(Value::String(message)) => return (None, Some(message.clone())),
-        _ => json,
+/// The service's code and message in an error body, in every shape relays
+/// use: OpenAI's `{"error": {"message", "code"|"type"}}`, `{"error": "text"}`,
+/// FastAPI's `{"detail": "text"}` (or a list of validation errors), and the
+/// task gateways' envelope `{"code", "message"|"msg", "data"}`, whose message
+/// may itself be the upstream's JSON error. Empty strings count as absent.
+pub(crate) fn error_parts(json: &Value) -> (Option<String>, Option<String>) {
+    error_parts_at(json, 0)
+}
+
+fn error_parts_at(json: &Value, depth: u8) -> (Option<String>, Option<String>) {
+    let (code, message) = match json.get("error") {
+        Some(error @ Value::Object(_)) => (
+            field(error, &["code", "type"]).and_then(text_of),
+            field(
+                error,
+                &[
+                    "message",
+                    "msg",
+                    "detail",
+                    "raw_message",
+                    "error_description",
+                ],
+            )
+            .and_then(text_of),
+        ),
+        Some(Value::String(message)) if !message.trim().is_empty() => (
+            field(json, &["code", "type"]).and_then(text_of),
+            Some(message.trim().to_owned()),
+        ),
+        _ => {
+            let detail = match json.get("detail") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|i| i.get("msg").and_then(text_of))
+                    .reduce(|a, b| format!("{a}; {b}")),
+                Some(other @ Value::Object(_)) => {
+                    field(other, &["message", "msg"]).and_then(text_of)
+                }
+                Some(other) => text_of(other),
+                None => None,
+            };
+            (
+                field(json, &["code", "type", "error_code"]).and_then(text_of),
+                field(json, &["message", "msg", "error_description", "error_msg"])
+                    .and_then(text_of)
+                    .or(detail),
+            )
+        }
     };
-    let code = field(holder, &["code", "type"]).and_then(text_of);
-    let message =
-        field(holder, &["message", "msg", "detail", "error_description"]).and_then(text_of);
+    // A gateway that wraps the upstream's answer as its message.
+    if let Some(text) = &message {
+        if depth < 2 && text.trim_start().starts_with('{') {
+            if let Ok(inner) = serde_json::from_str::<Value>(text) {
+                let (inner_code, inner_message) = error_parts_at(&inner, depth + 1);
+                if inner_message.is_some() {
+                    return (inner_code.or(code), inner_message);
+                }
+            }
+        }
+    }
     (code, message)
+}
+
+/// The start of a plain-text body worth keeping in a reason; none for an
+/// empty body or an HTML page.
+fn plain_excerpt(body: &str) -> Option<String> {
+    let text = body.trim();
+    let lower = text
+        .get(..text.len().min(64))
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    if text.is_empty() || lower.starts_with('<') || lower.contains("<html") {
+        return None;
+    }
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| shorten(l.trim()))
 }
 
 fn body_excerpt(body: &str, status: StatusCode) -> String {
@@ -343,7 +430,10 @@ mod tests {
         ));
         assert_eq!(
             http.status_error(StatusCode::UNAUTHORIZED, &HeaderMap::new(), ""),
-            BackendError::Unauthorized { status: 401 }
+            BackendError::Unauthorized {
+                status: 401,
+                message: None
+            }
         );
     }
 

@@ -7,15 +7,17 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::config::{Dialect, SoraConfig};
+use super::error::is_balance_text;
 use super::error::BackendError;
+use super::http::shorten;
 use super::http::SoraHttp;
 use super::models::{capabilities, model_for_request};
 use super::options::{
     Capabilities, CharacterSource, CharacterUse, JobSpec, OutputKind, Unsupported, VideoOptions,
 };
 use super::status::{
-    find_character, find_failure, find_media_urls, find_progress, find_state, find_task_id,
-    MediaRef, Output, StateWord, TaskId, TaskStatus,
+    find_character, find_envelope_error, find_failure, find_media_urls, find_progress, find_state,
+    find_task_id, looks_like_video, MediaRef, Output, StateWord, TaskId, TaskStatus,
 };
 use super::{Backend, Download, Feature};
 
@@ -51,14 +53,17 @@ impl NativeBackend {
         body
     }
 
-    async fn post(&self, path: &str, body: Map<String, Value>) -> Result<TaskId, BackendError> {
+    async fn post(
+        &self,
+        path: &str,
+        body: Map<String, Value>,
+        kind: OutputKind,
+    ) -> Result<TaskId, BackendError> {
         let answer = self
             .http
             .send_json(self.http.request(Method::POST, path).json(&body))
             .await?;
-        find_task_id(&answer)
-            .map(TaskId)
-            .ok_or_else(|| self.http.malformed(&answer.to_string()))
+        read_created(&self.http, &answer, kind)
     }
 }
 
@@ -101,29 +106,40 @@ impl Backend for NativeBackend {
                         request.characters.iter().map(character_param).collect();
                     body.insert("characters".into(), Value::Array(characters));
                 }
-                self.post("v1/videos/generations", body).await
+                self.post("v1/videos/generations", body, OutputKind::Video)
+                    .await
             }
             JobSpec::Remix(request) => {
                 let body = self.video_body(&request.prompt, &request.options);
                 let path = format!("v1/videos/{}/remix", path_segment(&request.source));
-                self.post(&path, body).await
+                self.post(&path, body, OutputKind::Video).await
             }
             JobSpec::Character(request) => {
                 let mut body = source_param(&request.source);
                 body.insert("timestamps".into(), json!(request.timestamps.to_param()));
-                self.post("v1/characters", body).await
+                self.post("v1/characters", body, OutputKind::Character)
+                    .await
             }
             JobSpec::Image(_) => Err(Unsupported::Feature(Feature::Images).into()),
         }
     }
 
     async fn status(&self, task: &TaskId, kind: OutputKind) -> Result<TaskStatus, BackendError> {
+        if let Some(output) = ready_output(task) {
+            return Ok(TaskStatus::Succeeded(output));
+        }
         let path = format!("v1/videos/tasks/{}", path_segment(&task.0));
         let answer = self
             .http
             .send_json(self.http.request(Method::GET, &path))
             .await?;
-        read_task(&answer, kind).ok_or_else(|| self.http.malformed(&answer.to_string()))
+        match read_task(&answer, kind) {
+            Some(TaskStatus::Failed { reason }) => Ok(TaskStatus::Failed {
+                reason: shorten(&self.http.redact(&reason)),
+            }),
+            Some(status) => Ok(status),
+            None => Err(self.http.malformed(&answer.to_string())),
+        }
     }
 
     async fn download(&self, _task: &TaskId, media: &MediaRef) -> Result<Download, BackendError> {
@@ -131,6 +147,93 @@ impl Backend for NativeBackend {
             MediaRef::Url(url) => self.http.download(url).await,
             MediaRef::Content => Err(self.http.malformed("no content endpoint in this dialect")),
         }
+    }
+}
+
+/// The prefix of a task id that stands for a result the create answer
+/// already held (a character a relay made synchronously): the status call
+/// answers it from the id itself, with no request, also after a restart.
+const READY_PREFIX: &str = "ready:";
+
+/// A task id for a result already in hand.
+fn ready_task(output: &Output) -> Option<TaskId> {
+    use base64::Engine as _;
+    let json = serde_json::to_vec(output).ok()?;
+    Some(TaskId(format!(
+        "{READY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    )))
+}
+
+/// The result a ready task id stands for.
+fn ready_output(task: &TaskId) -> Option<Output> {
+    use base64::Engine as _;
+    let encoded = task.0.strip_prefix(READY_PREFIX)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// Reads a create answer: a task id to poll, or a result already made (a
+/// synchronous character: `username` in the answer), or the refusal an
+/// envelope carries with HTTP 200.
+pub(crate) fn read_created(
+    http: &SoraHttp,
+    answer: &Value,
+    kind: OutputKind,
+) -> Result<TaskId, BackendError> {
+    if kind == OutputKind::Character {
+        let settled = matches!(find_state(answer), None | Some(StateWord::Succeeded));
+        if let Some(info) = find_character(answer).filter(|i| i.username.is_some() && settled) {
+            if let Some(task) = ready_task(&Output::Character(info)) {
+                return Ok(task);
+            }
+        }
+    }
+    match find_state(answer) {
+        Some(StateWord::Failed) => {
+            return Err(BackendError::Failed {
+                reason: shorten(
+                    &http.redact(
+                        &find_failure(answer).unwrap_or_else(|| "no reason given".to_owned()),
+                    ),
+                ),
+            })
+        }
+        Some(StateWord::Succeeded) if kind != OutputKind::Character => {
+            if let Some(task) = output(answer, kind).as_ref().and_then(ready_task) {
+                return Ok(task);
+            }
+        }
+        _ => {}
+    }
+    if let Some(id) = find_task_id(answer) {
+        return Ok(TaskId(id));
+    }
+    match find_envelope_error(answer) {
+        Some((code, message)) => {
+            let message = shorten(&http.redact(&message));
+            let code_text = code.clone().unwrap_or_default();
+            if is_balance_text(&message) || is_balance_text(&code_text) {
+                Err(BackendError::Exhausted { message })
+            } else {
+                Err(BackendError::Rejected {
+                    status: 200,
+                    code,
+                    message,
+                })
+            }
+        }
+        None => Err(http.malformed(&answer.to_string())),
+    }
+}
+
+/// Why a task that says it succeeded cannot be delivered.
+fn no_result(kind: OutputKind) -> String {
+    match kind {
+        OutputKind::Character => "the service reported success but sent no character".to_owned(),
+        _ => "the service reported success but sent no result link".to_owned(),
     }
 }
 
@@ -145,7 +248,13 @@ pub(crate) fn read_task(answer: &Value, kind: OutputKind) -> Option<TaskStatus> 
         Some(StateWord::Failed) => TaskStatus::Failed {
             reason: find_failure(answer).unwrap_or_else(|| "no reason given".to_owned()),
         },
-        Some(StateWord::Succeeded) => TaskStatus::Succeeded(output(answer, kind)?),
+        // Succeeded without a link is final: polling again will not make one.
+        Some(StateWord::Succeeded) => match output(answer, kind) {
+            Some(out) => TaskStatus::Succeeded(out),
+            None => TaskStatus::Failed {
+                reason: no_result(kind),
+            },
+        },
         // No state word: a result means done, a progress means running.
         None => match output(answer, kind) {
             Some(out) => TaskStatus::Succeeded(out),
@@ -159,10 +268,13 @@ pub(crate) fn read_task(answer: &Value, kind: OutputKind) -> Option<TaskStatus> 
 fn output(answer: &Value, kind: OutputKind) -> Option<Output> {
     match kind {
         OutputKind::Character => find_character(answer).map(Output::Character),
-        OutputKind::Video => find_media_urls(answer)
-            .into_iter()
-            .next()
-            .map(|url| Output::Video(MediaRef::Url(url))),
+        OutputKind::Video => {
+            let urls = find_media_urls(answer);
+            urls.iter()
+                .find(|u| looks_like_video(u))
+                .or(urls.first())
+                .map(|url| Output::Video(MediaRef::Url(url.clone())))
+        }
         OutputKind::Images => {
             let urls = find_media_urls(answer);
             (!urls.is_empty())
@@ -195,9 +307,12 @@ mod tests {
     }
 
     #[test]
-    fn a_success_without_a_result_is_unreadable() {
+    fn a_success_without_a_result_is_a_final_failure() {
         let answer = json!({"id": "t1", "state": "succeeded"});
-        assert_eq!(read_task(&answer, OutputKind::Video), None);
+        assert!(matches!(
+            read_task(&answer, OutputKind::Video),
+            Some(TaskStatus::Failed { reason }) if reason.contains("no result link")
+        ));
     }
 
     #[test]

@@ -13,15 +13,19 @@ use serde_json::{json, Map, Value};
 
 use super::config::{Dialect, SoraConfig};
 use super::error::BackendError;
+use super::http::shorten;
 use super::http::SoraHttp;
 use super::local::LocalTasks;
 use super::models::{capabilities, model_for_request, openai_size};
-use super::native::{path_segment, read_task};
+use super::native::{path_segment, read_created, read_task};
 use super::options::{
     Capabilities, ImageInput, ImageRequest, JobSpec, OutputKind, Unsupported, VideoOptions,
     VideoRequest,
 };
-use super::status::{find_media_urls, find_task_id, MediaRef, Output, TaskId, TaskStatus};
+use super::status::{
+    find_failure, find_media_urls, find_task_id, MediaRef, Output, TaskId, TaskStatus,
+};
+use super::status::{find_state, StateWord};
 use super::{Backend, Download, Feature};
 
 /// Largest image we fetch from a URL to pass on as bytes in an edit.
@@ -92,9 +96,17 @@ impl OpenAiBackend {
     }
 
     fn read_id(&self, answer: Value) -> Result<TaskId, BackendError> {
-        find_task_id(&answer)
-            .map(TaskId)
-            .ok_or_else(|| self.http.malformed(&answer.to_string()))
+        if let Some(StateWord::Failed) = find_state(&answer) {
+            return Err(BackendError::Failed {
+                reason: shorten(&self.http.redact(
+                    &find_failure(&answer).unwrap_or_else(|| "no reason given".to_owned()),
+                )),
+            });
+        }
+        if let Some(id) = find_task_id(&answer) {
+            return Ok(TaskId(id));
+        }
+        read_created(&self.http, &answer, OutputKind::Video)
     }
 
     /// Starts an image call in the background; its answer holds the pictures.
@@ -190,16 +202,14 @@ fn read_images(answer: &Value) -> Option<Output> {
     (!urls.is_empty()).then_some(Output::Images(urls))
 }
 
-/// A video resource: the spec's status words and integer progress; the
-/// bytes come from the content endpoint.
+/// A video resource: the spec's status words and integer progress. The
+/// bytes come from the link the relay gives (`video_url`, `url`), else from
+/// the content endpoint.
 fn read_video(answer: &Value) -> Option<TaskStatus> {
+    let done = matches!(find_state(answer), Some(StateWord::Succeeded));
     match read_task(answer, OutputKind::Video) {
-        Some(TaskStatus::Succeeded(_)) => {
-            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
-        }
-        None if answer.get("status").and_then(Value::as_str) == Some("completed") => {
-            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
-        }
+        Some(TaskStatus::Succeeded(output)) => Some(TaskStatus::Succeeded(output)),
+        _ if done => Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content))),
         other => other,
     }
 }
@@ -244,7 +254,13 @@ impl Backend for OpenAiBackend {
             .http
             .send_json(self.http.request(Method::GET, &path))
             .await?;
-        read_video(&answer).ok_or_else(|| self.http.malformed(&answer.to_string()))
+        match read_video(&answer) {
+            Some(TaskStatus::Failed { reason }) => Ok(TaskStatus::Failed {
+                reason: shorten(&self.http.redact(&reason)),
+            }),
+            Some(status) => Ok(status),
+            None => Err(self.http.malformed(&answer.to_string())),
+        }
     }
 
     async fn download(&self, task: &TaskId, media: &MediaRef) -> Result<Download, BackendError> {
