@@ -437,6 +437,176 @@ mod tests {
         );
     }
 
+    fn error_of(http: &SoraHttp, status: u16, body: &str) -> BackendError {
+        http.status_error(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body,
+        )
+    }
+
+    #[test]
+    fn refused_keys_keep_the_services_words() {
+        let http = client("sk-secret-key-123");
+        // go-sora2api, given the key without "Bearer ".
+        assert_eq!(
+            error_of(
+                &http,
+                401,
+                r#"{"error":{"message":"Authorization 格式错误，需要 Bearer Token"}}"#
+            ),
+            BackendError::Unauthorized {
+                status: 401,
+                message: Some("Authorization 格式错误，需要 Bearer Token".into())
+            }
+        );
+        // sora2api (FastAPI HTTPBearer).
+        assert_eq!(
+            error_of(&http, 403, r#"{"detail":"Not authenticated"}"#),
+            BackendError::Unauthorized {
+                status: 403,
+                message: Some("Not authenticated".into())
+            }
+        );
+        // new-api, and an echo of our key.
+        let echoed = error_of(
+            &http,
+            401,
+            r#"{"error":{"message":"无效的令牌 sk-secret-key-123 (request id: 20251203083649)","type":"new_api_error"}}"#,
+        );
+        assert!(!format!("{echoed} {echoed:?}").contains("sk-secret-key-123"));
+        assert!(format!("{echoed}").contains("无效的令牌"));
+        // A bare string error.
+        assert_eq!(
+            error_of(&http, 401, r#"{"error":"Token 无效或已过期"}"#),
+            BackendError::Unauthorized {
+                status: 401,
+                message: Some("Token 无效或已过期".into())
+            }
+        );
+    }
+
+    #[test]
+    fn an_exhausted_balance_is_its_own_kind() {
+        let http = client("k-1234");
+        for (status, body) in [
+            (
+                401,
+                r#"{"error":{"message":"该令牌额度已用尽 TokenStatusExhausted[sk-abc***xyz] (request id: 2025120308)","type":"new_api_error"}}"#,
+            ),
+            (
+                403,
+                r#"{"error":{"message":"用户额度不足, 剩余额度: ＄0.000000","type":"new_api_error","code":"insufficient_user_quota"}}"#,
+            ),
+            (
+                403,
+                r#"{"code":"pre_consume_token_quota_failed","message":"该令牌额度已用尽","data":null}"#,
+            ),
+            (
+                429,
+                r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#,
+            ),
+            (402, r#"{"code":402,"msg":"Insufficient credits"}"#),
+            (
+                400,
+                r#"{"error":{"message":"余额不足，请充值","type":"invalid_request_error"}}"#,
+            ),
+        ] {
+            assert!(
+                matches!(
+                    error_of(&http, status, body),
+                    BackendError::Exhausted { .. }
+                ),
+                "{status} {body}"
+            );
+        }
+        assert!(matches!(
+            error_of(&http, 429, r#"{"error":{"message":"Rate limit reached"}}"#),
+            BackendError::RateLimited { .. }
+        ));
+    }
+
+    #[test]
+    fn a_server_error_keeps_its_message() {
+        let http = client("k-1234");
+        // sora2api catches its own 400 and answers 500.
+        assert_eq!(
+            error_of(
+                &http,
+                500,
+                r#"{"error": {"message": "400: Invalid model: sora-2", "type": "server_error", "param": null, "code": null}}"#
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 500: 400: Invalid model: sora-2".into()
+            }
+        );
+        // new-api wraps the upstream's body as its message.
+        assert_eq!(
+            error_of(
+                &http,
+                500,
+                r#"{"code":"fail_to_fetch_task","message":"{\"error\":{\"message\":\"Invalid model\",\"type\":\"server_error\"}}","data":null}"#
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 500: Invalid model".into()
+            }
+        );
+        // go-sora2api with no account left.
+        assert_eq!(
+            error_of(
+                &http,
+                503,
+                r#"{"error":{"message":"无可用账号: no available account"}}"#
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 503: 无可用账号: no available account".into()
+            }
+        );
+        // An HTML page says nothing worth keeping.
+        assert_eq!(
+            error_of(
+                &http,
+                502,
+                "<html><head><title>502 Bad Gateway</title></head></html>"
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 502".into()
+            }
+        );
+        assert_eq!(
+            error_of(&http, 500, "Internal Server Error"),
+            BackendError::Unavailable {
+                reason: "HTTP 500: Internal Server Error".into()
+            }
+        );
+        // The simulator's own failed generation stays final.
+        assert!(matches!(
+            error_of(
+                &http,
+                500,
+                r#"{"error":{"message":"boom","type":"server_error","code":"generation_failed"}}"#
+            ),
+            BackendError::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn fastapi_validation_errors_are_read() {
+        let http = client("k-1234");
+        assert_eq!(
+            error_of(
+                &http,
+                422,
+                r#"{"detail":[{"loc":["body","messages"],"msg":"field required","type":"value_error.missing"}]}"#
+            ),
+            BackendError::Rejected {
+                status: 422,
+                code: None,
+                message: "field required".into()
+            }
+        );
+    }
+
     #[test]
     fn retry_after_can_come_from_the_body() {
         let body = json!({"error": {"message": "slow down", "retry_after": 2.5}});

@@ -293,6 +293,209 @@ pub(crate) fn path_segment(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::CharacterInfo;
+
+    fn http() -> SoraHttp {
+        let config = crate::backend::SoraConfig::new(
+            url::Url::parse("http://127.0.0.1:9").unwrap(),
+            "sk-test-key",
+        );
+        SoraHttp::new(&config).unwrap()
+    }
+
+    fn video(url: &str) -> Option<TaskStatus> {
+        Some(TaskStatus::Succeeded(Output::Video(MediaRef::Url(
+            url.into(),
+        ))))
+    }
+
+    /// new-api's generic task fetch: `{code, message, data: TaskDto}`.
+    #[test]
+    fn the_new_api_envelope_is_read_through_its_data() {
+        let done = json!({"code": "success", "message": "", "data": {
+            "id": 31, "created_at": 1761000000, "updated_at": 1761000100,
+            "task_id": "task_5s8zXW6bB7pVq3", "platform": "55", "user_id": 1, "group": "default",
+            "channel_id": 4, "quota": 0, "action": "generate", "status": "SUCCESS",
+            "fail_reason": "", "result_url": "https://gw.example/v1/videos/task_5s8zXW6bB7pVq3/content",
+            "submit_time": 1761000000, "start_time": 1761000005, "finish_time": 1761000100,
+            "progress": "100%", "properties": {"input": "a cat", "upstream_model_name": "sora-2"},
+            "data": {"id": "video_68f0", "object": "video", "status": "queued", "progress": 0}}});
+        assert_eq!(
+            read_task(&done, OutputKind::Video),
+            video("https://gw.example/v1/videos/task_5s8zXW6bB7pVq3/content")
+        );
+        let running = json!({"code": "success", "message": "", "data": {
+            "task_id": "task_5s8", "status": "IN_PROGRESS", "fail_reason": "", "progress": "30%",
+            "data": {"status": "queued"}}});
+        assert_eq!(
+            read_task(&running, OutputKind::Video),
+            Some(TaskStatus::Running {
+                progress: Some(0.3)
+            })
+        );
+        let failed = json!({"code": "success", "message": "", "data": {
+            "task_id": "task_5s8", "status": "FAILURE",
+            "fail_reason": "Your request was blocked by our moderation system.",
+            "progress": "100%", "data": null}});
+        assert_eq!(
+            read_task(&failed, OutputKind::Video),
+            Some(TaskStatus::Failed {
+                reason: "Your request was blocked by our moderation system.".into()
+            })
+        );
+        let queued = json!({"code": "success", "message": "", "data": {"status": "NOT_START", "progress": ""}});
+        assert_eq!(
+            read_task(&queued, OutputKind::Video),
+            Some(TaskStatus::Queued)
+        );
+    }
+
+    /// An envelope whose own message is empty: the reason sits deeper.
+    #[test]
+    fn an_empty_envelope_message_is_absent() {
+        let answer = json!({"code": 500, "message": "", "data": {"status": "failed",
+            "fail_reason": "upstream: Invalid model"}});
+        assert_eq!(
+            read_task(&answer, OutputKind::Video),
+            Some(TaskStatus::Failed {
+                reason: "upstream: Invalid model".into()
+            })
+        );
+        let nested = json!({"code": 0, "msg": "", "data": {"state": "failed",
+            "error": {"code": "", "message": "", "raw_message": "gpu quota"}}});
+        assert_eq!(
+            read_task(&nested, OutputKind::Video),
+            Some(TaskStatus::Failed {
+                reason: "gpu quota".into()
+            })
+        );
+        let envelope_only =
+            json!({"code": 1, "message": "生成失败：内容违规", "data": {"status": "FAILURE"}});
+        assert_eq!(
+            read_task(&envelope_only, OutputKind::Video),
+            Some(TaskStatus::Failed {
+                reason: "生成失败：内容违规".into()
+            })
+        );
+    }
+
+    /// PiAPI's task: `data.output.video`, and an `error` object that is empty on success.
+    #[test]
+    fn piapi_output_and_its_empty_error_are_read() {
+        let done = json!({"code": 200, "data": {"task_id": "4eba5893-2a39-4218-b5aa-bb9f3c4a26b2",
+            "model": "sora2", "task_type": "sora2-video", "status": "completed",
+            "input": {"aspect_ratio": "16:9", "duration": 4, "prompt": "street interview",
+                      "image_urls": ["https://in.example/ref.png"]},
+            "output": {"video": "https://img.theapi.app/ephemeral/6147ebfc.mp4"},
+            "meta": {"usage": {"type": "llm", "frozen": 0, "consume": 3200000}},
+            "detail": null, "logs": [],
+            "error": {"code": 0, "raw_message": "", "message": "", "detail": null}},
+            "message": "success"});
+        assert_eq!(
+            read_task(&done, OutputKind::Video),
+            video("https://img.theapi.app/ephemeral/6147ebfc.mp4")
+        );
+        let failed = json!({"code": 200, "data": {"task_id": "4eba", "status": "failed",
+            "output": {}, "error": {"code": 10000, "raw_message": "moderation blocked",
+            "message": "failed to generate video", "detail": null}}, "message": "success"});
+        assert_eq!(
+            read_task(&failed, OutputKind::Video),
+            Some(TaskStatus::Failed {
+                reason: "failed to generate video".into()
+            })
+        );
+    }
+
+    #[test]
+    fn output_in_every_form_is_a_result() {
+        for answer in [
+            json!({"status": "succeeded", "output": "https://cdn/a.mp4"}),
+            json!({"status": "succeeded", "output": ["https://cdn/a.mp4"]}),
+            json!({"status": "succeeded", "output": [{"url": "https://cdn/a.mp4"}]}),
+            json!({"data": {"status": "success", "output": {"video_url": "https://cdn/a.mp4"}}}),
+            json!({"status": "completed", "video_url": "https://cdn/a.mp4", "thumbnail_url": "https://cdn/a.jpg"}),
+            json!({"status": "SUCCESS", "result_url": "https://cdn/a.mp4"}),
+            json!({"state": "succeeded", "result": {"videos": [{"url": "https://cdn/a.mp4"}]}}),
+            json!({"code": 200, "msg": "success", "data": {"taskId": "k1", "state": "success",
+                "resultJson": "{\"resultUrls\":[\"https://cdn/a.mp4\"]}"}}),
+            json!({"status": "completed", "urls": ["https://cdn/a.mp4"]}),
+        ] {
+            assert_eq!(
+                read_task(&answer, OutputKind::Video),
+                video("https://cdn/a.mp4"),
+                "{answer}"
+            );
+        }
+    }
+
+    #[test]
+    fn echoed_inputs_are_never_results() {
+        let answer = json!({"id": "sora-2:task_01k9008rhbefnt3rb1g9szxdwr", "object": "video",
+            "status": "completed", "progress": "100",
+            "detail": {"input": {"prompt": "make animate", "images": ["https://in.example/a.png"]}}});
+        assert!(matches!(
+            read_task(&answer, OutputKind::Video),
+            Some(TaskStatus::Failed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_success_without_a_character_is_a_final_failure() {
+        let answer = json!({"id": "t", "state": "succeeded", "data": {}});
+        assert!(matches!(
+            read_task(&answer, OutputKind::Character),
+            Some(TaskStatus::Failed { reason }) if reason.contains("no character")
+        ));
+    }
+
+    /// Modified_Sora2api's `/v1/characters` answers once the character exists.
+    #[test]
+    fn a_synchronous_character_is_ready_without_polling() {
+        let answer = json!({"id": "char_5f1c0e2b9d7a4c3e8b6f1a20", "object": "character",
+            "created": 1702388400, "model": "sora-video-10s",
+            "data": {"cameo_id": "ch_68f2a1b3c4d5", "username": "my_character",
+                     "display_name": "My Character", "message": "Character created successfully"}});
+        let task = read_created(&http(), &answer, OutputKind::Character).unwrap();
+        assert!(task.0.starts_with(READY_PREFIX), "{task}");
+        assert_eq!(
+            ready_output(&task),
+            Some(Output::Character(CharacterInfo {
+                id: Some("ch_68f2a1b3c4d5".into()),
+                username: Some("my_character".into())
+            }))
+        );
+        // A task to poll stays one.
+        let queued = json!({"id": "char_2f7a568b", "object": "character", "status": "queued",
+            "progress": 0, "username": null, "avatar_url": null});
+        assert_eq!(
+            read_created(&http(), &queued, OutputKind::Character),
+            Ok(TaskId("char_2f7a568b".into()))
+        );
+    }
+
+    #[test]
+    fn a_create_answer_envelope_with_an_error_is_refused() {
+        let quota = json!({"code": "insufficient_user_quota", "message": "用户额度不足, 剩余额度: ＄0.000000", "data": null});
+        assert!(matches!(
+            read_created(&http(), &quota, OutputKind::Video),
+            Err(BackendError::Exhausted { .. })
+        ));
+        let refused = json!({"code": 400, "msg": "prompt contains sensitive words", "data": null});
+        assert!(matches!(
+            read_created(&http(), &refused, OutputKind::Video),
+            Err(BackendError::Rejected { status: 200, .. })
+        ));
+        let piapi = json!({"code": 200, "data": {"task_id": "4eba5893", "status": "pending"}, "message": "success"});
+        assert_eq!(
+            read_created(&http(), &piapi, OutputKind::Video),
+            Ok(TaskId("4eba5893".into()))
+        );
+        let kie = json!({"code": 200, "msg": "success", "data": {"taskId": "281e5b0a"}});
+        assert_eq!(
+            read_created(&http(), &kie, OutputKind::Video),
+            Ok(TaskId("281e5b0a".into()))
+        );
+    }
 
     #[test]
     fn the_seed_success_answer_reads_as_a_video() {

@@ -297,6 +297,41 @@ mod tests {
     }
 
     #[test]
+    fn a_relay_link_is_preferred_to_the_content_endpoint() {
+        // Modified_Sora2api: `succeeded` with a top-level `url`.
+        let answer = json!({"id": "video_a1b2", "object": "video", "status": "succeeded",
+            "progress": 100, "url": "https://videos.example/xxx/video.mp4",
+            "remixed_from_video_id": null, "error": null});
+        assert_eq!(
+            read_video(&answer),
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Url(
+                "https://videos.example/xxx/video.mp4".into()
+            ))))
+        );
+        // A unified-video relay: `video_url`, progress as a string.
+        let unified = json!({"id": "sora-2:task_01k9008r", "object": "video", "model": "sora-2",
+            "status": "completed", "progress": "100", "video_url": "https://filesystem.site/cdn/x.mp4",
+            "detail": {"input": {"images": ["https://in.example/a.png"]}}});
+        assert_eq!(
+            read_video(&unified),
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Url(
+                "https://filesystem.site/cdn/x.mp4".into()
+            ))))
+        );
+        let pending = json!({"id": "sora-2:task_01k9", "status": "pending", "progress": "0"});
+        assert_eq!(read_video(&pending), Some(TaskStatus::Queued));
+        // go-sora2api's failure: `error.message` only.
+        let failed = json!({"id": "t", "object": "video", "status": "failed", "progress": 0,
+            "error": {"message": "Content policy violation"}});
+        assert_eq!(
+            read_video(&failed),
+            Some(TaskStatus::Failed {
+                reason: "Content policy violation".into()
+            })
+        );
+    }
+
+    #[test]
     fn inline_images_become_data_urls() {
         let answer =
             json!({"created": 1, "data": [{"url": "http://h/a.png"}, {"b64_json": "iVBO"}]});
