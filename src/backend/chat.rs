@@ -19,8 +19,8 @@ use super::models::{capabilities, is_suffixed_family, model_for_request, suffixe
 use super::native::{path_segment, read_task};
 use super::options::{Capabilities, ImageInput, JobSpec, OutputKind, Unsupported};
 use super::status::{
-    field, find_task_id, looks_like_video, progress_in_text, result_urls_in_text, text_of,
-    MediaRef, Output, TaskId, TaskStatus,
+    field, find_task_id, looks_like_video, progress_in_text, reads_as_failure, result_urls_in_text,
+    text_of, MediaRef, Output, TaskId, TaskStatus,
 };
 use super::{Backend, Download, Feature};
 
@@ -205,8 +205,10 @@ fn conclude(
         if let Some(task) = task {
             return Ok(Conclusion::Follow(task));
         }
-        if !transcript.ended && transcript.content.trim().is_empty() {
-            // Nothing, or progress notes then silence: the generation did not end.
+        // Unterminated, with no result and no failure said: the answer broke
+        // off mid-generation (nothing, or progress notes, then silence).
+        let said_failure = last_line(&transcript.content).is_some_and(|l| reads_as_failure(&l));
+        if !transcript.ended && !said_failure {
             return Err(BackendError::Unavailable {
                 reason: "the streamed answer broke off".into(),
             });
@@ -717,6 +719,20 @@ mod tests {
             replay(body, OutputKind::Video).0,
             video("https://cdn.example/v.mp4")
         );
+    }
+
+    #[test]
+    fn an_unterminated_failure_text_is_that_failure() {
+        let body = sora2api_chunk(Some("生成失败：服务器繁忙"), None, None);
+        assert_eq!(
+            failed_with(&replay(&body, OutputKind::Video).0),
+            "生成失败：服务器繁忙"
+        );
+        let progress = sora2api_chunk(Some("任务ID：abc，排队中…\n生成进度：40%\n"), None, None);
+        assert!(matches!(
+            replay(&progress, OutputKind::Video).0,
+            Err(BackendError::Unavailable { .. })
+        ));
     }
 
     #[test]

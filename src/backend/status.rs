@@ -510,7 +510,7 @@ pub fn media_urls_in_text(text: &str) -> Vec<String> {
 }
 
 /// Words of a chat text that reports a failure rather than a result.
-fn reads_as_failure(text: &str) -> bool {
+pub(crate) fn reads_as_failure(text: &str) -> bool {
     let lower = text.to_lowercase();
     [
         "❌", "失败", "错误", "fail", "error", "violat", "违规", "拒绝", "refused", "rejected",
