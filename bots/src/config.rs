@@ -371,6 +371,20 @@ mod tests {
     }
 
     #[test]
+    fn sim_relay_picks_the_simulators_relay_profile() {
+        let config = load_from(&[("SIM_RELAY", "sora2api")]).expect("loads");
+        assert!(matches!(
+            config.sora,
+            SoraTarget::Simulator {
+                relay: sorabot_sim::Relay::Sora2Api,
+                ..
+            }
+        ));
+        let err = load_from(&[("SIM_RELAY", "nope")]).unwrap_err();
+        assert_eq!(err.var, "SIM_RELAY");
+    }
+
+    #[test]
     fn nothing_set_means_the_simulator_and_the_defaults() {
         let config = load_from(&[]).expect("the defaults load");
         assert!(matches!(config.sora, SoraTarget::Simulator { .. }));
