@@ -401,25 +401,42 @@ fn task_in_text(text: &str) -> Option<String> {
 /// The text a chunk adds, as (content, reasoning): `delta.content` or a
 /// whole `message.content`; `reasoning_content` (or `reasoning`) apart.
 fn delta_parts(choice: &Value) -> (String, String) {
-    let Some(holder) = field(choice, &["delta", "message"]) else {
-        return (String::new(), String::new());
-    };
-    let content = holder.get("content").map(content_text).unwrap_or_default();
-    let reasoning = ["reasoning_content", "reasoning", "thinking"]
-        .iter()
-        .filter_map(|k| holder.get(*k))
-        .map(content_text)
-        .collect();
+    let mut content = String::new();
+    let mut reasoning = String::new();
+    for holder in ["delta", "message"].iter().filter_map(|k| choice.get(*k)) {
+        if content.is_empty() {
+            content = holder.get("content").map(content_text).unwrap_or_default();
+        }
+        if reasoning.is_empty() {
+            reasoning = ["reasoning_content", "reasoning", "thinking"]
+                .iter()
+                .filter_map(|k| holder.get(*k))
+                .map(content_text)
+                .collect();
+        }
+    }
     (content, reasoning)
 }
 
-/// Content as a string, or the text parts of a content array.
+/// Content as a string, or the parts of a content array: text parts as
+/// they are, image and video parts as Markdown links to their URL.
 fn content_text(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
             .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str).map(str::to_owned))
+            .filter_map(|p| {
+                if let Some(text) = p.get("text").and_then(Value::as_str) {
+                    return Some(text.to_owned());
+                }
+                ["image_url", "video_url"].iter().find_map(|k| {
+                    let part = p.get(*k)?;
+                    let url = part
+                        .as_str()
+                        .or_else(|| part.get("url").and_then(Value::as_str))?;
+                    Some(format!("[{k}]({url})"))
+                })
+            })
             .collect::<Vec<_>>()
             .join("\n"),
         _ => String::new(),
@@ -845,6 +862,20 @@ mod tests {
         let message =
             json!({"message": {"content": [{"type": "text", "text": "hi"}], "reasoning": "why"}});
         assert_eq!(delta_parts(&message), ("hi".into(), "why".into()));
+    }
+
+    #[test]
+    fn content_parts_with_media_urls_are_results() {
+        let body = "data: {\"choices\": [{\"index\": 0, \"delta\": {\"content\": [{\"type\": \"text\", \"text\": \"done\"}, {\"type\": \"image_url\", \"image_url\": {\"url\": \"https://h/p.png\"}}]}, \"finish_reason\": \"stop\"}]}\n\ndata: [DONE]\n\n";
+        assert_eq!(
+            replay(body, OutputKind::Images).0,
+            Ok(Conclusion::Done(Output::Images(vec![MediaRef::Url(
+                "https://h/p.png".into()
+            )])))
+        );
+        // An empty delta beside a whole message: the message counts.
+        let both = "{\"choices\": [{\"delta\": {}, \"message\": {\"content\": \"[v](https://h/v.mp4)\"}, \"finish_reason\": \"stop\"}]}";
+        assert_eq!(replay(both, OutputKind::Video).0, video("https://h/v.mp4"));
     }
 
     #[test]

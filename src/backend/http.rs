@@ -13,7 +13,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::config::{AuthStyle, SoraConfig};
-use super::error::{is_balance_text, BackendError};
+use super::error::{is_balance_text, is_policy_text, BackendError};
 use super::status::{field, text_of};
 use super::Download;
 
@@ -195,6 +195,16 @@ impl SoraHttp {
             401 | 403 | 429 if says_balance(&message) => BackendError::Exhausted {
                 message: message.unwrap_or_else(|| code_text.clone()),
             },
+            // Some relays refuse moderated prompts with a 403.
+            code @ (401 | 403)
+                if is_policy_text(&code_text) || message.as_deref().is_some_and(is_policy_text) =>
+            {
+                BackendError::Rejected {
+                    status: code,
+                    code: error_code,
+                    message: message.unwrap_or_else(|| code_text.clone()),
+                }
+            }
             401 | 403 => BackendError::Unauthorized {
                 status: status.as_u16(),
                 message: message.or_else(|| plain_excerpt(&self.redact(body))),
@@ -587,6 +597,21 @@ mod tests {
                 r#"{"error":{"message":"boom","type":"server_error","code":"generation_failed"}}"#
             ),
             BackendError::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn a_moderation_refusal_sent_as_403_is_a_refusal_not_a_bad_key() {
+        let http = client("k-1234");
+        let refused = error_of(
+            &http,
+            403,
+            r#"{"error":{"message":"Your prompt was flagged by our safety system","code":"content_policy_violation"}}"#,
+        );
+        assert!(refused.is_content_policy(), "{refused:?}");
+        assert!(matches!(
+            error_of(&http, 403, r#"{"error":{"message":"权限不足"}}"#),
+            BackendError::Unauthorized { .. }
         ));
     }
 

@@ -143,22 +143,27 @@ pub fn text_of(value: &Value) -> Option<String> {
 /// first: the envelope's `data` (`{code, message, data}` of the gateways),
 /// the answer itself, then `result`.
 fn holders(answer: &Value) -> Vec<&Value> {
-    let mut out = Vec::with_capacity(3);
+    let mut out = Vec::with_capacity(4);
     if let Some(data) = answer.get("data").filter(|d| d.is_object()) {
         out.push(data);
     }
     out.push(answer);
-    if let Some(result) = answer.get("result").filter(|d| d.is_object()) {
-        out.push(result);
+    for key in ["result", "task_result", "response"] {
+        if let Some(result) = answer.get(key).filter(|d| d.is_object()) {
+            out.push(result);
+        }
     }
     out
 }
 
-/// The task id in a create answer: `id`, `task_id`, `video_id`, also under `data`.
+/// The task id in a create answer: `task_id` (or `taskId`, `video_id`,
+/// `generation_id`), at the top or under the envelope's `data`, before a
+/// bare `id` (an envelope's `id` may be a database row, not the task).
 pub fn find_task_id(answer: &Value) -> Option<String> {
-    const KEYS: [&str; 5] = ["task_id", "id", "video_id", "taskId", "generation_id"];
-    field(answer, &KEYS)
-        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
+    const KEYS: [&str; 5] = ["task_id", "taskId", "video_id", "generation_id", "id"];
+    let data = answer.get("data").filter(|d| d.is_object());
+    KEYS.iter()
+        .find_map(|key| field(answer, &[key]).or_else(|| data.and_then(|d| field(d, &[key]))))
         .and_then(text_of)
 }
 
@@ -186,7 +191,7 @@ pub fn find_progress(answer: &Value) -> Option<f32> {
 fn is_success_word(text: &str) -> bool {
     matches!(
         text.trim().to_ascii_lowercase().as_str(),
-        "success" | "succeeded" | "ok" | "0" | "200" | "成功" | "操作成功" | "请求成功"
+        "success" | "succeeded" | "succeed" | "ok" | "0" | "200" | "成功" | "操作成功" | "请求成功"
     )
 }
 
@@ -195,7 +200,7 @@ fn is_success_word(text: &str) -> bool {
 /// `error_message`, `failMsg`, in the envelope's `data` or at the top, and
 /// last the envelope's own `message`. Empty strings are absent.
 pub fn find_failure(answer: &Value) -> Option<String> {
-    const REASON_KEYS: [&str; 8] = [
+    const REASON_KEYS: [&str; 11] = [
         "fail_reason",
         "failure_reason",
         "failReason",
@@ -204,6 +209,9 @@ pub fn find_failure(answer: &Value) -> Option<String> {
         "failMsg",
         "fail_msg",
         "error",
+        "task_status_msg",
+        "status_msg",
+        "err_msg",
     ];
     let mut holders = holders(answer);
     if let Some(inner) = answer
@@ -345,7 +353,14 @@ fn urls_in(value: &Value, depth: u8, out: &mut Vec<String>) {
                     urls_in(v, depth + 1, out);
                 }
             }
-            for key in ["resultJson", "result_json", "result", "data"] {
+            for key in [
+                "resultJson",
+                "result_json",
+                "result",
+                "data",
+                "task_result",
+                "response",
+            ] {
                 if let Some(v) = map.get(key) {
                     urls_in(v, depth + 1, out);
                 }
@@ -442,6 +457,21 @@ pub fn find_character(answer: &Value) -> Option<CharacterInfo> {
     const USERNAME: [&str; 4] = ["username", "character_username", "cameo_username", "handle"];
     const ID: [&str; 4] = ["character_id", "cameo_id", "id", "characterId"];
     let info = match listed {
+        None if [data, answer].iter().all(|h| field(h, &USERNAME).is_none()) => {
+            // Only an id, maybe inside a `resultJson` string (kie.ai).
+            let inner = field(data, &["resultJson", "result_json"])
+                .and_then(Value::as_str)
+                .and_then(|s| serde_json::from_str::<Value>(s).ok());
+            let id = [Some(data), inner.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|h| field(h, &["character_id", "cameo_id", "characterId"]))
+                .and_then(text_of)?;
+            CharacterInfo {
+                id: Some(id),
+                username: None,
+            }
+        }
         Some(item) => CharacterInfo {
             id: field(item, &ID).and_then(text_of),
             username: field(item, &["username", "name", "handle", "character_username"])
@@ -626,6 +656,44 @@ mod tests {
         let openai = json!({"id": "video_1", "status": "failed",
             "error": {"code": "moderation", "message": "blocked"}});
         assert_eq!(find_failure(&openai).as_deref(), Some("blocked"));
+    }
+
+    #[test]
+    fn a_task_id_beats_an_envelopes_row_id() {
+        let answer = json!({"code": "success", "data": {"id": 31, "task_id": "task_5s8zXW"}});
+        assert_eq!(find_task_id(&answer).as_deref(), Some("task_5s8zXW"));
+        let top = json!({"id": 7, "task_id": "abc"});
+        assert_eq!(find_task_id(&top).as_deref(), Some("abc"));
+        let openai = json!({"id": "video_68f0", "object": "video"});
+        assert_eq!(find_task_id(&openai).as_deref(), Some("video_68f0"));
+    }
+
+    #[test]
+    fn kling_style_task_results_and_messages_are_read() {
+        let done = json!({"code": 0, "message": "SUCCEED", "data": {"task_id": "k1",
+            "task_status": "succeed", "task_status_msg": "",
+            "task_result": {"videos": [{"id": "v1", "url": "https://cdn/k.mp4", "duration": "5"}]}}});
+        assert_eq!(find_state(&done), Some(StateWord::Succeeded));
+        assert_eq!(find_media_urls(&done), ["https://cdn/k.mp4"]);
+        let failed = json!({"code": 0, "message": "SUCCEED", "data": {"task_id": "k1",
+            "task_status": "failed", "task_status_msg": "Failure to pass the risk control system"}});
+        assert_eq!(
+            find_failure(&failed).as_deref(),
+            Some("Failure to pass the risk control system")
+        );
+    }
+
+    #[test]
+    fn a_character_id_alone_is_a_character() {
+        let kie = json!({"code": 200, "msg": "success", "data": {"taskId": "c1", "state": "success",
+            "resultJson": "{\"character_id\":\"char_9a8b7c\"}"}});
+        assert_eq!(
+            find_character(&kie),
+            Some(CharacterInfo {
+                id: Some("char_9a8b7c".into()),
+                username: None
+            })
+        );
     }
 
     #[test]
