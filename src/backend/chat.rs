@@ -318,9 +318,14 @@ fn read_event(
         return Err(BackendError::Failed { reason: message });
     }
     let Some(choice) = event.get("choices").and_then(|c| c.get(0)) else {
-        // Seed 000 §2: the answer is a task to follow.
-        if transcript.task.is_none() && event.get("choices").is_none() {
-            transcript.task = find_task_id(&event);
+        // Seed 000 §2: the answer is a task to follow (not a chunk of its own
+        // kind, like a closing usage report, whose `id` is the completion's).
+        let is_chat_object = event
+            .get("object")
+            .and_then(Value::as_str)
+            .is_some_and(|o| o.starts_with("chat."));
+        if transcript.task.is_none() && event.get("choices").is_none() && !is_chat_object {
+            transcript.task = find_task_id(&event).filter(|id| !id.starts_with("chatcmpl"));
         }
         return Ok(Flow::More);
     };
@@ -443,10 +448,22 @@ fn content_text(content: &Value) -> String {
     }
 }
 
+/// The message of an error chunk; a refusal its code calls a policy one is
+/// marked so even when its message does not say it.
 fn chunk_error(event: &Value) -> Option<String> {
     let error = event.get("error")?;
     match error {
-        Value::Object(_) => field(error, &["message", "msg", "code", "type"]).and_then(text_of),
+        Value::Object(_) => {
+            let message = field(error, &["message", "msg", "code", "type"]).and_then(text_of)?;
+            let code = field(error, &["code", "type"])
+                .and_then(text_of)
+                .unwrap_or_default();
+            if is_policy_text(&code) && !is_policy_text(&message) {
+                Some(format!("content policy violation: {message}"))
+            } else {
+                Some(message)
+            }
+        }
         other => text_of(other),
     }
 }
@@ -876,6 +893,31 @@ mod tests {
         // An empty delta beside a whole message: the message counts.
         let both = "{\"choices\": [{\"delta\": {}, \"message\": {\"content\": \"[v](https://h/v.mp4)\"}, \"finish_reason\": \"stop\"}]}";
         assert_eq!(replay(both, OutputKind::Video).0, video("https://h/v.mp4"));
+    }
+
+    #[test]
+    fn a_closing_usage_chunk_is_not_a_task_to_follow() {
+        let body = [
+            sora2api_chunk(Some("生成失败：服务繁忙"), None, None),
+            "data: {\"id\": \"chatcmpl-77\", \"object\": \"chat.completion.chunk\", \"usage\": {\"total_tokens\": 1}}\n\n".to_owned(),
+            "data: {\"id\": \"chatcmpl-78\", \"usage\": {\"total_tokens\": 1}}\n\n".to_owned(),
+            "data: [DONE]\n\n".to_owned(),
+        ]
+        .concat();
+        assert_eq!(
+            failed_with(&replay(&body, OutputKind::Video).0),
+            "生成失败：服务繁忙"
+        );
+    }
+
+    #[test]
+    fn an_error_chunks_policy_code_marks_its_message() {
+        let body = "data: {\"error\": {\"message\": \"Your request was rejected.\", \"type\": \"invalid_request_error\", \"code\": \"content_policy_violation\"}}\n\n";
+        let got = failed_with(&replay(body, OutputKind::Video).0);
+        assert!(
+            is_policy_text(&got) && got.contains("Your request was rejected."),
+            "{got}"
+        );
     }
 
     #[test]
