@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::config::{Dialect, SoraConfig};
 use super::error::BackendError;
 use super::error::{is_balance_text, is_policy_text};
-use super::http::{shorten, SoraHttp};
+use super::http::{shorten, unwrap_error_text, SoraHttp};
 use super::local::{LocalTasks, Reporter};
 use super::models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
 use super::native::{path_segment, read_task};
@@ -454,7 +454,9 @@ fn chunk_error(event: &Value) -> Option<String> {
     let error = event.get("error")?;
     match error {
         Value::Object(_) => {
-            let message = field(error, &["message", "msg", "code", "type"]).and_then(text_of)?;
+            let message = field(error, &["message", "msg", "code", "type"])
+                .and_then(text_of)
+                .map(|m| unwrap_error_text(&m))?;
             let code = field(error, &["code", "type"])
                 .and_then(text_of)
                 .unwrap_or_default();
@@ -893,6 +895,21 @@ mod tests {
         // An empty delta beside a whole message: the message counts.
         let both = "{\"choices\": [{\"delta\": {}, \"message\": {\"content\": \"[v](https://h/v.mp4)\"}, \"finish_reason\": \"stop\"}]}";
         assert_eq!(replay(both, OutputKind::Video).0, video("https://h/v.mp4"));
+    }
+
+    /// TheSmallHanCat/sora2api issue #59, as pasted (its `data: ` prefixes restored).
+    #[test]
+    fn an_error_chunk_wrapping_the_upstreams_error_ends_with_its_words() {
+        let body = concat!(
+            "data: {\"id\": \"chatcmpl-1768151586858\", \"object\": \"chat.completion.chunk\", \"created\": 1768151586, \"model\": \"sora\", \"choices\": [{\"index\": 0, \"delta\": {\"role\": \"assistant\", \"content\": null, \"reasoning_content\": \"**Generation Process Begins**\\n\\nInitializing generation request...\\n\", \"tool_calls\": null}, \"finish_reason\": null, \"native_finish_reason\": null}], \"usage\": {\"prompt_tokens\": 0}}\n\n",
+            "data: {\"error\": {\"message\": \"API request failed: 400 - {\\n  \\\"error\\\": {\\n    \\\"message\\\": \\\"Hmmm something didn't look right with your request. Please try again later or visit https://help.openai.com if this issue persists.\\\",\\n    \\\"type\\\": \\\"invalid_request_error\\\",\\n    \\\"param\\\": null,\\n    \\\"code\\\": \\\"sentinel_block\\\"\\n  }\\n}\", \"type\": \"server_error\", \"param\": null, \"code\": null}}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let got = failed_with(&replay(body, OutputKind::Video).0);
+        assert!(
+            got.starts_with("API request failed: 400 Hmmm something didn't look right"),
+            "{got}"
+        );
     }
 
     #[test]

@@ -316,18 +316,44 @@ fn error_parts_at(json: &Value, depth: u8) -> (Option<String>, Option<String>) {
             )
         }
     };
-    // A gateway that wraps the upstream's answer as its message.
+    // A gateway that wraps the upstream's answer as its message, whole or
+    // after a prefix ("API request failed: 400 - {...}").
     if let Some(text) = &message {
-        if depth < 2 && text.trim_start().starts_with('{') {
-            if let Ok(inner) = serde_json::from_str::<Value>(text) {
+        if depth < 2 {
+            if let Some((prefix, inner)) = embedded_json(text) {
                 let (inner_code, inner_message) = error_parts_at(&inner, depth + 1);
-                if inner_message.is_some() {
-                    return (inner_code.or(code), inner_message);
+                if let Some(inner_message) = inner_message {
+                    let message = if prefix.is_empty() {
+                        inner_message
+                    } else {
+                        format!("{prefix} {inner_message}")
+                    };
+                    return (inner_code.or(code), Some(message));
                 }
             }
         }
     }
     (code, message)
+}
+
+/// A JSON object inside a text, and the words before it.
+fn embedded_json(text: &str) -> Option<(String, Value)> {
+    let start = text.find('{')?;
+    let end = text.rfind('}')?;
+    let inner = serde_json::from_str::<Value>(text.get(start..=end)?).ok()?;
+    inner.is_object().then(|| {
+        let prefix = text[..start].trim().trim_end_matches(['-', ':']).trim();
+        (prefix.to_owned(), inner)
+    })
+}
+
+/// The message of an error that may wrap the upstream's JSON error inside
+/// its text; the text itself when it wraps nothing.
+pub(crate) fn unwrap_error_text(text: &str) -> String {
+    match error_parts(&serde_json::json!({ "message": text })) {
+        (_, Some(message)) => message,
+        _ => text.to_owned(),
+    }
 }
 
 /// The start of a plain-text body worth keeping in a reason; none for an
@@ -613,6 +639,16 @@ mod tests {
             error_of(&http, 403, r#"{"error":{"message":"权限不足"}}"#),
             BackendError::Unauthorized { .. }
         ));
+    }
+
+    #[test]
+    fn an_upstream_error_inside_a_message_is_unwrapped() {
+        let text = "API request failed: 400 - {\n  \"error\": {\n    \"message\": \"Hmmm something didn't look right with your request.\",\n    \"type\": \"invalid_request_error\",\n    \"param\": null,\n    \"code\": \"sentinel_block\"\n  }\n}";
+        assert_eq!(
+            unwrap_error_text(text),
+            "API request failed: 400 Hmmm something didn't look right with your request."
+        );
+        assert_eq!(unwrap_error_text("plain words"), "plain words");
     }
 
     #[test]
