@@ -331,6 +331,29 @@ mod tests {
         );
     }
 
+    /// new-api's answer to `POST /v1/videos`, as pasted in QuantumNous/new-api#2860.
+    #[test]
+    fn new_apis_created_video_is_queued_under_its_id() {
+        let answer = json!({"id": "video_6984d77f318481908e9ff63f81a7ffe6", "object": "video",
+            "model": "sora-2", "status": "queued", "progress": 0, "created_at": 1770313599,
+            "seconds": "4", "size": "1280x720"});
+        assert_eq!(read_video(&answer), Some(TaskStatus::Queued));
+        assert_eq!(
+            find_task_id(&answer).as_deref(),
+            Some("video_6984d77f318481908e9ff63f81a7ffe6")
+        );
+        // A gateway's own id beside the upstream's.
+        let gateway = json!({"id": "task_Zx81", "task_id": "task_Zx81", "object": "video",
+            "status": "in_progress", "progress": 37});
+        assert_eq!(find_task_id(&gateway).as_deref(), Some("task_Zx81"));
+        assert_eq!(
+            read_video(&gateway),
+            Some(TaskStatus::Running {
+                progress: Some(0.37)
+            })
+        );
+    }
+
     #[test]
     fn inline_images_become_data_urls() {
         let answer =
