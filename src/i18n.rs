@@ -459,6 +459,9 @@ fn failure_en(f: &Failure) -> String {
         Failure::Unauthorized => {
             "the bot's key for the Sora service was refused; the operator has to fix it".into()
         }
+        Failure::ServiceBalance => {
+            "the service's balance is used up; the operator has to top it up".into()
+        }
         Failure::TooLarge { bytes } => {
             format!("the result is too large ({} MB)", bytes / (1024 * 1024))
         }
@@ -483,6 +486,7 @@ fn failure_zh(f: &Failure) -> String {
         Failure::Generation { message } => format!("服务端生成失败：{message}，可以重试"),
         Failure::Timeout { minutes } => format!("服务在 {minutes} 分钟内没有完成"),
         Failure::Unauthorized => "机器人的 Sora 密钥被拒绝，需要管理员处理".into(),
+        Failure::ServiceBalance => "服务的余额已用完，需要管理员充值".into(),
         Failure::TooLarge { bytes } => format!("结果文件太大（{} MB）", bytes / (1024 * 1024)),
         Failure::Delivery => "结果无法发送到此聊天".into(),
         Failure::Lost => "服务的回答中断了，或服务丢失了该任务".into(),
@@ -506,6 +510,7 @@ mod tests {
         };
         let u = Unsupported::EmptyPrompt;
         let f = Failure::Timeout { minutes: 30 };
+        let balance = Failure::ServiceBalance;
         let names = vec!["@a".to_owned()];
         let msgs = [
             Msg::Welcome,
@@ -513,6 +518,7 @@ mod tests {
             Msg::Invalid(&e),
             Msg::Unsupported(&u),
             Msg::Failed(&f),
+            Msg::Failed(&balance),
             Msg::Characters(&names),
             Msg::QuotaExhausted {
                 limit: 20,

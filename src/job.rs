@@ -174,6 +174,9 @@ pub enum Failure {
     Timeout { minutes: u64 },
     /// The service refused our key: an operator must act.
     Unauthorized,
+    /// The account's balance or quota at the service is used up: an
+    /// operator must top it up. The user is refunded like any failure.
+    ServiceBalance,
     /// The result was over the size the bot accepts.
     TooLarge { bytes: u64 },
     /// The result could not be put into the chat.

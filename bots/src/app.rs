@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use sorabot::backend::{self, AuthStyle, Backend, Dialect, SoraConfig};
 use sorabot::chat::ChatPort;
 use sorabot::{Engine, Limits};
-use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
+use sorabot_sim::{Relay, SimConfig, SimHandle, SoraSim, Style};
 use sorabot_storage::Store;
 use tokio::sync::watch;
 
@@ -51,9 +51,10 @@ pub async fn service(config: &Config) -> anyhow::Result<Service> {
             backend: backend::connect(sora.as_ref()).context("cannot set up the Sora client")?,
             simulator: None,
         }),
-        SoraTarget::Simulator { time_scale } => {
+        SoraTarget::Simulator { time_scale, relay } => {
             let mut sim_config = SimConfig::for_style(Style::Native);
             sim_config.time_scale = *time_scale;
+            sim_config.relay = *relay;
             sim_config.key = format!("sim-{}", uuid_like());
             let sim = SoraSim::start(sim_config)
                 .await
@@ -63,14 +64,27 @@ pub async fn service(config: &Config) -> anyhow::Result<Service> {
                 sim.base_url()
             );
             let url = sim.base_url().parse().context("simulator URL")?;
+            let (dialect, model) = simulated_relay_settings(*relay);
             let mut sora = SoraConfig::new(url, sim.key())
-                .with_dialect(Dialect::Native, AuthStyle::Bearer)
-                .with_video_model("sora-2");
+                .with_dialect(dialect, AuthStyle::Bearer)
+                .with_video_model(model);
             sora.request_timeout = config.request_timeout;
             Ok(Service {
                 backend: backend::connect(&sora).context("cannot set up the Sora client")?,
                 simulator: Some(sim),
             })
+        }
+    }
+}
+
+/// The dialect and video model the bot uses with a simulated relay: the
+/// settings the README's dialect table gives for the real one.
+pub fn simulated_relay_settings(relay: Relay) -> (Dialect, &'static str) {
+    match relay {
+        Relay::Sim | Relay::PiApi => (Dialect::Native, "sora-2"),
+        Relay::Sora2Api => (Dialect::Chat, "sora2-landscape-10s"),
+        Relay::NewApi | Relay::GoSora2Api | Relay::ModifiedSora2Api | Relay::Unified => {
+            (Dialect::OpenAi, "sora-2")
         }
     }
 }

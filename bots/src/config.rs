@@ -25,8 +25,12 @@ pub struct ConfigError {
 pub enum SoraTarget {
     /// A real service.
     Remote(Box<SoraConfig>),
-    /// No `SORA_BASE_URL`: the built-in simulator, at this time scale.
-    Simulator { time_scale: f64 },
+    /// No `SORA_BASE_URL`: the built-in simulator, at this time scale,
+    /// answering like this relay (`SIM_RELAY`).
+    Simulator {
+        time_scale: f64,
+        relay: sorabot_sim::Relay,
+    },
 }
 
 /// The Telegram adapter's settings (present when `TELEGRAM_BOT_TOKEN` is set).
@@ -88,6 +92,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     let sora = match env.text("SORA_BASE_URL") {
         None => SoraTarget::Simulator {
             time_scale: env.number("SIM_TIME_SCALE", 10.0f64, 0.1..=10_000.0)?,
+            relay: env.parsed("SIM_RELAY", sorabot_sim::Relay::Sim)?,
         },
         Some(raw) => {
             let url = Url::parse(&raw).map_err(|e| ConfigError {
@@ -348,7 +353,9 @@ impl Config {
     pub fn describe(&self) -> String {
         let sora = match &self.sora {
             SoraTarget::Remote(c) => format!("{} ({}, {:?} auth)", c.base_url, c.dialect, c.auth),
-            SoraTarget::Simulator { time_scale } => format!("built-in simulator ×{time_scale}"),
+            SoraTarget::Simulator { time_scale, relay } => {
+                format!("built-in simulator ×{time_scale} ({relay})")
+            }
         };
         let telegram = match &self.telegram {
             Some(t) if !t.token.expose_secret().is_empty() => format!("telegram via {}", t.api_url),
@@ -380,6 +387,20 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         load(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn sim_relay_picks_the_simulators_relay_profile() {
+        let config = load_from(&[("SIM_RELAY", "sora2api")]).expect("loads");
+        assert!(matches!(
+            config.sora,
+            SoraTarget::Simulator {
+                relay: sorabot_sim::Relay::Sora2Api,
+                ..
+            }
+        ));
+        let err = load_from(&[("SIM_RELAY", "nope")]).unwrap_err();
+        assert_eq!(err.var, "SIM_RELAY");
     }
 
     #[test]

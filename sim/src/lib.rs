@@ -6,6 +6,7 @@ pub mod sora;
 pub mod telegram;
 
 pub use sora::{
-    AuthMode, ChatLink, Fault, Faults, ProgressShape, Recorded, RecordedPart, Shape, SimConfig,
-    SimHandle, SoraSim, StateWords, Style, UrlPlacement,
+    AuthMode, ChatLink, Fault, Faults, ProgressShape, Recorded, RecordedPart, Relay, Shape,
+    SimConfig, SimHandle, SoraSim, StateWords, Style, UrlPlacement, BALANCE_WORD, CF_WORD,
+    HELP_LINK, NOLINK_WORD, RETRY_WORD,
 };

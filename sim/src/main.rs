@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use sorabot_sim::{
-    AuthMode, ChatLink, Faults, ProgressShape, SimConfig, SoraSim, StateWords, Style, UrlPlacement,
+    AuthMode, ChatLink, Faults, ProgressShape, Relay, SimConfig, SoraSim, StateWords, Style,
+    UrlPlacement,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -79,6 +80,10 @@ struct Args {
     /// Comma-separated words that make an accepted job fail mid-run.
     #[arg(long, value_delimiter = ',')]
     fail_words: Option<Vec<String>>,
+    /// Answer like this real relay: sim, sora2api, new-api, go-sora2api,
+    /// modified-sora2api, piapi or unified (default: SIM_RELAY, else sim).
+    #[arg(long, env = "SIM_RELAY")]
+    relay: Option<Relay>,
     /// Pad result videos to exactly this many bytes.
     #[arg(long)]
     video_bytes: Option<usize>,
@@ -110,6 +115,7 @@ impl Args {
         apply(&mut config.shape.states, self.states);
         apply(&mut config.shape.url_at, self.url_at);
         apply(&mut config.shape.chat_link, self.chat_link);
+        apply(&mut config.relay, self.relay);
         let faults: &mut Faults = &mut config.faults;
         apply(&mut faults.fail_rate, self.fail_rate);
         apply(&mut faults.error_rate, self.error_rate);
@@ -135,10 +141,11 @@ async fn main() -> anyhow::Result<()> {
         AuthMode::Raw => format!("Authorization: {}", config.key),
     };
     let style = config.style;
+    let relay = config.relay;
     let time_scale = config.time_scale;
     let sim = SoraSim::start(config).await?;
     println!(
-        "sorabot-sim: {style} Sora relay on {} ({auth}, time x{time_scale}); Ctrl-C stops it",
+        "sorabot-sim: {style} Sora relay answering as {relay} on {} ({auth}, time x{time_scale}); Ctrl-C stops it",
         sim.base_url()
     );
     tokio::signal::ctrl_c().await?;

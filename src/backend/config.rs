@@ -89,6 +89,9 @@ pub struct SoraConfig {
     /// Keep the service's watermark on videos (seed 001's `watermark`), when
     /// the operator chose; unset: the service's default.
     pub watermark: Option<bool>,
+    /// How often a task that a chat answer hands over (seed 000 §2: "returns
+    /// JSON holding the task id") is polled while the answer's job waits.
+    pub task_poll: Duration,
 }
 
 impl SoraConfig {
@@ -106,6 +109,7 @@ impl SoraConfig {
             stream_idle_timeout: Duration::from_secs(120),
             generation_timeout: Duration::from_secs(30 * 60),
             watermark: None,
+            task_poll: Duration::from_secs(5),
         }
     }
 

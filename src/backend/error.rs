@@ -12,8 +12,23 @@ use super::options::Unsupported;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BackendError {
     /// The service refused the key (401/403).
-    #[error("the Sora service refused the API key (HTTP {status})")]
-    Unauthorized { status: u16 },
+    #[error("the Sora service refused the API key (HTTP {status}){}", fmt_message(.message))]
+    Unauthorized {
+        status: u16,
+        /// The service's own words (e.g. "needs a Bearer token"), shortened
+        /// and with the key redacted; for the log, and for the user where
+        /// it is not a secret.
+        message: Option<String>,
+    },
+
+    /// The account at the service has no balance or quota left (a 402, or
+    /// a 401/403/429 that says so). Retrying will not help until an
+    /// operator tops it up.
+    #[error("the Sora service's balance is used up: {message}")]
+    Exhausted {
+        /// The service's own message, shortened and with the key redacted.
+        message: String,
+    },
 
     /// The service asked us to slow down (429).
     #[error("the Sora service is rate limiting us{}", fmt_retry(.retry_after))]
@@ -74,6 +89,13 @@ pub enum BackendError {
     Failed { reason: String },
 }
 
+fn fmt_message(message: &Option<String>) -> String {
+    match message {
+        Some(m) if !m.is_empty() => format!(": {m}"),
+        _ => String::new(),
+    }
+}
+
 fn fmt_retry(retry_after: &Option<Duration>) -> String {
     match retry_after {
         Some(d) => format!(" (retry after {} s)", d.as_secs_f32()),
@@ -132,16 +154,100 @@ impl BackendError {
             BackendError::Rejected { code, message, .. } => {
                 let code = code.as_deref().unwrap_or_default().to_ascii_lowercase();
                 let message = message.to_ascii_lowercase();
-                ["policy", "moderation", "safety", "sensitive", "violat"]
-                    .iter()
-                    .any(|w| code.contains(w) || message.contains(w))
-                    || ["违规", "违禁", "审核", "敏感"]
-                        .iter()
-                        .any(|w| message.contains(w))
+                is_policy_text(&code) || is_policy_text(&message)
             }
             _ => false,
         }
     }
+
+    /// The service's own words, when the error carries them.
+    pub fn service_message(&self) -> Option<&str> {
+        match self {
+            BackendError::Unauthorized { message, .. } => message.as_deref(),
+            BackendError::Exhausted { message } | BackendError::Rejected { message, .. } => {
+                Some(message)
+            }
+            BackendError::Failed { reason } | BackendError::Unavailable { reason } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a text announces a content-policy refusal (moderation, guardrails,
+/// safety), in English or Chinese.
+pub fn is_policy_text(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "policy",
+        "moderation",
+        "safety",
+        "sensitive",
+        "violat",
+        "guardrail",
+        "inappropriate",
+        "nsfw",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+        || [
+            "违规",
+            "违禁",
+            "审核",
+            "敏感",
+            "违反",
+            "不合规",
+            "内容政策",
+            "安全策略",
+            "安全审查",
+            "违法",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
+/// Whether a text says the account's balance or quota is used up.
+pub fn is_balance_text(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "insufficient_quota",
+        "insufficient_user_quota",
+        "insufficient balance",
+        "insufficient_balance",
+        "insufficient credit",
+        "insufficient funds",
+        "not enough credit",
+        "exceeded your current quota",
+        "quota exceeded",
+        "quota_exceeded",
+        "quota exhausted",
+        "quota_exhausted",
+        "balance exhausted",
+        "balance is not enough",
+        "out of credits",
+        "no credits",
+        "credit balance",
+        "payment required",
+        "billing",
+        "tokenstatusexhausted",
+        "pre_consume_token_quota_failed",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+        || [
+            "额度不足",
+            "额度已用尽",
+            "额度用尽",
+            "余额不足",
+            "余额已用尽",
+            "余额用尽",
+            "欠费",
+            "请充值",
+            "配额不足",
+            "积分不足",
+            "点数不足",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 #[cfg(test)]
@@ -155,7 +261,15 @@ mod tests {
             reason: "503".into()
         }
         .is_transient());
-        assert!(!BackendError::Unauthorized { status: 401 }.is_transient());
+        assert!(!BackendError::Unauthorized {
+            status: 401,
+            message: None
+        }
+        .is_transient());
+        assert!(!BackendError::Exhausted {
+            message: "额度不足".into()
+        }
+        .is_transient());
         assert!(!BackendError::UnknownTask.is_transient());
         let rejected = BackendError::Rejected {
             status: 400,
@@ -185,5 +299,22 @@ mod tests {
         assert!(by_code.is_content_policy());
         assert!(by_message.is_content_policy());
         assert!(!other.is_content_policy());
+    }
+
+    #[test]
+    fn policy_and_balance_words_are_told_apart() {
+        assert!(is_policy_text("This content may violate our guardrails"));
+        assert!(is_policy_text("**Content Policy Violation**"));
+        assert!(is_policy_text("生成失败：内容违反使用政策"));
+        assert!(!is_policy_text("GPU out of memory"));
+        assert!(is_balance_text(
+            "该令牌额度已用尽 TokenStatusExhausted[sk-abc***xyz]"
+        ));
+        assert!(is_balance_text("用户额度不足, 剩余额度: ＄0.000000"));
+        assert!(is_balance_text(
+            "You exceeded your current quota, please check your plan and billing details."
+        ));
+        assert!(!is_balance_text("Invalid API key"));
+        assert!(!is_balance_text("无效的令牌"));
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::config::{AuthStyle, SoraConfig};
-use super::error::BackendError;
+use super::error::{is_balance_text, is_policy_text, BackendError};
 use super::status::{field, text_of};
 use super::Download;
 
@@ -192,37 +192,68 @@ impl SoraHttp {
         body: &str,
     ) -> BackendError {
         let json: Option<Value> = serde_json::from_str(body).ok();
+        let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
+        let message = message.map(|m| shorten(&self.redact(&m)));
+        let code_text = error_code.clone().unwrap_or_default();
+        let says_balance = |m: &Option<String>| {
+            is_balance_text(&code_text) || m.as_deref().is_some_and(is_balance_text)
+        };
         match status.as_u16() {
+            402 => BackendError::Exhausted {
+                message: message.unwrap_or_else(|| "HTTP 402 Payment Required".to_owned()),
+            },
+            401 | 403 | 429 if says_balance(&message) => BackendError::Exhausted {
+                message: message.unwrap_or_else(|| code_text.clone()),
+            },
+            // Some relays refuse moderated prompts with a 403.
+            code @ (401 | 403)
+                if is_policy_text(&code_text) || message.as_deref().is_some_and(is_policy_text) =>
+            {
+                BackendError::Rejected {
+                    status: code,
+                    code: error_code,
+                    message: message.unwrap_or_else(|| code_text.clone()),
+                }
+            }
             401 | 403 => BackendError::Unauthorized {
                 status: status.as_u16(),
+                message: message.or_else(|| plain_excerpt(&self.redact(body))),
             },
             429 => BackendError::RateLimited {
                 retry_after: retry_after(headers, json.as_ref()),
             },
             404 => BackendError::UnknownTask,
-            code @ 400..=499 => {
-                let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
-                BackendError::Rejected {
-                    status: code,
-                    code: error_code,
-                    message: shorten(
-                        &self.redact(&message.unwrap_or_else(|| body_excerpt(body, status))),
-                    ),
-                }
-            }
-            _ => {
+            400..=499 if says_balance(&message) => BackendError::Exhausted {
+                message: message.unwrap_or(code_text),
+            },
+            code @ 400..=499 => BackendError::Rejected {
+                status: code,
+                code: error_code,
+                message: message
+                    .unwrap_or_else(|| shorten(&self.redact(&body_excerpt(body, status)))),
+            },
+            code => {
                 // A server error that says the generation itself failed (or
-                // was moderated) is final; any other is an outage.
-                let (error_code, message) = json.as_ref().map(error_parts).unwrap_or((None, None));
-                let code = error_code.unwrap_or_default().to_ascii_lowercase();
+                // was moderated) is final; any other is an outage, which
+                // keeps the service's words so a message repeated again and
+                // again can be told from a passing fault.
+                let lower = code_text.to_ascii_lowercase();
+                let generation_failed = lower.contains("generation_failed")
+                    || lower.contains("policy")
+                    || lower.contains("moderation");
                 match message {
-                    Some(message) if code.contains("fail") || code.contains("policy") => {
-                        BackendError::Failed {
-                            reason: shorten(&self.redact(&message)),
-                        }
+                    Some(message) if generation_failed => BackendError::Failed { reason: message },
+                    Some(message) if says_balance(&Some(message.clone())) => {
+                        BackendError::Exhausted { message }
                     }
-                    _ => BackendError::Unavailable {
-                        reason: format!("HTTP {}", status.as_u16()),
+                    Some(message) => BackendError::Unavailable {
+                        reason: shorten(&format!("HTTP {code}: {message}")),
+                    },
+                    None => BackendError::Unavailable {
+                        reason: match plain_excerpt(&self.redact(body)) {
+                            Some(text) => shorten(&format!("HTTP {code}: {text}")),
+                            None => format!("HTTP {code}"),
+                        },
                     },
                 }
             }
@@ -246,17 +277,109 @@ impl SoraHttp {
     }
 }
 
-/// `error.message`/`error.code` (OpenAI shape), or `message`/`msg`/`detail`/`code` at the top.
-fn error_parts(json: &Value) -> (Option<String>, Option<String>) {
-    let holder = match json.get("error") {
-        Some(error @ Value::Object(_)) => error,
-        Some(Value::String(message)) => return (None, Some(message.clone())),
-        _ => json,
+/// The service's code and message in an error body, in every shape relays
+/// use: OpenAI's `{"error": {"message", "code"|"type"}}`, `{"error": "text"}`,
+/// FastAPI's `{"detail": "text"}` (or a list of validation errors), and the
+/// task gateways' envelope `{"code", "message"|"msg", "data"}`, whose message
+/// may itself be the upstream's JSON error. Empty strings count as absent.
+pub(crate) fn error_parts(json: &Value) -> (Option<String>, Option<String>) {
+    error_parts_at(json, 0)
+}
+
+fn error_parts_at(json: &Value, depth: u8) -> (Option<String>, Option<String>) {
+    let (code, message) = match json.get("error") {
+        Some(error @ Value::Object(_)) => (
+            field(error, &["code", "type"]).and_then(text_of),
+            field(
+                error,
+                &[
+                    "message",
+                    "msg",
+                    "detail",
+                    "raw_message",
+                    "error_description",
+                ],
+            )
+            .and_then(text_of),
+        ),
+        Some(Value::String(message)) if !message.trim().is_empty() => (
+            field(json, &["code", "type"]).and_then(text_of),
+            Some(message.trim().to_owned()),
+        ),
+        _ => {
+            let detail = match json.get("detail") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|i| i.get("msg").and_then(text_of))
+                    .reduce(|a, b| format!("{a}; {b}")),
+                Some(other @ Value::Object(_)) => {
+                    field(other, &["message", "msg"]).and_then(text_of)
+                }
+                Some(other) => text_of(other),
+                None => None,
+            };
+            (
+                field(json, &["code", "type", "error_code"]).and_then(text_of),
+                field(json, &["message", "msg", "error_description", "error_msg"])
+                    .and_then(text_of)
+                    .or(detail),
+            )
+        }
     };
-    let code = field(holder, &["code", "type"]).and_then(text_of);
-    let message =
-        field(holder, &["message", "msg", "detail", "error_description"]).and_then(text_of);
+    // A gateway that wraps the upstream's answer as its message, whole or
+    // after a prefix ("API request failed: 400 - {...}").
+    if let Some(text) = &message {
+        if depth < 2 {
+            if let Some((prefix, inner)) = embedded_json(text) {
+                let (inner_code, inner_message) = error_parts_at(&inner, depth + 1);
+                if let Some(inner_message) = inner_message {
+                    let message = if prefix.is_empty() {
+                        inner_message
+                    } else {
+                        format!("{prefix} {inner_message}")
+                    };
+                    return (inner_code.or(code), Some(message));
+                }
+            }
+        }
+    }
     (code, message)
+}
+
+/// A JSON object inside a text, and the words before it.
+fn embedded_json(text: &str) -> Option<(String, Value)> {
+    let start = text.find('{')?;
+    let end = text.rfind('}')?;
+    let inner = serde_json::from_str::<Value>(text.get(start..=end)?).ok()?;
+    inner.is_object().then(|| {
+        let prefix = text[..start].trim().trim_end_matches(['-', ':']).trim();
+        (prefix.to_owned(), inner)
+    })
+}
+
+/// The message of an error that may wrap the upstream's JSON error inside
+/// its text; the text itself when it wraps nothing.
+pub(crate) fn unwrap_error_text(text: &str) -> String {
+    match error_parts(&serde_json::json!({ "message": text })) {
+        (_, Some(message)) => message,
+        _ => text.to_owned(),
+    }
+}
+
+/// The start of a plain-text body worth keeping in a reason; none for an
+/// empty body or an HTML page.
+fn plain_excerpt(body: &str) -> Option<String> {
+    let text = body.trim();
+    let lower = text
+        .get(..text.len().min(64))
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    if text.is_empty() || lower.starts_with('<') || lower.contains("<html") {
+        return None;
+    }
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| shorten(l.trim()))
 }
 
 fn body_excerpt(body: &str, status: StatusCode) -> String {
@@ -353,7 +476,205 @@ mod tests {
         ));
         assert_eq!(
             http.status_error(StatusCode::UNAUTHORIZED, &HeaderMap::new(), ""),
-            BackendError::Unauthorized { status: 401 }
+            BackendError::Unauthorized {
+                status: 401,
+                message: None
+            }
+        );
+    }
+
+    fn error_of(http: &SoraHttp, status: u16, body: &str) -> BackendError {
+        http.status_error(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body,
+        )
+    }
+
+    #[test]
+    fn refused_keys_keep_the_services_words() {
+        let http = client("sk-secret-key-123");
+        // go-sora2api, given the key without "Bearer ".
+        assert_eq!(
+            error_of(
+                &http,
+                401,
+                r#"{"error":{"message":"Authorization 格式错误，需要 Bearer Token"}}"#
+            ),
+            BackendError::Unauthorized {
+                status: 401,
+                message: Some("Authorization 格式错误，需要 Bearer Token".into())
+            }
+        );
+        // sora2api (FastAPI HTTPBearer).
+        assert_eq!(
+            error_of(&http, 403, r#"{"detail":"Not authenticated"}"#),
+            BackendError::Unauthorized {
+                status: 403,
+                message: Some("Not authenticated".into())
+            }
+        );
+        // new-api, and an echo of our key.
+        let echoed = error_of(
+            &http,
+            401,
+            r#"{"error":{"message":"无效的令牌 sk-secret-key-123 (request id: 20251203083649)","type":"new_api_error"}}"#,
+        );
+        assert!(!format!("{echoed} {echoed:?}").contains("sk-secret-key-123"));
+        assert!(format!("{echoed}").contains("无效的令牌"));
+        // A bare string error.
+        assert_eq!(
+            error_of(&http, 401, r#"{"error":"Token 无效或已过期"}"#),
+            BackendError::Unauthorized {
+                status: 401,
+                message: Some("Token 无效或已过期".into())
+            }
+        );
+    }
+
+    #[test]
+    fn an_exhausted_balance_is_its_own_kind() {
+        let http = client("k-1234");
+        for (status, body) in [
+            (
+                401,
+                r#"{"error":{"message":"该令牌额度已用尽 TokenStatusExhausted[sk-abc***xyz] (request id: 2025120308)","type":"new_api_error"}}"#,
+            ),
+            (
+                403,
+                r#"{"error":{"message":"用户额度不足, 剩余额度: ＄0.000000","type":"new_api_error","code":"insufficient_user_quota"}}"#,
+            ),
+            (
+                403,
+                r#"{"code":"pre_consume_token_quota_failed","message":"该令牌额度已用尽","data":null}"#,
+            ),
+            (
+                429,
+                r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#,
+            ),
+            (402, r#"{"code":402,"msg":"Insufficient credits"}"#),
+            (
+                400,
+                r#"{"error":{"message":"余额不足，请充值","type":"invalid_request_error"}}"#,
+            ),
+        ] {
+            assert!(
+                matches!(
+                    error_of(&http, status, body),
+                    BackendError::Exhausted { .. }
+                ),
+                "{status} {body}"
+            );
+        }
+        assert!(matches!(
+            error_of(&http, 429, r#"{"error":{"message":"Rate limit reached"}}"#),
+            BackendError::RateLimited { .. }
+        ));
+    }
+
+    #[test]
+    fn a_server_error_keeps_its_message() {
+        let http = client("k-1234");
+        // sora2api catches its own 400 and answers 500.
+        assert_eq!(
+            error_of(
+                &http,
+                500,
+                r#"{"error": {"message": "400: Invalid model: sora-2", "type": "server_error", "param": null, "code": null}}"#
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 500: 400: Invalid model: sora-2".into()
+            }
+        );
+        // new-api wraps the upstream's body as its message.
+        assert_eq!(
+            error_of(
+                &http,
+                500,
+                r#"{"code":"fail_to_fetch_task","message":"{\"error\":{\"message\":\"Invalid model\",\"type\":\"server_error\"}}","data":null}"#
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 500: Invalid model".into()
+            }
+        );
+        // go-sora2api with no account left.
+        assert_eq!(
+            error_of(
+                &http,
+                503,
+                r#"{"error":{"message":"无可用账号: no available account"}}"#
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 503: 无可用账号: no available account".into()
+            }
+        );
+        // An HTML page says nothing worth keeping.
+        assert_eq!(
+            error_of(
+                &http,
+                502,
+                "<html><head><title>502 Bad Gateway</title></head></html>"
+            ),
+            BackendError::Unavailable {
+                reason: "HTTP 502".into()
+            }
+        );
+        assert_eq!(
+            error_of(&http, 500, "Internal Server Error"),
+            BackendError::Unavailable {
+                reason: "HTTP 500: Internal Server Error".into()
+            }
+        );
+        // The simulator's own failed generation stays final.
+        assert!(matches!(
+            error_of(
+                &http,
+                500,
+                r#"{"error":{"message":"boom","type":"server_error","code":"generation_failed"}}"#
+            ),
+            BackendError::Failed { .. }
+        ));
+    }
+
+    #[test]
+    fn a_moderation_refusal_sent_as_403_is_a_refusal_not_a_bad_key() {
+        let http = client("k-1234");
+        let refused = error_of(
+            &http,
+            403,
+            r#"{"error":{"message":"Your prompt was flagged by our safety system","code":"content_policy_violation"}}"#,
+        );
+        assert!(refused.is_content_policy(), "{refused:?}");
+        assert!(matches!(
+            error_of(&http, 403, r#"{"error":{"message":"权限不足"}}"#),
+            BackendError::Unauthorized { .. }
+        ));
+    }
+
+    #[test]
+    fn an_upstream_error_inside_a_message_is_unwrapped() {
+        let text = "API request failed: 400 - {\n  \"error\": {\n    \"message\": \"Hmmm something didn't look right with your request.\",\n    \"type\": \"invalid_request_error\",\n    \"param\": null,\n    \"code\": \"sentinel_block\"\n  }\n}";
+        assert_eq!(
+            unwrap_error_text(text),
+            "API request failed: 400 Hmmm something didn't look right with your request."
+        );
+        assert_eq!(unwrap_error_text("plain words"), "plain words");
+    }
+
+    #[test]
+    fn fastapi_validation_errors_are_read() {
+        let http = client("k-1234");
+        assert_eq!(
+            error_of(
+                &http,
+                422,
+                r#"{"detail":[{"loc":["body","messages"],"msg":"field required","type":"value_error.missing"}]}"#
+            ),
+            BackendError::Rejected {
+                status: 422,
+                code: None,
+                message: "field required".into()
+            }
         );
     }
 

@@ -24,7 +24,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 pub use config::{AuthStyle, Dialect, SoraConfig};
-pub use error::BackendError;
+pub use error::{is_balance_text, is_policy_text, BackendError};
 pub use models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
 pub use options::{
     AspectRatio, Capabilities, CharacterRequest, CharacterSource, CharacterUse, Feature,
@@ -32,9 +32,17 @@ pub use options::{
     Unsupported, VideoOptions, VideoRequest, MAX_PROMPT_CHARS,
 };
 pub use status::{
-    media_urls_in_text, parse_progress, parse_state, progress_in_text, CharacterInfo, MediaRef,
-    Output, StateWord, TaskId, TaskStatus,
+    find_character, find_envelope_error, find_failure, find_media_urls, find_progress, find_state,
+    find_task_id, looks_like_video, media_urls_in_text, parse_progress, parse_state,
+    progress_in_text, result_urls_in_text, CharacterInfo, MediaRef, Output, StateWord, TaskId,
+    TaskStatus,
 };
+
+/// Reads a task-status answer of any relay (the native reader, which the
+/// other dialects share): `None` when it says nothing usable.
+pub fn read_task_answer(answer: &serde_json::Value, kind: OutputKind) -> Option<TaskStatus> {
+    native::read_task(answer, kind)
+}
 
 /// The bytes of a result, as they arrive.
 pub struct Download {

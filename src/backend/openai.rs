@@ -13,15 +13,19 @@ use serde_json::{json, Map, Value};
 
 use super::config::{Dialect, SoraConfig};
 use super::error::BackendError;
+use super::http::shorten;
 use super::http::SoraHttp;
 use super::local::LocalTasks;
 use super::models::{capabilities, model_for_request, openai_size};
-use super::native::{path_segment, read_task};
+use super::native::{path_segment, read_created, read_task};
 use super::options::{
     Capabilities, ImageInput, ImageRequest, JobSpec, OutputKind, Unsupported, VideoOptions,
     VideoRequest,
 };
-use super::status::{find_media_urls, find_task_id, MediaRef, Output, TaskId, TaskStatus};
+use super::status::{
+    find_failure, find_media_urls, find_task_id, MediaRef, Output, TaskId, TaskStatus,
+};
+use super::status::{find_state, StateWord};
 use super::{Backend, Download, Feature};
 
 /// Largest image we fetch from a URL to pass on as bytes in an edit.
@@ -92,9 +96,17 @@ impl OpenAiBackend {
     }
 
     fn read_id(&self, answer: Value) -> Result<TaskId, BackendError> {
-        find_task_id(&answer)
-            .map(TaskId)
-            .ok_or_else(|| self.http.malformed(&answer.to_string()))
+        if let Some(StateWord::Failed) = find_state(&answer) {
+            return Err(BackendError::Failed {
+                reason: shorten(&self.http.redact(
+                    &find_failure(&answer).unwrap_or_else(|| "no reason given".to_owned()),
+                )),
+            });
+        }
+        if let Some(id) = find_task_id(&answer) {
+            return Ok(TaskId(id));
+        }
+        read_created(&self.http, &answer, OutputKind::Video)
     }
 
     /// Starts an image call in the background; its answer holds the pictures.
@@ -190,16 +202,14 @@ fn read_images(answer: &Value) -> Option<Output> {
     (!urls.is_empty()).then_some(Output::Images(urls))
 }
 
-/// A video resource: the spec's status words and integer progress; the
-/// bytes come from the content endpoint.
+/// A video resource: the spec's status words and integer progress. The
+/// bytes come from the link the relay gives (`video_url`, `url`), else from
+/// the content endpoint.
 fn read_video(answer: &Value) -> Option<TaskStatus> {
+    let done = matches!(find_state(answer), Some(StateWord::Succeeded));
     match read_task(answer, OutputKind::Video) {
-        Some(TaskStatus::Succeeded(_)) => {
-            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
-        }
-        None if answer.get("status").and_then(Value::as_str) == Some("completed") => {
-            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content)))
-        }
+        Some(TaskStatus::Succeeded(output)) => Some(TaskStatus::Succeeded(output)),
+        _ if done => Some(TaskStatus::Succeeded(Output::Video(MediaRef::Content))),
         other => other,
     }
 }
@@ -244,7 +254,13 @@ impl Backend for OpenAiBackend {
             .http
             .send_json(self.http.request(Method::GET, &path))
             .await?;
-        read_video(&answer).ok_or_else(|| self.http.malformed(&answer.to_string()))
+        match read_video(&answer) {
+            Some(TaskStatus::Failed { reason }) => Ok(TaskStatus::Failed {
+                reason: shorten(&self.http.redact(&reason)),
+            }),
+            Some(status) => Ok(status),
+            None => Err(self.http.malformed(&answer.to_string())),
+        }
     }
 
     /// Looks the job up in `GET /v1/videos` (newest first): a video with the
@@ -308,6 +324,64 @@ mod tests {
             read_video(&running),
             Some(TaskStatus::Running {
                 progress: Some(0.4)
+            })
+        );
+    }
+
+    #[test]
+    fn a_relay_link_is_preferred_to_the_content_endpoint() {
+        // Modified_Sora2api: `succeeded` with a top-level `url`.
+        let answer = json!({"id": "video_a1b2", "object": "video", "status": "succeeded",
+            "progress": 100, "url": "https://videos.example/xxx/video.mp4",
+            "remixed_from_video_id": null, "error": null});
+        assert_eq!(
+            read_video(&answer),
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Url(
+                "https://videos.example/xxx/video.mp4".into()
+            ))))
+        );
+        // A unified-video relay: `video_url`, progress as a string.
+        let unified = json!({"id": "sora-2:task_01k9008r", "object": "video", "model": "sora-2",
+            "status": "completed", "progress": "100", "video_url": "https://filesystem.site/cdn/x.mp4",
+            "detail": {"input": {"images": ["https://in.example/a.png"]}}});
+        assert_eq!(
+            read_video(&unified),
+            Some(TaskStatus::Succeeded(Output::Video(MediaRef::Url(
+                "https://filesystem.site/cdn/x.mp4".into()
+            ))))
+        );
+        let pending = json!({"id": "sora-2:task_01k9", "status": "pending", "progress": "0"});
+        assert_eq!(read_video(&pending), Some(TaskStatus::Queued));
+        // go-sora2api's failure: `error.message` only.
+        let failed = json!({"id": "t", "object": "video", "status": "failed", "progress": 0,
+            "error": {"message": "Content policy violation"}});
+        assert_eq!(
+            read_video(&failed),
+            Some(TaskStatus::Failed {
+                reason: "Content policy violation".into()
+            })
+        );
+    }
+
+    /// new-api's answer to `POST /v1/videos`, as pasted in QuantumNous/new-api#2860.
+    #[test]
+    fn new_apis_created_video_is_queued_under_its_id() {
+        let answer = json!({"id": "video_6984d77f318481908e9ff63f81a7ffe6", "object": "video",
+            "model": "sora-2", "status": "queued", "progress": 0, "created_at": 1770313599,
+            "seconds": "4", "size": "1280x720"});
+        assert_eq!(read_video(&answer), Some(TaskStatus::Queued));
+        assert_eq!(
+            find_task_id(&answer).as_deref(),
+            Some("video_6984d77f318481908e9ff63f81a7ffe6")
+        );
+        // A gateway's own id beside the upstream's.
+        let gateway = json!({"id": "task_Zx81", "task_id": "task_Zx81", "object": "video",
+            "status": "in_progress", "progress": 37});
+        assert_eq!(find_task_id(&gateway).as_deref(), Some("task_Zx81"));
+        assert_eq!(
+            read_video(&gateway),
+            Some(TaskStatus::Running {
+                progress: Some(0.37)
             })
         );
     }

@@ -73,7 +73,8 @@ pub fn parse_state(word: &str) -> Option<StateWord> {
     let word = word.trim().to_ascii_lowercase().replace(['-', ' '], "_");
     Some(match word.as_str() {
         "queued" | "queue" | "queueing" | "pending" | "waiting" | "submitted" | "created"
-        | "not_start" | "not_started" | "init" | "initial" => StateWord::Queued,
+        | "not_start" | "not_started" | "notstarted" | "init" | "initial" | "preparing"
+        | "starting" | "staged" | "in_queue" | "unknown" => StateWord::Queued,
         "processing" | "running" | "in_progress" | "inprogress" | "generating" | "started"
         | "progress" | "active" => StateWord::Running,
         "succeeded" | "success" | "successful" | "succeed" | "completed" | "complete" | "done"
@@ -119,11 +120,14 @@ pub fn parse_progress(value: &Value) -> Option<f32> {
         .then(|| fraction.clamp(0.0, 1.0) as f32)
 }
 
-/// The first of several keys present as a non-null value.
+/// The first of several keys present with a value: null and blank strings
+/// count as absent (relays send `"fail_reason": ""` and `"message": ""`).
 pub fn field<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter()
-        .filter_map(|k| value.get(*k))
-        .find(|v| !v.is_null())
+    keys.iter().filter_map(|k| value.get(*k)).find(|v| match v {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        _ => true,
+    })
 }
 
 /// A JSON string or number as text (ids come as either).
@@ -135,107 +139,287 @@ pub fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-/// The task id in a create answer: `id`, `task_id`, `video_id`, also under `data`.
+/// The objects a task answer may hold its fields in, most authoritative
+/// first: the envelope's `data` (`{code, message, data}` of the gateways),
+/// the answer itself, then `result`.
+fn holders(answer: &Value) -> Vec<&Value> {
+    let mut out = Vec::with_capacity(4);
+    if let Some(data) = answer.get("data").filter(|d| d.is_object()) {
+        out.push(data);
+    }
+    out.push(answer);
+    for key in ["result", "task_result", "response"] {
+        if let Some(result) = answer.get(key).filter(|d| d.is_object()) {
+            out.push(result);
+        }
+    }
+    out
+}
+
+/// The task id in a create answer: `task_id` (or `taskId`, `video_id`,
+/// `generation_id`), at the top or under the envelope's `data`, before a
+/// bare `id` (an envelope's `id` may be a database row, not the task).
 pub fn find_task_id(answer: &Value) -> Option<String> {
-    const KEYS: [&str; 4] = ["task_id", "id", "video_id", "taskId"];
-    field(answer, &KEYS)
-        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
+    const KEYS: [&str; 5] = ["task_id", "taskId", "video_id", "generation_id", "id"];
+    let data = answer.get("data").filter(|d| d.is_object());
+    KEYS.iter()
+        .find_map(|key| field(answer, &[key]).or_else(|| data.and_then(|d| field(d, &[key]))))
         .and_then(text_of)
 }
 
-/// The state of a task answer, under `state` or `status`, also under `data`.
+/// The state of a task answer, under `state` or `status` (or `task_status`),
+/// in the envelope's `data` first, then at the top.
 pub fn find_state(answer: &Value) -> Option<StateWord> {
-    const KEYS: [&str; 3] = ["state", "status", "task_status"];
-    field(answer, &KEYS)
-        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
-        .and_then(Value::as_str)
-        .and_then(parse_state)
+    const KEYS: [&str; 4] = ["state", "status", "task_status", "taskStatus"];
+    holders(answer).into_iter().find_map(|holder| {
+        KEYS.iter()
+            .filter_map(|k| holder.get(*k))
+            .filter_map(Value::as_str)
+            .find_map(parse_state)
+    })
 }
 
 /// The progress of a task answer, if it gives one.
 pub fn find_progress(answer: &Value) -> Option<f32> {
-    const KEYS: [&str; 3] = ["progress", "percent", "progress_pct"];
-    field(answer, &KEYS)
-        .or_else(|| answer.get("data").and_then(|d| field(d, &KEYS)))
-        .and_then(parse_progress)
+    const KEYS: [&str; 4] = ["progress", "percent", "progress_pct", "percentage"];
+    holders(answer)
+        .into_iter()
+        .find_map(|holder| field(holder, &KEYS).and_then(parse_progress))
 }
 
-/// The failure message of a task answer, wherever it sits.
-pub fn find_failure(answer: &Value) -> Option<String> {
-    let error = field(
-        answer,
-        &["error", "fail_reason", "failure_reason", "message", "msg"],
+/// Words an envelope's `message` says when all went well.
+fn is_success_word(text: &str) -> bool {
+    matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "success" | "succeeded" | "succeed" | "ok" | "0" | "200" | "成功" | "操作成功" | "请求成功"
     )
-    .or_else(|| {
-        answer
-            .get("data")
-            .and_then(|d| field(d, &["error", "fail_reason"]))
-    })?;
-    match error {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(_) => field(error, &["message", "msg", "reason", "code"]).and_then(text_of),
-        _ => None,
+}
+
+/// The failure message of a task answer, wherever relays put it:
+/// `fail_reason`, `error` (a string, or an object's `message`/`raw_message`),
+/// `error_message`, `failMsg`, in the envelope's `data` or at the top, and
+/// last the envelope's own `message`. Empty strings are absent.
+pub fn find_failure(answer: &Value) -> Option<String> {
+    const REASON_KEYS: [&str; 11] = [
+        "fail_reason",
+        "failure_reason",
+        "failReason",
+        "error_message",
+        "errorMessage",
+        "failMsg",
+        "fail_msg",
+        "error",
+        "task_status_msg",
+        "status_msg",
+        "err_msg",
+    ];
+    let mut holders = holders(answer);
+    if let Some(inner) = answer
+        .get("data")
+        .and_then(|d| d.get("data"))
+        .filter(|d| d.is_object())
+    {
+        holders.push(inner);
+    }
+    let specific = holders.iter().find_map(|holder| {
+        REASON_KEYS.iter().find_map(|key| {
+            let value = field(holder, &[key])?;
+            match value {
+                Value::Object(_) => field(
+                    value,
+                    &["message", "raw_message", "msg", "reason", "detail"],
+                )
+                .and_then(text_of)
+                .or_else(|| field(value, &["code"]).and_then(text_of))
+                .filter(|t| t != "0"),
+                other => text_of(other),
+            }
+        })
+    });
+    specific.or_else(|| {
+        holders.iter().find_map(|holder| {
+            field(holder, &["message", "msg", "reason", "detail"])
+                .and_then(text_of)
+                .filter(|t| !is_success_word(t))
+        })
+    })
+}
+
+/// An envelope that says the request itself failed: a `code` that is not a
+/// success code, with a message. `(code, message)`.
+pub fn find_envelope_error(answer: &Value) -> Option<(Option<String>, String)> {
+    let code = field(answer, &["code", "error_code"]).and_then(text_of);
+    let failed_code = code.as_deref().is_some_and(|c| !is_success_word(c));
+    let message = match answer.get("error") {
+        Some(error @ Value::Object(_)) => {
+            field(error, &["message", "msg", "raw_message"]).and_then(text_of)
+        }
+        Some(other) => text_of(other),
+        None => None,
+    };
+    if let Some(message) = message {
+        return Some((code, message));
+    }
+    if !failed_code {
+        return None;
+    }
+    let message = field(answer, &["message", "msg", "detail"]).and_then(text_of)?;
+    Some((code, message))
+}
+
+/// Keys whose subtree echoes the request (input images, parameters) or holds
+/// pictures that are not the result; never searched for result links.
+const NOT_RESULT_KEYS: [&str; 17] = [
+    "input",
+    "inputs",
+    "request",
+    "params",
+    "param",
+    "parameters",
+    "properties",
+    "metadata",
+    "config",
+    "image_urls",
+    "input_reference",
+    "reference",
+    "references",
+    "thumbnail_url",
+    "avatar_url",
+    "profile_url",
+    "webhook",
+];
+
+/// Keys that hold a result link (a string) or an object holding one.
+const URL_KEYS: [&str; 16] = [
+    "url",
+    "video_url",
+    "videoUrl",
+    "download_url",
+    "downloadUrl",
+    "result_url",
+    "resultUrl",
+    "output_url",
+    "outputUrl",
+    "media_url",
+    "file_url",
+    "image_url",
+    "video",
+    "image",
+    "src",
+    "uri",
+];
+
+/// Keys that hold a list of results (strings or objects with a link).
+const LIST_KEYS: [&str; 10] = [
+    "videos",
+    "images",
+    "results",
+    "outputs",
+    "urls",
+    "result_urls",
+    "resultUrls",
+    "video_urls",
+    "output",
+    "generations",
+];
+
+/// The links an `output`/`result`-like value holds: a URL string, an object
+/// with a link key, or a list of either.
+fn urls_in(value: &Value, depth: u8, out: &mut Vec<String>) {
+    if depth > 4 {
+        return;
+    }
+    match value {
+        Value::String(s) => {
+            let s = s.trim();
+            if is_media_url(s) {
+                out.push(s.to_owned());
+            } else if s.starts_with('{') || s.starts_with('[') {
+                // `resultJson`: a JSON document inside a string.
+                if let Ok(inner) = serde_json::from_str::<Value>(s) {
+                    urls_in(&inner, depth + 1, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| urls_in(v, depth + 1, out)),
+        Value::Object(map) => {
+            for key in URL_KEYS {
+                if let Some(v) = map.get(key) {
+                    urls_in(v, depth + 1, out);
+                }
+            }
+            for key in LIST_KEYS {
+                if let Some(v) = map.get(key) {
+                    urls_in(v, depth + 1, out);
+                }
+            }
+            for key in [
+                "resultJson",
+                "result_json",
+                "result",
+                "data",
+                "task_result",
+                "response",
+            ] {
+                if let Some(v) = map.get(key) {
+                    urls_in(v, depth + 1, out);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
-/// Every media URL in a task answer, best places first: `data.videos[].url`,
-/// then the usual single-URL keys at the top and under `data`/`result`, then
-/// any `http(s)` string under a key that names a URL, anywhere.
+/// Every media URL in a task answer, best places first: the envelope's
+/// `data`, the answer itself and `result`, each read for the keys relays use
+/// (`data.videos[].url` of seed 000, `url`, `video_url`, `result_url`,
+/// `output` as a string, object or list, `resultJson` as a string); then any
+/// `http(s)` string under a key that names a URL, anywhere but in an echo of
+/// the request.
 pub fn find_media_urls(answer: &Value) -> Vec<String> {
-    const URL_KEYS: [&str; 6] = [
-        "url",
-        "video_url",
-        "download_url",
-        "image_url",
-        "result_url",
-        "output_url",
-    ];
     let mut found = Vec::new();
-    for list in ["videos", "images", "results", "outputs"] {
-        for holder in [Some(answer), answer.get("data"), answer.get("result")]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(items) = holder.get(list).and_then(Value::as_array) {
-                found.extend(items.iter().filter_map(|item| {
-                    match item {
-                        Value::String(s) => Some(s.clone()),
-                        other => field(other, &URL_KEYS)
-                            .and_then(Value::as_str)
-                            .map(str::to_owned),
-                    }
-                }));
+    for holder in holders(answer) {
+        if let Value::Object(map) = holder {
+            for key in URL_KEYS.iter().chain(LIST_KEYS.iter()) {
+                if let Some(v) = map.get(*key) {
+                    urls_in(v, 0, &mut found);
+                }
+            }
+            for key in ["resultJson", "result_json"] {
+                if let Some(v) = map.get(key) {
+                    urls_in(v, 0, &mut found);
+                }
             }
         }
     }
-    for holder in [Some(answer), answer.get("data"), answer.get("result")]
-        .into_iter()
-        .flatten()
-    {
-        if let Some(url) = field(holder, &URL_KEYS).and_then(Value::as_str) {
-            found.push(url.to_owned());
-        }
-        if let Some(urls) = holder.get("result_urls").and_then(Value::as_array) {
-            found.extend(urls.iter().filter_map(Value::as_str).map(str::to_owned));
-        }
-    }
     if found.is_empty() {
-        collect_url_strings(answer, false, &mut found);
+        collect_url_strings(answer, false, 0, &mut found);
     }
-    found.retain(|u| is_media_url(u));
-    found.dedup();
-    found
+    let mut unique: Vec<String> = Vec::new();
+    for url in found.into_iter().filter(|u| is_media_url(u)) {
+        if !unique.contains(&url) {
+            unique.push(url);
+        }
+    }
+    unique
 }
 
-fn collect_url_strings(value: &Value, under_url_key: bool, out: &mut Vec<String>) {
+fn collect_url_strings(value: &Value, under_url_key: bool, depth: u8, out: &mut Vec<String>) {
+    if depth > 8 {
+        return;
+    }
     match value {
-        Value::String(s) if under_url_key => out.push(s.clone()),
+        Value::String(s) if under_url_key => out.push(s.trim().to_owned()),
         Value::Array(items) => items
             .iter()
-            .for_each(|v| collect_url_strings(v, under_url_key, out)),
+            .for_each(|v| collect_url_strings(v, under_url_key, depth + 1, out)),
         Value::Object(map) => map.iter().for_each(|(k, v)| {
+            if NOT_RESULT_KEYS.contains(&k.as_str()) {
+                return;
+            }
             let k = k.to_ascii_lowercase();
-            collect_url_strings(v, under_url_key || k.contains("url") || k == "src", out)
+            let names_url = k.contains("url") || k == "src" || k == "video" || k == "output";
+            collect_url_strings(v, under_url_key || names_url, depth + 1, out)
         }),
         _ => {}
     }
@@ -245,20 +429,72 @@ fn is_media_url(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://") || url.starts_with("data:")
 }
 
-/// A character in a task answer: `data.characters[0]`, `data.character`, or
-/// `character` at the top.
+/// Whether a URL's path names a video file.
+pub fn looks_like_video(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    [".mp4", ".webm", ".mov", ".m3u8"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+/// A character in a task answer or a synchronous create answer:
+/// `data.characters[0]`, `data.character`, `character`, or the character's
+/// fields (`username`, `cameo_id`) right in `data` or at the top.
 pub fn find_character(answer: &Value) -> Option<CharacterInfo> {
-    let data = answer.get("data").unwrap_or(answer);
-    let item = data
+    let data = answer
+        .get("data")
+        .filter(|d| d.is_object())
+        .unwrap_or(answer);
+    let listed = data
         .get("characters")
         .and_then(|c| c.get(0))
-        .or_else(|| data.get("character"))
-        .or_else(|| answer.get("character"))?;
+        .or_else(|| data.get("character").filter(|c| c.is_object()))
+        .or_else(|| answer.get("character").filter(|c| c.is_object()));
+    const USERNAME: [&str; 4] = ["username", "character_username", "cameo_username", "handle"];
+    const ID: [&str; 4] = ["character_id", "cameo_id", "id", "characterId"];
+    let info = match listed {
+        None if [data, answer].iter().all(|h| field(h, &USERNAME).is_none()) => {
+            // Only an id, maybe inside a `resultJson` string (kie.ai).
+            let inner = field(data, &["resultJson", "result_json"])
+                .and_then(Value::as_str)
+                .and_then(|s| serde_json::from_str::<Value>(s).ok());
+            let id = [Some(data), inner.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|h| field(h, &["character_id", "cameo_id", "characterId"]))
+                .and_then(text_of)?;
+            CharacterInfo {
+                id: Some(id),
+                username: None,
+            }
+        }
+        Some(item) => CharacterInfo {
+            id: field(item, &ID).and_then(text_of),
+            username: field(item, &["username", "name", "handle", "character_username"])
+                .and_then(text_of),
+        },
+        None => {
+            let holder = [data, answer]
+                .into_iter()
+                .find(|h| field(h, &USERNAME).is_some())?;
+            CharacterInfo {
+                id: field(holder, &ID)
+                    .or_else(|| field(answer, &ID))
+                    .and_then(text_of),
+                username: field(holder, &USERNAME).and_then(text_of),
+            }
+        }
+    };
     let info = CharacterInfo {
-        id: field(item, &["id", "character_id", "cameo_id"]).and_then(text_of),
-        username: field(item, &["username", "name", "handle"])
-            .and_then(text_of)
-            .map(|n| n.trim_start_matches('@').to_owned()),
+        username: info
+            .username
+            .map(|n| n.trim_start_matches('@').to_owned())
+            .filter(|n| !n.is_empty()),
+        ..info
     };
     (info.id.is_some() || info.username.is_some()).then_some(info)
 }
@@ -296,6 +532,42 @@ pub fn media_urls_in_text(text: &str) -> Vec<String> {
     }
     let mut unique = Vec::new();
     for url in urls.into_iter().filter(|u| is_media_url(u)) {
+        if !unique.contains(&url) {
+            unique.push(url);
+        }
+    }
+    unique
+}
+
+/// Words of a chat text that reports a failure rather than a result.
+pub(crate) fn reads_as_failure(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "❌", "失败", "错误", "fail", "error", "violat", "违规", "拒绝", "refused", "rejected",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// The result links of a chat answer's final text: `<video src>`, Markdown
+/// links and images; a bare URL only when the text does not report a
+/// failure (where a bare link is a help page, not a result).
+pub fn result_urls_in_text(text: &str) -> Vec<String> {
+    let structured: Vec<String> = HTML_SRC
+        .captures_iter(text)
+        .chain(MARKDOWN_LINK.captures_iter(text))
+        .map(|c| c[1].to_owned())
+        .filter(|u| is_media_url(u))
+        .collect();
+    let urls = if !structured.is_empty() {
+        structured
+    } else if reads_as_failure(text) {
+        Vec::new()
+    } else {
+        media_urls_in_text(text)
+    };
+    let mut unique = Vec::new();
+    for url in urls {
         if !unique.contains(&url) {
             unique.push(url);
         }
@@ -384,6 +656,44 @@ mod tests {
         let openai = json!({"id": "video_1", "status": "failed",
             "error": {"code": "moderation", "message": "blocked"}});
         assert_eq!(find_failure(&openai).as_deref(), Some("blocked"));
+    }
+
+    #[test]
+    fn a_task_id_beats_an_envelopes_row_id() {
+        let answer = json!({"code": "success", "data": {"id": 31, "task_id": "task_5s8zXW"}});
+        assert_eq!(find_task_id(&answer).as_deref(), Some("task_5s8zXW"));
+        let top = json!({"id": 7, "task_id": "abc"});
+        assert_eq!(find_task_id(&top).as_deref(), Some("abc"));
+        let openai = json!({"id": "video_68f0", "object": "video"});
+        assert_eq!(find_task_id(&openai).as_deref(), Some("video_68f0"));
+    }
+
+    #[test]
+    fn kling_style_task_results_and_messages_are_read() {
+        let done = json!({"code": 0, "message": "SUCCEED", "data": {"task_id": "k1",
+            "task_status": "succeed", "task_status_msg": "",
+            "task_result": {"videos": [{"id": "v1", "url": "https://cdn/k.mp4", "duration": "5"}]}}});
+        assert_eq!(find_state(&done), Some(StateWord::Succeeded));
+        assert_eq!(find_media_urls(&done), ["https://cdn/k.mp4"]);
+        let failed = json!({"code": 0, "message": "SUCCEED", "data": {"task_id": "k1",
+            "task_status": "failed", "task_status_msg": "Failure to pass the risk control system"}});
+        assert_eq!(
+            find_failure(&failed).as_deref(),
+            Some("Failure to pass the risk control system")
+        );
+    }
+
+    #[test]
+    fn a_character_id_alone_is_a_character() {
+        let kie = json!({"code": 200, "msg": "success", "data": {"taskId": "c1", "state": "success",
+            "resultJson": "{\"character_id\":\"char_9a8b7c\"}"}});
+        assert_eq!(
+            find_character(&kie),
+            Some(CharacterInfo {
+                id: Some("char_9a8b7c".into()),
+                username: None
+            })
+        );
     }
 
     #[test]

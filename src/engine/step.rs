@@ -491,6 +491,7 @@ pub(super) fn failure_from_error(error: BackendError) -> Failure {
         BackendError::Rejected { message, .. } => Failure::Rejected { message },
         BackendError::Unsupported(u) => Failure::Unsupported(u),
         BackendError::Unauthorized { .. } => Failure::Unauthorized,
+        BackendError::Exhausted { .. } => Failure::ServiceBalance,
         BackendError::UnknownTask => Failure::Lost,
         BackendError::Failed { reason } => failure_from_reason(reason),
         BackendError::Broken { .. } => Failure::Lost,

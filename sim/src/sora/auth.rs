@@ -5,10 +5,10 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::config::AuthMode;
-use super::errors::ApiError;
+use super::relays;
 use super::state::SimState;
 
 /// Whether an `Authorization` value is exactly what the mode wants.
@@ -21,15 +21,18 @@ fn accepts(mode: AuthMode, key: &str, authorization: &str) -> bool {
 
 /// Middleware answering 401 unless the key is presented as configured.
 pub async fn require_key(State(state): State<Arc<SimState>>, req: Request, next: Next) -> Response {
-    let authorized = req
+    let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let authorized = authorization
+        .as_deref()
         .is_some_and(|v| accepts(state.config.auth, &state.config.key, v));
     if authorized {
         next.run(req).await
     } else {
-        ApiError::unauthorized().into_response()
+        relays::unauthorized(&state, authorization.as_deref())
     }
 }
 

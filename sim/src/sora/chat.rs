@@ -21,6 +21,7 @@ use super::files;
 use super::lifecycle::Phase;
 use super::models::{self, ChatModel};
 use super::payload::Payload;
+use super::relays;
 use super::state::{Dialect, ImageJob, SimState, Task, TaskKind, VideoJob};
 use super::validate;
 
@@ -69,6 +70,9 @@ pub async fn completions(
     let model_name = fields
         .str("model")?
         .ok_or_else(|| ApiError::missing("model"))?;
+    if relays::is_sora2api_chat(state.config.relay) {
+        return sora2api(state, &fields, model_name).await;
+    }
     let model = models::chat_model(model_name)?;
     let messages: Vec<Message> = fields
         .parse("messages")?
@@ -105,6 +109,46 @@ pub async fn completions(
         .ok_or_else(ApiError::shutting_down)?;
     let content = final_text(&state, &task, &phase);
     Ok(Json(reply.completion(&content, &prompt)).into_response())
+}
+
+/// `POST /v1/chat/completions` as sora2api answers it: its own model names, the stream in
+/// its chunk shapes, and only an availability notice without `stream`.
+async fn sora2api(
+    state: Arc<SimState>,
+    fields: &super::payload::Fields,
+    model_name: &str,
+) -> Result<Response, ApiError> {
+    let model = relays::sora2api_model(model_name)?;
+    let messages: Vec<Message> = fields
+        .parse("messages")?
+        .ok_or_else(|| ApiError::missing("messages"))?;
+    let text = last_user_text(&messages)?;
+    if text.to_ascii_lowercase().contains(relays::BALANCE_WORD) {
+        return Ok(relays::sora2api_no_tokens());
+    }
+    let prompt = validate::prompt(&state, Some(&text), "messages")?.to_owned();
+    if !fields.bool("stream")?.unwrap_or(false) {
+        let notice = "All tokens available for video generation. Please enable streaming to use the generation feature.";
+        let reply = Reply {
+            id: format!("chatcmpl-{}", super::state::unix_now()),
+            model: "sora".to_owned(),
+            created: super::state::unix_now(),
+        };
+        return Ok(Json(reply.completion(notice, &prompt)).into_response());
+    }
+    let kind = match model {
+        Some(video) => TaskKind::Video(VideoJob {
+            model: model_name.to_owned(),
+            prompt,
+            seconds: video.seconds,
+            resolution: video.resolution,
+            pro: video.pro,
+            remixed_from: None,
+        }),
+        None => TaskKind::Image(ImageJob { prompt, count: 1 }),
+    };
+    let task = state.create_task(Dialect::Chat, kind);
+    Ok(relays::sora2api_stream(state, task))
 }
 
 /// The prompt: the text of the last user message, its image URLs checked.

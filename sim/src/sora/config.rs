@@ -76,6 +76,31 @@ pub enum ChatLink {
     Bare,
 }
 
+/// A real relay whose answers the simulator imitates (`SIM_RELAY`, `--relay`); see
+/// `docs/relays.md` of the project for each one's shapes and sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Relay {
+    /// The simulator's own answers, per [`Shape`].
+    #[default]
+    Sim,
+    /// TheSmallHanCat/sora2api: chat completions, progress in `reasoning_content`, the
+    /// video as an HTML `<video>` in `content`, `finish_reason: "STOP"`.
+    Sora2Api,
+    /// QuantumNous/new-api: `{code, message, data}` task envelopes, OpenAI video objects,
+    /// `new_api_error` bodies.
+    NewApi,
+    /// DouDOU-start/go-sora2api: OpenAI video objects, `{"error": {"message"}}` bodies.
+    GoSora2Api,
+    /// zhu88cc/Modified_Sora2api: `succeeded` with `url`, synchronous characters, and
+    /// sora2api's chat.
+    ModifiedSora2Api,
+    /// PiAPI: `{code, data: {output, error}, message}` tasks.
+    PiApi,
+    /// Unified-video gateways (octopusx, anyfast): `sora-2:task_…` ids, text progress,
+    /// `video_url`, no content endpoint.
+    Unified,
+}
+
 /// The variable parts of the native task and chat answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shape {
@@ -106,6 +131,8 @@ pub struct SimConfig {
     /// Initial random fault rates; see [`SimHandle::set_faults`](super::SimHandle::set_faults).
     pub faults: Faults,
     pub shape: Shape,
+    /// The real relay imitated; [`Relay::Sim`] answers per `shape`.
+    pub relay: Relay,
     /// A prompt containing one of these (case-insensitive) is refused at creation with 400.
     pub reject_words: Vec<String>,
     /// A prompt containing one of these (case-insensitive) is accepted, then fails mid-run.
@@ -140,6 +167,7 @@ impl SimConfig {
             seed: 0,
             faults: Faults::default(),
             shape: Shape::default(),
+            relay: Relay::default(),
             reject_words: vec!["nsfw".to_owned()],
             fail_words: vec!["[sim:fail]".to_owned()],
             video_bytes: None,
@@ -198,6 +226,28 @@ named_enum!(ProgressShape { Percent => "percent", Fraction => "fraction", Absent
 named_enum!(StateWords { Seed => "seed", Alt => "alt", Caps => "caps" });
 named_enum!(UrlPlacement { DataVideos => "data-videos", TopLevel => "top-level" });
 named_enum!(ChatLink { Html => "html", Markdown => "markdown", Bare => "bare" });
+named_enum!(Relay {
+    Sim => "sim",
+    Sora2Api => "sora2api",
+    NewApi => "new-api",
+    GoSora2Api => "go-sora2api",
+    ModifiedSora2Api => "modified-sora2api",
+    PiApi => "piapi",
+    Unified => "unified",
+});
+
+impl Relay {
+    /// Every profile, for help texts and tests.
+    pub const ALL: [Relay; 7] = [
+        Relay::Sim,
+        Relay::Sora2Api,
+        Relay::NewApi,
+        Relay::GoSora2Api,
+        Relay::ModifiedSora2Api,
+        Relay::PiApi,
+        Relay::Unified,
+    ];
+}
 
 #[cfg(test)]
 mod tests {

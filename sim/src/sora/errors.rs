@@ -104,6 +104,19 @@ impl ApiError {
         )
     }
 
+    /// The account's balance is used up (OpenAI answers 429 `insufficient_quota`); relay
+    /// profiles answer it their own way.
+    pub fn balance() -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            kind: "insufficient_quota",
+            message: "You exceeded your current quota, please check your plan and billing details."
+                .to_owned(),
+            param: None,
+            code: Some("insufficient_quota"),
+        }
+    }
+
     /// A body above the simulator's size limit.
     pub fn too_large(limit: usize) -> Self {
         Self {

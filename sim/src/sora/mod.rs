@@ -16,6 +16,7 @@ mod native;
 mod openai;
 mod payload;
 mod record;
+mod relays;
 mod router;
 mod state;
 mod validate;
@@ -28,10 +29,11 @@ use anyhow::{ensure, Context};
 use tokio::task::JoinHandle;
 
 pub use config::{
-    AuthMode, ChatLink, ProgressShape, Shape, SimConfig, StateWords, Style, UrlPlacement,
+    AuthMode, ChatLink, ProgressShape, Relay, Shape, SimConfig, StateWords, Style, UrlPlacement,
 };
 pub use faults::{Fault, Faults};
 pub use record::{Recorded, RecordedPart, RequestCounts};
+pub use relays::{BALANCE_WORD, CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD};
 
 use media::Media;
 use state::SimState;

@@ -13,6 +13,7 @@ use super::files;
 use super::lifecycle::Phase;
 use super::models::{self, Resolution, VideoModel, NATIVE_DURATIONS};
 use super::payload::{Fields, Payload};
+use super::relays;
 use super::state::{CharacterJob, Dialect, SimState, Task, TaskKind, VideoJob};
 use super::validate;
 
@@ -80,7 +81,12 @@ pub async fn create_generation(
         character.validate(&state, &format!("characters[{i}]"))?;
     }
     let task = state.create_task(Dialect::Native, TaskKind::Video(job));
-    Ok(Json(render(&state, &task)))
+    Ok(Json(created(&state, &task)))
+}
+
+/// The answer to a creation: the relay's, else the task object.
+fn created(state: &SimState, task: &Task) -> Value {
+    relays::native_created(state, task).unwrap_or_else(|| render(state, task))
 }
 
 /// `POST /v1/characters`.
@@ -94,8 +100,11 @@ pub async fn create_character(
         character_id: format!("char_{}", state.random_hex(24)),
         username: format!("cameo_{}", state.random_hex(4)),
     };
+    if let Some(ready) = relays::character_created(&state, &job) {
+        return Ok(Json(ready));
+    }
     let task = state.create_task(Dialect::Native, TaskKind::Character(job));
-    Ok(Json(render(&state, &task)))
+    Ok(Json(created(&state, &task)))
 }
 
 /// `POST /v1/videos/{id}/remix` of a task created natively or by chat.
@@ -117,7 +126,7 @@ pub fn remix(state: &SimState, source_id: &str, payload: &Payload) -> Result<Val
     let mut job = video_job(&fields, model_name, model, prompt)?;
     job.remixed_from = Some(source_id.to_owned());
     let task = state.create_task(Dialect::Native, TaskKind::Video(job));
-    Ok(render(state, &task))
+    Ok(created(state, &task))
 }
 
 /// `GET /v1/videos/tasks/{task_id}`, for any kind of task.
@@ -169,6 +178,9 @@ fn video_job(
 
 /// The task object per the configured shape (seed 000 §3.4 by default).
 pub fn render(state: &SimState, task: &Task) -> Value {
+    if let Some(answer) = relays::native_task(state, task) {
+        return answer;
+    }
     let shape = state.config.shape;
     let phase = state.phase(task);
     let (state_key, word) = state_word(shape.states, &phase);
@@ -185,6 +197,7 @@ pub fn render(state: &SimState, task: &Task) -> Value {
         ProgressShape::Absent => {}
     }
     match &phase {
+        Phase::Succeeded if relays::hides_link(task) => {}
         Phase::Succeeded => insert_result(state, task, shape.url_at, &mut out),
         Phase::Failed { message, .. } => {
             out.insert(

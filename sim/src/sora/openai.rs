@@ -13,6 +13,7 @@ use super::files::{self, MP4, PNG};
 use super::lifecycle::Phase;
 use super::models::{self, Resolution, OPENAI_SECONDS};
 use super::payload::{Fields, Payload};
+use super::relays;
 use super::state::{Dialect, SimState, Task, TaskKind, VideoJob};
 use super::validate;
 
@@ -104,7 +105,7 @@ pub async fn retrieve(
     State(state): State<Arc<SimState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let task = video_task(&state, &id)?;
+    let task = video_task(&state, relays::openai_lookup(state.config.relay, &id))?;
     Ok(Json(render(&state, &task)))
 }
 
@@ -183,7 +184,12 @@ pub async fn content(
     Path(id): Path<String>,
     Query(query): Query<ContentQuery>,
 ) -> Result<Response, ApiError> {
-    let task = video_task(&state, &id)?;
+    if !relays::serves_content(state.config.relay) {
+        return Err(ApiError::not_found(format!(
+            "Unknown request URL: GET /v1/videos/{id}/content."
+        )));
+    }
+    let task = video_task(&state, relays::openai_lookup(state.config.relay, &id))?;
     let (bytes, content_type) = match query.variant.as_deref().unwrap_or("video") {
         "video" => (state.media.video.clone(), MP4),
         "thumbnail" | "spritesheet" => (state.media.image.clone(), PNG),
@@ -217,6 +223,9 @@ fn video_task(state: &SimState, id: &str) -> Result<Arc<Task>, ApiError> {
 
 /// The spec's `VideoResource` of a video task (other tasks never reach here).
 pub fn render(state: &SimState, task: &Task) -> Value {
+    if let Some(answer) = relays::openai_video(state, task) {
+        return answer;
+    }
     let phase = state.phase(task);
     let scale = state.config.time_scale;
     let status = match &phase {

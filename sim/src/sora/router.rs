@@ -12,7 +12,7 @@ use super::config::Style;
 use super::errors::{self, ApiError};
 use super::payload::Payload;
 use super::state::{Dialect, SimState};
-use super::{admin, auth, chat, faults, files, images, native, openai, record};
+use super::{admin, auth, chat, faults, files, images, native, openai, record, relays};
 
 /// Builds the whole application.
 ///
@@ -36,6 +36,10 @@ pub fn build(state: Arc<SimState>) -> Router {
         .route(&at("/v1/images/edits"), post(images::edits))
         .route(&at("/v1/chat/completions"), post(chat::completions))
         .route_layer(from_fn_with_state(Arc::clone(&state), faults::api_faults))
+        .route_layer(from_fn_with_state(
+            Arc::clone(&state),
+            relays::rewrite_errors,
+        ))
         .route_layer(from_fn_with_state(Arc::clone(&state), auth::require_key));
     let downloads = Router::new()
         .route(&at("/files/{name}"), get(files::download))
@@ -56,6 +60,7 @@ async fn remix(
     Path(id): Path<String>,
     payload: Payload,
 ) -> Result<Json<Value>, ApiError> {
+    let id = relays::openai_lookup(state.config.relay, &id).to_owned();
     let source = state.task_or_404(&id)?;
     let openai = match source.dialect {
         Dialect::OpenAi => true,

@@ -332,7 +332,7 @@ fn contains_any(text: &str, words: &[String]) -> bool {
         .any(|w| text.contains(&w.to_lowercase()))
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

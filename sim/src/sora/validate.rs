@@ -48,6 +48,12 @@ pub fn prompt<'a>(
     if state.is_rejected(prompt) {
         return Err(ApiError::content_policy(param));
     }
+    if prompt
+        .to_ascii_lowercase()
+        .contains(super::relays::BALANCE_WORD)
+    {
+        return Err(ApiError::balance());
+    }
     Ok(prompt)
 }
 
