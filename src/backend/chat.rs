@@ -527,6 +527,8 @@ struct SseLines {
     partial: Vec<u8>,
     /// `data:` lines of the event being read.
     data: Vec<String>,
+    /// The `event:` name of the event being read.
+    event: Option<String>,
 }
 
 impl SseLines {
@@ -544,9 +546,19 @@ impl SseLines {
             self.partial.clear();
             if line.is_empty() {
                 if !self.data.is_empty() {
-                    complete.push(self.data.join("\n"));
+                    let data = self.data.join("\n");
                     self.data.clear();
+                    // `event: error` with a plain-text payload: the relay's words.
+                    let is_error = self.event.as_deref() == Some("error");
+                    if is_error && serde_json::from_str::<Value>(data.trim()).is_err() {
+                        complete.push(json!({"error": {"message": data.trim()}}).to_string());
+                    } else {
+                        complete.push(data);
+                    }
                 }
+                self.event = None;
+            } else if let Some(name) = line.strip_prefix("event:") {
+                self.event = Some(name.trim().to_owned());
             } else if let Some(data) = line.strip_prefix("data:") {
                 self.data
                     .push(data.strip_prefix(' ').unwrap_or(data).to_owned());
@@ -922,6 +934,30 @@ mod tests {
             got.starts_with("API request failed: 400 Hmmm something didn't look right"),
             "{got}"
         );
+    }
+
+    #[test]
+    fn a_named_error_event_with_plain_text_ends_the_job_with_it() {
+        let body = "event: error\ndata: upstream quota exceeded for this channel\n\n";
+        assert!(matches!(
+            replay(body, OutputKind::Video).0,
+            Err(BackendError::Exhausted { .. })
+        ));
+        let body = "event: error\ndata: 服务器内部错误\n\n";
+        assert_eq!(
+            failed_with(&replay(body, OutputKind::Video).0),
+            "服务器内部错误"
+        );
+    }
+
+    #[test]
+    fn an_html_anchor_is_a_result_link() {
+        let body = sora2api_chunk(
+            Some("生成完成：<a href=\"https://h/v.mp4\">下载视频</a>"),
+            None,
+            Some("stop"),
+        );
+        assert_eq!(replay(&body, OutputKind::Video).0, video("https://h/v.mp4"));
     }
 
     #[test]

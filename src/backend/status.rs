@@ -502,6 +502,9 @@ pub fn find_character(answer: &Value) -> Option<CharacterInfo> {
 static HTML_SRC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"<(?:video|source|img)\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)"#).expect("valid regex")
 });
+static HTML_HREF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)"#).expect("valid regex")
+});
 static MARKDOWN_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)").expect("valid regex"));
 static BARE_URL: LazyLock<Regex> =
@@ -549,23 +552,48 @@ pub(crate) fn reads_as_failure(text: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
-/// The result links of a chat answer's final text: `<video src>`, Markdown
-/// links and images; a bare URL only when the text does not report a
-/// failure (where a bare link is a help page, not a result).
+/// Whether a URL's path names a picture file.
+fn looks_like_image(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".webp", ".gif"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+/// The result links of a chat answer's final text. `<video>`/`<img>`
+/// sources and Markdown images are results; Markdown links, `<a href>` and
+/// bare URLs are too, except in a text that reports a failure, where only
+/// links to media files count (a help page is not a result).
 pub fn result_urls_in_text(text: &str) -> Vec<String> {
-    let structured: Vec<String> = HTML_SRC
+    let failed = reads_as_failure(text);
+    let weak_ok = |u: &str| !failed || looks_like_video(u) || looks_like_image(u);
+    let mut urls: Vec<String> = HTML_SRC
         .captures_iter(text)
-        .chain(MARKDOWN_LINK.captures_iter(text))
         .map(|c| c[1].to_owned())
-        .filter(|u| is_media_url(u))
         .collect();
-    let urls = if !structured.is_empty() {
-        structured
-    } else if reads_as_failure(text) {
-        Vec::new()
-    } else {
-        media_urls_in_text(text)
-    };
+    for capture in MARKDOWN_LINK.captures_iter(text) {
+        let image = capture[0].starts_with('!');
+        if image || weak_ok(&capture[1]) {
+            urls.push(capture[1].to_owned());
+        }
+    }
+    urls.extend(
+        HTML_HREF
+            .captures_iter(text)
+            .map(|c| c[1].to_owned())
+            .filter(|u| weak_ok(u)),
+    );
+    urls.retain(|u| is_media_url(u));
+    if urls.is_empty() {
+        urls = media_urls_in_text(text)
+            .into_iter()
+            .filter(|u| weak_ok(u))
+            .collect();
+    }
     let mut unique = Vec::new();
     for url in urls {
         if !unique.contains(&url) {
@@ -721,6 +749,31 @@ mod tests {
         let bare = "视频地址：https://h/v.mp4。";
         assert_eq!(media_urls_in_text(bare), ["https://h/v.mp4"]);
         assert!(media_urls_in_text("生成失败：内容违规").is_empty());
+    }
+
+    #[test]
+    fn help_links_in_failure_texts_are_not_results() {
+        assert!(result_urls_in_text(
+            "❌ 生成失败: see [docs](https://help.openai.com/en/articles/1)"
+        )
+        .is_empty());
+        assert!(
+            result_urls_in_text("生成失败 <a href='https://help.example/faq'>帮助</a>").is_empty()
+        );
+        assert!(result_urls_in_text("生成失败，详情 https://help.example/faq").is_empty());
+        // A media link stays one, whatever the text says around it.
+        assert_eq!(
+            result_urls_in_text("生成完成（无错误）：[下载视频](https://h/v.mp4)"),
+            ["https://h/v.mp4"]
+        );
+        assert_eq!(
+            result_urls_in_text("<video src='https://h/v'></video> error-free"),
+            ["https://h/v"]
+        );
+        assert_eq!(
+            result_urls_in_text("done: [下载](https://h/v?id=1)"),
+            ["https://h/v?id=1"]
+        );
     }
 
     #[test]
