@@ -70,6 +70,10 @@ pub struct Limits {
     pub default_lang: Lang,
     /// Steps of jobs run at once (polls, submissions, deliveries).
     pub workers: usize,
+    /// How long stopping waits for steps in the middle of a call (and for
+    /// chat handlers) before it stops them where they stand; their jobs
+    /// resume from the store at the next start.
+    pub shutdown_grace: Duration,
 }
 
 impl Limits {
@@ -95,6 +99,7 @@ impl Limits {
             open_remix: false,
             default_lang: Lang::En,
             workers: 32,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 

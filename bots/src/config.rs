@@ -152,6 +152,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         Duration::from_secs(env.number("INPUT_RETENTION_DAYS", 7u64, 1..=3650)? * 24 * 3600);
     limits.open_remix = env.parsed("OPEN_REMIX", Flag(false))?.0;
     limits.workers = env.number("WORKERS", limits.workers, 1..=4096)?;
+    limits.shutdown_grace = secs(env.number("SHUTDOWN_SECS", 10.0, 0.0..=3600.0)?);
     limits.default_lang = match env.text("BOT_LANG") {
         None => Lang::En,
         Some(text) => Lang::parse(&text).ok_or(ConfigError {

@@ -53,8 +53,15 @@ fn main() -> std::process::ExitCode {
     } else {
         runtime.block_on(app::run_chats(config))
     };
+    // Everything that matters has stopped and the store is flushed; what is
+    // left (the console's blocking read of stdin, which cannot be
+    // cancelled) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match run {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!("stopped");
+            std::process::ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
