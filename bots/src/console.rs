@@ -313,6 +313,11 @@ pub async fn run(
 ) {
     let chat = local_chat();
     let lang = language_of(&user, engine.limits().default_lang);
+    // The stored unfinished jobs count as unfinished from the start, so an
+    // input that ends at once still waits for them.
+    if let Err(error) = engine.ensure_resumed() {
+        tracing::error!(%error, "console: cannot pick up the stored jobs");
+    }
     loop {
         let bytes = match read_bytes(&mut input, MAX_LINE).await {
             Read::End => break,
