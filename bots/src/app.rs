@@ -102,7 +102,7 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     ));
     let limits = service.limits(&config.limits);
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
-    report_damage(&store, &ports, &limits);
+    report_damage(&store, &ports, &limits).await;
     let engine = Engine::new(service.backend.clone(), store, limits, ports);
     let driver = start_engine(&engine);
     let user = console::local_user(
@@ -130,14 +130,15 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open(&dir).with_context(|| format!("cannot open the database in {}", dir.display()))
 }
 
-/// Tells the operators (`ADMINS`) on each connected platform, in the
-/// background, that the store opened damaged; the console, whose reader
-/// runs the bot, hears it whether or not it is listed.
-fn report_damage(store: &Store, ports: &[Arc<dyn ChatPort>], limits: &Limits) {
+/// Tells the operators (`ADMINS`) on each connected platform that the
+/// store opened damaged (each message bounded in time); the console, whose
+/// reader runs the bot, hears it whether or not it is listed.
+async fn report_damage(store: &Store, ports: &[Arc<dyn ChatPort>], limits: &Limits) {
     let Some(damage) = store.damage() else {
         return;
     };
     let text = i18n::say(limits.default_lang, &Msg::StoreDamaged(damage));
+    let mut messages = Vec::new();
     for port in ports {
         let platform = port.platform().to_owned();
         let prefix = format!("{platform}:");
@@ -151,20 +152,37 @@ fn report_damage(store: &Store, ports: &[Arc<dyn ChatPort>], limits: &Limits) {
             admins.push(console::local_user(String::new(), None).id);
         }
         if admins.is_empty() {
-            tracing::warn!(platform, "no admin to tell that the store is damaged (set ADMINS)");
+            tracing::warn!(
+                platform,
+                "no admin to tell that the store is damaged (set ADMINS)"
+            );
         }
         for admin in admins {
-            let (port, text, platform) = (port.clone(), text.clone(), platform.clone());
-            tokio::spawn(async move {
-                let told = tokio::time::timeout(ADMIN_MESSAGE_TIMEOUT, port.message_admin(&admin, &text)).await;
+            let (port, text, platform) = (port.clone(), &text, platform.clone());
+            messages.push(async move {
+                let told =
+                    tokio::time::timeout(ADMIN_MESSAGE_TIMEOUT, port.message_admin(&admin, text))
+                        .await;
                 match told {
-                    Ok(Ok(_)) => tracing::info!(platform, admin, "told an admin that the store is damaged"),
-                    Ok(Err(error)) => tracing::warn!(platform, admin, %error, "could not tell an admin that the store is damaged"),
-                    Err(_) => tracing::warn!(platform, admin, "telling an admin that the store is damaged timed out"),
+                    Ok(Ok(_)) => {
+                        tracing::info!(platform, admin, "told an admin that the store is damaged")
+                    }
+                    Ok(Err(error)) => tracing::warn!(
+                        platform,
+                        admin,
+                        %error,
+                        "could not tell an admin that the store is damaged"
+                    ),
+                    Err(_) => tracing::warn!(
+                        platform,
+                        admin,
+                        "telling an admin that the store is damaged timed out"
+                    ),
                 }
             });
         }
     }
+    futures::future::join_all(messages).await;
 }
 
 /// How long one message to an admin may take.
@@ -185,7 +203,7 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     }
     let ports: Vec<Arc<dyn ChatPort>> = adapters.iter().map(|a| a.port()).collect();
     let limits = service.limits(&config.limits);
-    report_damage(&store, &ports, &limits);
+    report_damage(&store, &ports, &limits).await;
     let grace = limits.shutdown_grace;
     let engine = Engine::new(service.backend.clone(), store, limits, ports);
     let driver = start_engine(&engine);
@@ -212,14 +230,21 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
             while let Some(ended) = runs.join_next().await {
                 match ended {
                     Ok((platform, Ok(()))) => tracing::info!(platform, "adapter stopped"),
-                    Ok((platform, Err(error))) => tracing::warn!(platform, error = format!("{error:#}"), "adapter stopped with an error"),
+                    Ok((platform, Err(error))) => tracing::warn!(
+                        platform,
+                        error = format!("{error:#}"),
+                        "adapter stopped with an error"
+                    ),
                     Err(error) => tracing::warn!(%error, "adapter task failed"),
                 }
             }
         })
         .await;
         if all_stopped.is_err() {
-            tracing::warn!(running = runs.len(), "adapters that did not stop in time were stopped");
+            tracing::warn!(
+                running = runs.len(),
+                "adapters that did not stop in time were stopped"
+            );
             runs.abort_all();
         }
     };

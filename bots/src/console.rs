@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use sorabot::chat::language_of;
 use sorabot::chat::{
     Attachment, AttachmentKind, Button, ChatError, ChatPort, ChatRef, Delivered, Incoming,
     MediaFile, MediaKind, Outgoing, UserRef,
 };
 use sorabot::engine::{Press, PressAnswer};
-use sorabot::{media, Engine};
-use sorabot::chat::language_of;
 use sorabot::i18n::{self, Msg};
+use sorabot::{media, Engine};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::watch;
 
@@ -322,7 +322,15 @@ pub async fn run(
         let bytes = match read_bytes(&mut input, MAX_LINE).await {
             Read::End => break,
             Read::TooLong => {
-                port.print("!", &i18n::say(lang, &Msg::LineTooLong { max_kb: MAX_LINE / 1024 }));
+                port.print(
+                    "!",
+                    &i18n::say(
+                        lang,
+                        &Msg::LineTooLong {
+                            max_kb: MAX_LINE / 1024,
+                        },
+                    ),
+                );
                 continue;
             }
             Read::Line(bytes) => bytes,
@@ -393,6 +401,34 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn read_all(mut input: impl AsyncBufRead + Unpin) -> Vec<Read> {
+        let mut read = Vec::new();
+        loop {
+            match read_bytes(&mut input, 8).await {
+                Read::End => return read,
+                other => read.push(other),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_are_read_as_bytes_whatever_they_hold_and_bounded() {
+        let bytes: &[u8] = b"\xff\xfe\nshort\n0123456789\nok\r\nlast";
+        let expected = [
+            Read::Line(b"\xff\xfe".to_vec()),
+            Read::Line(b"short".to_vec()),
+            Read::TooLong,
+            Read::Line(b"ok\r".to_vec()),
+            Read::Line(b"last".to_vec()),
+        ];
+
+        let whole = read_all(bytes).await;
+        let in_pieces = read_all(tokio::io::BufReader::with_capacity(3, bytes)).await;
+
+        assert_eq!(whole, expected);
+        assert_eq!(in_pieces, expected);
+    }
 
     #[test]
     fn input_lines_read_replies_attachments_and_text() {

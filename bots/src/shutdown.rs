@@ -6,10 +6,7 @@
 /// and does not kill the process).
 pub struct Shutdown {
     #[cfg(unix)]
-    signals: Option<(
-        tokio::signal::unix::Signal,
-        tokio::signal::unix::Signal,
-    )>,
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
 impl Shutdown {

@@ -54,7 +54,10 @@ fn start(dir: &Path, sim: &SimHandle, shutdown_secs: &str) -> Bot {
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn,sorabot=info,sorabot_bots=info,sorabot_storage=info")
+        .env(
+            "RUST_LOG",
+            "warn,sorabot=info,sorabot_bots=info,sorabot_storage=info",
+        )
         .env("DATA_DIR", dir.join("data"))
         .env("SORA_BASE_URL", sim.base_url())
         .env("SORA_API_KEY", sim.key())
@@ -87,7 +90,10 @@ fn start(dir: &Path, sim: &SimHandle, shutdown_secs: &str) -> Bot {
 impl Bot {
     async fn say(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
-        stdin.write_all(line.as_bytes()).await.expect("the line is written");
+        stdin
+            .write_all(line.as_bytes())
+            .await
+            .expect("the line is written");
         stdin.write_all(b"\n").await.expect("the line is written");
         stdin.flush().await.expect("the line is written");
     }
@@ -157,7 +163,13 @@ async fn resume(dir: &Path, sim: &SimHandle) -> String {
         "{}",
         bot.stderr()
     );
-    assert_eq!(videos(&bot.stdout()), 1, "{}\n{}", bot.stdout(), bot.stderr());
+    assert_eq!(
+        videos(&bot.stdout()),
+        1,
+        "{}\n{}",
+        bot.stdout(),
+        bot.stderr()
+    );
     bot.stdout()
 }
 
@@ -217,6 +229,10 @@ async fn a_step_that_outlasts_shutdown_secs_is_stopped_and_its_job_resumes() {
         "{stderr}"
     );
     let second = resume(dir.path(), &sim).await;
-    assert_eq!(videos(&stdout) + videos(&second), 1, "delivered exactly once");
+    assert_eq!(
+        videos(&stdout) + videos(&second),
+        1,
+        "delivered exactly once"
+    );
     assert_eq!(sim.request_counts().create, 1, "submitted once");
 }

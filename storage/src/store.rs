@@ -145,13 +145,15 @@ impl Store {
             found,
             marker,
         };
-        let moved_to = match &damage.kind {
-            DamageKind::Unreadable { moved_to, .. } => moved_to.display().to_string(),
-            DamageKind::RolledBack => String::new(),
+        let (kind, moved_to) = match &damage.kind {
+            DamageKind::Unreadable { moved_to, .. } => {
+                ("unreadable", Some(moved_to.display().to_string()))
+            }
+            DamageKind::RolledBack => ("rolled back", None),
         };
         tracing::error!(
-            kind = if moved_to.is_empty() { "rolled back" } else { "unreadable" },
-            moved_to,
+            kind,
+            moved_to = moved_to.as_deref(),
             lost_unfinished_jobs = damage.lost_jobs(),
             lost_charges = damage.lost_charges(),
             unfinished_jobs_at_last_flush = last_flushed.map(|t| t.unfinished_jobs),

@@ -289,7 +289,10 @@ impl ChatPort for DiscordPort {
         let message = CreateMessage::new()
             .content(fit(text, MAX_CONTENT))
             .allowed_mentions(no_pings());
-        let id = self.post(channel, message, None).await.map_err(chat_error)?;
+        let id = self
+            .post(channel, message, None)
+            .await
+            .map_err(chat_error)?;
         Ok(id.to_string())
     }
 
