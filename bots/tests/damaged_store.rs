@@ -73,3 +73,92 @@ async fn a_deleted_database_is_logged_at_error_and_told_to_the_admin_once() {
     assert!(!stderr.contains("ERROR"), "reported once:\n{stderr}");
     assert!(!stdout.contains("older than"), "reported once:\n{stdout}");
 }
+
+/// On Telegram: the admin (`ADMINS=telegram:ID`) is told in the private
+/// chat with the bot; then SIGTERM stops the chat bot cleanly, exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_telegram_admin_is_told_in_private_and_sigterm_stops_the_chat_bot() {
+    use sorabot_sim::telegram::{FakeConfig, FakeTelegram, TgChat, TgUser, UserMessage};
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("data");
+    {
+        let store = Store::open(&data.join("db")).expect("the store opens");
+        let owner = UserKey::new("telegram", "7001");
+        store
+            .put_job("JOBCCCCC", &owner, 1, true, &serde_json::json!({}))
+            .unwrap();
+        store.flush().await.unwrap();
+    }
+    std::fs::remove_dir_all(data.join("db")).expect("the database is deleted");
+    let telegram = FakeTelegram::start(FakeConfig::default())
+        .await
+        .expect("the fake Bot API starts");
+    let admin = TgUser::new(7001, "Ops");
+    let private = TgChat::private(&admin);
+    telegram
+        .post(UserMessage::text(&private, &admin, "/start"))
+        .expect("the admin has opened a chat with the bot");
+
+    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_sorabot"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn,sorabot=info,sorabot_bots=info")
+        .env("SIM_TIME_SCALE", "500")
+        .env("DATA_DIR", &data)
+        .env("ADMINS", "telegram:7001,discord:1")
+        .env("TELEGRAM_BOT_TOKEN", telegram.token())
+        .env("TELEGRAM_API_URL", telegram.api_url())
+        .env("SHUTDOWN_SECS", "3")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let told = loop {
+        let told = telegram.bot_messages(private.id).into_iter().find(|m| {
+            m.json["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("older than its last save"))
+        });
+        if let Some(told) = told {
+            break told;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the admin was not told"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+
+    let pid = bot.id().expect("the bot runs");
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(3 + 5), bot.wait())
+        .await
+        .expect("the bot stops within SHUTDOWN_SECS and a margin")
+        .expect("the exit status");
+    let mut log = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut bot.stderr.take().expect("a stderr"), &mut log)
+        .await
+        .expect("the log");
+
+    let text = told.json["text"].as_str().unwrap_or_default();
+    assert!(text.contains("1 job(s)"), "{text}");
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("ERROR") && log.contains("the store is damaged"),
+        "{log}"
+    );
+    assert!(
+        log.contains("adapter stopped") && log.contains("platform=\"telegram\""),
+        "{log}"
+    );
+    assert!(log.contains("store flushed"), "{log}");
+}
