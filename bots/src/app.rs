@@ -110,15 +110,21 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         None,
     );
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    tokio::select! {
-        _ = console::run(engine.clone(), port.clone(), stdin, user) => {
-            tracing::info!("console: the input ended and no job is unfinished");
+    let stopped = async {
+        tokio::select! {
+            signal = signals.signal() => Some(signal),
+            _ = port.closed() => None,
         }
-        signal = signals.signal() => {
-            eprintln!("{signal}: stopping; unfinished jobs stay stored and resume on the next start");
+    };
+    match console::run_until(engine.clone(), port.clone(), stdin, user, stopped).await {
+        None => tracing::info!("console: the input ended and no job is unfinished"),
+        Some(Some(signal)) => {
+            eprintln!(
+                "{signal}: stopping; unfinished jobs stay stored and resume on the next start"
+            );
             tracing::info!(signal, "console: stopped reading input");
         }
-        _ = port.closed() => tracing::info!("console: the output is closed; stopping"),
+        Some(None) => tracing::info!("console: the output is closed; stopping"),
     }
     stop(engine, driver, service).await;
     Ok(())

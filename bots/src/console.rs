@@ -308,9 +308,22 @@ async fn read_bytes(input: &mut (impl AsyncBufRead + Unpin), max: usize) -> Read
 pub async fn run(
     engine: Engine,
     port: Arc<ConsolePort>,
-    mut input: impl AsyncBufRead + Unpin,
+    input: impl AsyncBufRead + Unpin,
     user: UserRef,
 ) {
+    run_until(engine, port, input, user, std::future::pending::<()>()).await;
+}
+
+/// Like [`run`], until `stop` completes first: then no more input is read
+/// (the line in hand is handled to its end) and its output is returned.
+pub async fn run_until<T>(
+    engine: Engine,
+    port: Arc<ConsolePort>,
+    mut input: impl AsyncBufRead + Unpin,
+    user: UserRef,
+    stop: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let mut stop = std::pin::pin!(stop);
     let chat = local_chat();
     let lang = language_of(&user, engine.limits().default_lang);
     // The stored unfinished jobs count as unfinished from the start, so an
@@ -319,7 +332,11 @@ pub async fn run(
         tracing::error!(%error, "console: cannot pick up the stored jobs");
     }
     loop {
-        let bytes = match read_bytes(&mut input, MAX_LINE).await {
+        let read = tokio::select! {
+            read = read_bytes(&mut input, MAX_LINE) => read,
+            why = &mut stop => return Some(why),
+        };
+        let bytes = match read {
             Read::End => break,
             Read::TooLong => {
                 port.print(
@@ -394,8 +411,12 @@ pub async fn run(
         engine.handle(&incoming).await;
     }
     while engine.active_jobs() > 0 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            why = &mut stop => return Some(why),
+        }
     }
+    None
 }
 
 #[cfg(test)]
