@@ -369,7 +369,14 @@ mod tests {
         let config = load_from(&[]).expect("the defaults load");
         assert!(matches!(config.sora, SoraTarget::Simulator { .. }));
         assert_eq!(config.limits.daily_quota, 20);
+        assert_eq!(config.limits.shutdown_grace, Duration::from_secs(10));
         assert!(config.telegram.is_none() && config.discord.is_none());
+    }
+
+    #[test]
+    fn shutdown_secs_sets_the_grace_of_a_stop() {
+        let config = load_from(&[("SHUTDOWN_SECS", "2.5")]).expect("it loads");
+        assert_eq!(config.limits.shutdown_grace, Duration::from_millis(2500));
     }
 
     #[test]
@@ -387,6 +394,7 @@ mod tests {
             ("MAX_IN_FLIGHT", "0"),
             ("BOT_LANG", "klingon"),
             ("OPEN_REMIX", "maybe"),
+            ("SHUTDOWN_SECS", "-1"),
         ] {
             let err = load_from(&[(var, value), ("SORA_API_KEY", "k")]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
