@@ -162,3 +162,94 @@ async fn a_telegram_admin_is_told_in_private_and_sigterm_stops_the_chat_bot() {
     );
     assert!(log.contains("store flushed"), "{log}");
 }
+
+/// On Discord: the admin (`ADMINS=discord:ID`) is told in a DM channel the
+/// bot opens; then SIGTERM closes the gateway and the bot exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discord_admin_is_told_in_a_dm_and_sigterm_stops_the_chat_bot() {
+    use sorabot_sim::discord::{DiscordConfig, FakeDiscord};
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = dir.path().join("data");
+    {
+        let store = Store::open(&data.join("db")).expect("the store opens");
+        let owner = UserKey::new("discord", "1");
+        store
+            .put_job("JOBDDDDD", &owner, 1, true, &serde_json::json!({}))
+            .unwrap();
+        store.try_charge(&owner, 1, 20).unwrap();
+        store.flush().await.unwrap();
+    }
+    std::fs::remove_dir_all(data.join("db")).expect("the database is deleted");
+    let discord = FakeDiscord::start(DiscordConfig::default())
+        .await
+        .expect("the fake Discord starts");
+    let admin = discord.person("ops");
+
+    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_sorabot"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn,sorabot=info,sorabot_bots=info")
+        .env("SIM_TIME_SCALE", "500")
+        .env("DATA_DIR", &data)
+        .env("ADMINS", format!("discord:{},telegram:1", admin.id))
+        .env("DISCORD_BOT_TOKEN", discord.token())
+        .env("DISCORD_API_URL", discord.api_url())
+        .env("DISCORD_GUILD_ID", discord.guild_id().to_string())
+        .env("SHUTDOWN_SECS", "3")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let told = loop {
+        let told = discord
+            .all_messages()
+            .into_iter()
+            .find(|m| m.content.contains("older than its last save"));
+        if let Some(told) = told {
+            break told;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the admin was not told"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    while discord.sessions() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no gateway session");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let pid = bot.id().expect("the bot runs");
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(3 + 5), bot.wait())
+        .await
+        .expect("the bot stops within SHUTDOWN_SECS and a margin")
+        .expect("the exit status");
+    let mut log = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut bot.stderr.take().expect("a stderr"), &mut log)
+        .await
+        .expect("the log");
+
+    assert_eq!(
+        told.channel_id,
+        discord.dm_channel(&admin),
+        "in the admin's DM"
+    );
+    assert!(
+        told.content.contains("1 job(s) and 1 charge(s) lost"),
+        "{}",
+        told.content
+    );
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("the gateway is closed"), "{log}");
+    assert!(log.contains("store flushed"), "{log}");
+}
