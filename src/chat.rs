@@ -175,6 +175,11 @@ pub struct MediaFile {
     pub reply_to: Option<String>,
     pub buttons: Vec<Button>,
     pub job: JobId,
+    /// The same for every attempt to deliver this one result (and for no
+    /// other message): where the platform can, a second attempt with it
+    /// returns the first message instead of posting again (Discord's nonce).
+    /// `None` for a message meant to be new, like a re-send.
+    pub idempotency_key: Option<String>,
     /// Pixels and seconds, when known (Telegram shows them before playing).
     pub width: Option<u32>,
     pub height: Option<u32>,

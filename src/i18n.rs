@@ -6,12 +6,19 @@ use std::time::Duration;
 
 use crate::backend::{Feature, Unsupported};
 use crate::command::{CommandName, Lang, ParseError};
-use crate::job::{Failure, JobState};
+use crate::job::{Failure, JobState, Trouble};
 use sorabot_storage::{Damage, DamageKind};
 
 /// Something to tell a user.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg<'a> {
+    /// A step failed and will be tried again: what went wrong, which retry.
+    Retrying {
+        trouble: Trouble,
+        text: &'a str,
+        attempt: u32,
+        limit: u32,
+    },
     Welcome,
     Help,
     HelpFor(CommandName),
@@ -158,6 +165,8 @@ pub fn state_line(
             Some(p) => format!("⏳ 排队中 · 第 {p} 位{eta}"),
             None => "⏳ 即将开始…".to_owned(),
         },
+        (JobState::Submitting, Lang::En) => "⏳ Sending to the service…".to_owned(),
+        (JobState::Submitting, Lang::Zh) => "⏳ 正在提交给服务…".to_owned(),
         (JobState::Submitted, Lang::En) => format!("⏳ Waiting for the service{eta}"),
         (JobState::Submitted, Lang::Zh) => format!("⏳ 等待服务开始{eta}"),
         (JobState::Running { .. }, Lang::En) => format!("⚙ Generating {progress}{eta}"),
@@ -197,6 +206,20 @@ fn help_list(lang: Lang) -> String {
 
 fn english(msg: &Msg) -> String {
     match msg {
+        Msg::Retrying {
+            trouble,
+            text,
+            attempt,
+            limit,
+        } => {
+            let what = match trouble {
+                Trouble::Service => format!("the service answered: {text}"),
+                Trouble::Download => format!("the download failed: {text}"),
+                Trouble::Disk => "the bot could not save the result to its disk".to_owned(),
+                Trouble::Upload => "the upload into this chat failed".to_owned(),
+            };
+            format!("⚠ {what} · retrying {attempt}/{limit}")
+        }
         Msg::Welcome => format!(
             "Hi! I make videos with Sora.\nTry: /video a red fox running through snow --ar 16:9\n\n{}",
             help_list(Lang::En)
@@ -291,6 +314,20 @@ fn store_damaged_en(d: &Damage) -> String {
 
 fn chinese(msg: &Msg) -> String {
     match msg {
+        Msg::Retrying {
+            trouble,
+            text,
+            attempt,
+            limit,
+        } => {
+            let what = match trouble {
+                Trouble::Service => format!("服务返回：{text}"),
+                Trouble::Download => format!("下载失败：{text}"),
+                Trouble::Disk => "机器人无法把结果保存到磁盘".to_owned(),
+                Trouble::Upload => "上传到此聊天失败".to_owned(),
+            };
+            format!("⚠ {what} · 重试 {attempt}/{limit}")
+        }
         Msg::Welcome => format!(
             "你好！我用 Sora 生成视频。\n试试：/video 一只红狐狸在雪地里奔跑 --ar 16:9\n\n{}",
             help_list(Lang::Zh)
@@ -477,7 +514,11 @@ fn failure_en(f: &Failure) -> String {
             format!("the result is too large ({} MB)", bytes / (1024 * 1024))
         }
         Failure::Delivery => "the result could not be posted in this chat".into(),
-        Failure::Lost => "the service lost track of the job".into(),
+        Failure::Lost => "the service's answer broke off, or it lost track of the job".into(),
+        Failure::InDoubt => "I was interrupted while asking the service to start it, so it may or may not have started; I will not send it twice on my own. Press Retry to ask again".into(),
+        Failure::Download { reason } => format!("the result could not be downloaded from the service ({reason})"),
+        Failure::Disk => "the bot's disk is full or not writable; the operator has been told".into(),
+        Failure::GaveUp { message } => format!("the service kept failing: {message}"),
         Failure::Internal => "something went wrong on my side".into(),
     };
     format!("❌ Failed: {reason}. Your quota was not used.")
@@ -495,7 +536,11 @@ fn failure_zh(f: &Failure) -> String {
         Failure::Unauthorized => "机器人的 Sora 密钥被拒绝，需要管理员处理".into(),
         Failure::TooLarge { bytes } => format!("结果文件太大（{} MB）", bytes / (1024 * 1024)),
         Failure::Delivery => "结果无法发送到此聊天".into(),
-        Failure::Lost => "服务丢失了该任务".into(),
+        Failure::Lost => "服务的回答中断了，或服务丢失了该任务".into(),
+        Failure::InDoubt => "向服务提交时被中断，无法确定任务是否已开始；为避免重复扣费不会自动重发。如需再试请点“重试”".into(),
+        Failure::Download { reason } => format!("无法从服务下载结果（{reason}）"),
+        Failure::Disk => "机器人的磁盘已满或无法写入，已通知管理员".into(),
+        Failure::GaveUp { message } => format!("服务持续失败：{message}"),
         Failure::Internal => "我这边出了点问题".into(),
     };
     format!("❌ 失败：{reason}。未扣除额度。")

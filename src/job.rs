@@ -180,8 +180,31 @@ pub enum Failure {
     Delivery,
     /// The service lost the task.
     Lost,
+    /// The bot stopped while it was asking the service to start the job, and
+    /// cannot tell whether the service started it: refunded, offered again.
+    InDoubt,
+    /// The result could not be fetched from the service (too slow, or kept
+    /// breaking off); the reason says which.
+    Download { reason: String },
+    /// The bot's disk could not take the result (full, or not writable).
+    Disk,
+    /// The service kept failing the same way; its last words.
+    GaveUp { message: String },
     /// A bug or an outage on our side; the log has the cause.
     Internal,
+}
+
+/// Which part of a job's way keeps failing, for the status while it retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trouble {
+    /// The Sora service (submitting, polling, the download's answer).
+    Service,
+    /// The download of the result (too slow, cut off).
+    Download,
+    /// Our disk.
+    Disk,
+    /// The upload into the chat.
+    Upload,
 }
 
 /// Where a job stands.
@@ -189,6 +212,9 @@ pub enum Failure {
 pub enum JobState {
     /// Waiting for a free slot toward the service.
     Queued,
+    /// The request is on its way to the service: the intent is stored before
+    /// the call, so a crash here is known to leave the job in doubt.
+    Submitting,
     /// Accepted by the service, no word on it yet.
     Submitted,
     Running {
@@ -212,7 +238,10 @@ impl JobState {
 
     /// Whether the job holds a slot toward the service.
     pub fn holds_slot(&self) -> bool {
-        matches!(self, JobState::Submitted | JobState::Running { .. })
+        matches!(
+            self,
+            JobState::Submitting | JobState::Submitted | JobState::Running { .. }
+        )
     }
 }
 
@@ -252,6 +281,25 @@ pub struct Job {
     pub polls: u32,
     /// Failed attempts in a row (submit, poll or delivery), for backoff.
     pub errors: u32,
+    /// The last error of those attempts, in the service's words when it gave
+    /// any; shown in the status while retrying.
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Where `last_error` came from.
+    #[serde(default)]
+    pub trouble: Option<Trouble>,
+    /// How many attempts in a row ended with exactly `last_error`.
+    #[serde(default)]
+    pub same_errors: u32,
+    /// Submissions sent to the service (each may have cost a generation).
+    #[serde(default)]
+    pub submit_attempts: u32,
+    /// Automatic submissions again after the service provably dropped the job.
+    #[serde(default)]
+    pub resubmits: u32,
+    /// Uploads into the chat started (each may have posted a message).
+    #[serde(default)]
+    pub upload_attempts: u32,
     /// The day (since the epoch) whose quota this job used, until refunded.
     pub charged_day: Option<u32>,
     /// What the service made, once it did.

@@ -70,6 +70,21 @@ pub struct Limits {
     pub default_lang: Lang,
     /// Steps of jobs run at once (polls, submissions, deliveries).
     pub workers: usize,
+    /// Failed attempts in a row (of any step: submit, poll, download, disk,
+    /// upload) after which a job fails instead of trying again.
+    pub retry_limit: u32,
+    /// Automatic submissions again of a job the service provably dropped
+    /// before accepting it (a stream that broke before saying anything).
+    pub resubmit_limit: u32,
+    /// Attempts in a row answered with the very same error text after which
+    /// that error counts as permanent.
+    pub same_error_limit: u32,
+    /// Longest a result download may take, start to end.
+    pub download_deadline: Duration,
+    /// Slowest a result download may be, bytes per second on average once
+    /// `download_grace` has passed; a trickle below it fails the attempt.
+    pub download_min_rate: u64,
+    pub download_grace: Duration,
     /// How long stopping waits for steps in the middle of a call (and for
     /// chat handlers) before it stops them where they stand; their jobs
     /// resume from the store at the next start.
@@ -99,6 +114,12 @@ impl Limits {
             open_remix: false,
             default_lang: Lang::En,
             workers: 32,
+            retry_limit: 5,
+            resubmit_limit: 1,
+            same_error_limit: 3,
+            download_deadline: Duration::from_secs(15 * 60),
+            download_min_rate: 16 * 1024,
+            download_grace: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(10),
         }
     }

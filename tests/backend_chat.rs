@@ -207,7 +207,7 @@ async fn chat_job_that_fails_on_the_service_ends_failed_with_its_reason() {
 }
 
 #[tokio::test]
-async fn chat_stream_cut_by_a_service_shutdown_makes_the_task_unknown() {
+async fn chat_stream_cut_by_a_service_shutdown_makes_the_task_broken() {
     // Slow: the job would run for seconds.
     let (sim, backend) = chat_seed000(|c| c.time_scale = 20.0).await;
     let task = backend
@@ -221,14 +221,14 @@ async fn chat_stream_cut_by_a_service_shutdown_makes_the_task_unknown() {
 
     drop(sim);
 
-    assert_eq!(
+    assert!(matches!(
         poll_to_error(&*backend, &task, OutputKind::Video).await,
-        BackendError::UnknownTask
-    );
+        BackendError::Broken { .. }
+    ));
 }
 
 #[tokio::test]
-async fn chat_stream_answered_with_a_truncated_body_makes_the_task_unknown() {
+async fn chat_stream_answered_with_a_truncated_body_was_never_taken() {
     let (sim, backend) = chat_seed000(|_| {}).await;
     sim.push_fault(sorabot_sim::Fault::Malformed);
 
@@ -239,7 +239,7 @@ async fn chat_stream_answered_with_a_truncated_body_makes_the_task_unknown() {
 
     assert_eq!(
         poll_to_error(&*backend, &task, OutputKind::Video).await,
-        BackendError::UnknownTask
+        BackendError::Broken { accepted: false }
     );
 }
 

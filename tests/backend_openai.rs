@@ -295,3 +295,62 @@ async fn openai_image_that_fails_on_the_service_ends_failed_with_its_reason() {
         other => panic!("expected a failure with the service's reason, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_create_whose_answer_never_came_is_found_in_the_list_of_videos() {
+    let (sim, _) = openai(|_| {}).await;
+    let mut config = client_config(
+        &sim.base_url(),
+        sorabot::backend::Dialect::OpenAi,
+        sorabot::backend::AuthStyle::Raw,
+    );
+    config.request_timeout = std::time::Duration::from_millis(300);
+    let backend = connect(&config);
+    let since_ms = sorabot::clock::now_ms();
+    sim.push_fault(sorabot_sim::Fault::LateAnswer(
+        std::time::Duration::from_secs(2),
+    ));
+    let spec = video_spec("a lighthouse in a storm");
+
+    let lost = backend.submit(&spec).await.unwrap_err();
+    assert!(lost.leaves_submission_in_doubt(), "{lost:?}");
+    // The service took the job all the same.
+    let made = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            if sim.task_count() > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(made.is_ok(), "the service made the video");
+
+    let found = backend
+        .find_submitted(&spec, since_ms)
+        .await
+        .expect("listed");
+    let other = backend
+        .find_submitted(&video_spec("never asked for"), since_ms)
+        .await
+        .expect("listed");
+
+    let found = found.expect("the video is found by its prompt");
+    assert!(found.0.starts_with("video_"), "{found}");
+    assert_eq!(other, None);
+    let listed = requests_to(&sim, "GET", "/sora/v1/videos");
+    assert!(listed.iter().all(|r| r.path.contains("order=desc")));
+}
+
+#[tokio::test]
+async fn a_native_service_cannot_be_asked_which_tasks_it_has() {
+    let (sim, backend) = native(|_| {}).await;
+
+    let found = backend
+        .find_submitted(&video_spec("a lighthouse"), 0)
+        .await
+        .expect("no error");
+
+    assert_eq!(found, None);
+    assert!(sim.requests().is_empty(), "nothing is asked");
+}

@@ -152,6 +152,25 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         Duration::from_secs(env.number("INPUT_RETENTION_DAYS", 7u64, 1..=3650)? * 24 * 3600);
     limits.open_remix = env.parsed("OPEN_REMIX", Flag(false))?.0;
     limits.workers = env.number("WORKERS", limits.workers, 1..=4096)?;
+    limits.retry_limit = env.number("RETRY_LIMIT", limits.retry_limit, 0..=100)?;
+    limits.resubmit_limit = env.number("RESUBMIT_LIMIT", limits.resubmit_limit, 0..=10)?;
+    limits.same_error_limit = env.number("SAME_ERROR_LIMIT", limits.same_error_limit, 1..=100)?;
+    limits.download_deadline = secs(env.number(
+        "DOWNLOAD_DEADLINE_SECS",
+        limits.download_deadline.as_secs_f64(),
+        1.0..=86_400.0,
+    )?);
+    limits.download_min_rate = 1024
+        * env.number(
+            "DOWNLOAD_MIN_KBPS",
+            limits.download_min_rate / 1024,
+            0..=1_000_000,
+        )?;
+    limits.download_grace = secs(env.number(
+        "DOWNLOAD_RATE_WINDOW_SECS",
+        limits.download_grace.as_secs_f64(),
+        1.0..=3600.0,
+    )?);
     limits.shutdown_grace = secs(env.number("SHUTDOWN_SECS", 10.0, 0.0..=3600.0)?);
     limits.default_lang = match env.text("BOT_LANG") {
         None => Lang::En,

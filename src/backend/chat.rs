@@ -182,6 +182,9 @@ async fn read_stream(
                 });
             }
             let piece = delta_text(&event);
+            if !piece.trim().is_empty() {
+                reporter.accepted();
+            }
             if let Some(progress) = progress_in_text(&piece) {
                 reporter.progress(progress);
             }

@@ -38,6 +38,20 @@ pub enum BackendError {
     #[error("the Sora service is unavailable: {reason}")]
     Unavailable { reason: String },
 
+    /// The request went out (or may have) but no whole answer came back: a
+    /// timeout after connecting, a connection dropped mid-answer. Worth
+    /// retrying for a query; for a submission it leaves the job in doubt,
+    /// since the service may have accepted it.
+    #[error("the Sora service did not answer: {reason}")]
+    Interrupted { reason: String },
+
+    /// The connection that carried a task is gone before its end. `accepted`
+    /// says whether the service had already said anything about the job
+    /// (progress, a task id): if it had, the job was accepted and may not be
+    /// sent again without paying twice.
+    #[error("the connection to the Sora service broke off{}", if *.accepted { " after the job had started" } else { " before the job was accepted" })]
+    Broken { accepted: bool },
+
     /// The service answered something we cannot read.
     #[error("the Sora service answered something unreadable: {excerpt}")]
     Malformed {
@@ -74,8 +88,33 @@ impl BackendError {
             self,
             BackendError::RateLimited { .. }
                 | BackendError::Unavailable { .. }
+                | BackendError::Interrupted { .. }
                 | BackendError::Malformed { .. }
         )
+    }
+
+    /// The service's own words in an answer that is worth retrying (a 5xx
+    /// body's message, an unreadable answer's start), if it gave any. The
+    /// same words answered again and again mean the answer will not change.
+    pub fn answered_text(&self) -> Option<String> {
+        match self {
+            BackendError::Malformed { excerpt } if !excerpt.trim().is_empty() => {
+                Some(excerpt.clone())
+            }
+            BackendError::Unavailable { reason } => reason
+                .strip_prefix("HTTP ")
+                .and_then(|rest| rest.split_once(": "))
+                .map(|(_, message)| message.trim())
+                .filter(|message| !message.is_empty())
+                .map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// Whether a submission that ended with this error may have been
+    /// accepted by the service all the same.
+    pub fn leaves_submission_in_doubt(&self) -> bool {
+        matches!(self, BackendError::Interrupted { .. })
     }
 
     /// How long the service asked us to wait, if it did.

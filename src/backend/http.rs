@@ -161,18 +161,28 @@ impl SoraHttp {
         })
     }
 
+    /// A failed exchange, sorted by whether the request can have reached the
+    /// service: only a failed connection proves it did not.
     pub(crate) fn transport_error(&self, error: &reqwest::Error) -> BackendError {
+        if error.is_connect() {
+            let reason = if error.is_timeout() {
+                "timed out connecting"
+            } else {
+                "could not connect"
+            };
+            return BackendError::Unavailable {
+                reason: reason.to_owned(),
+            };
+        }
         let reason = if error.is_timeout() {
             "timed out".to_owned()
-        } else if error.is_connect() {
-            "could not connect".to_owned()
         } else if error.is_decode() || error.is_body() {
             "the answer broke off".to_owned()
         } else {
             // reqwest's message names the URL (never the key, which sits in a header).
             self.redact(&error.to_string())
         };
-        BackendError::Unavailable { reason }
+        BackendError::Interrupted { reason }
     }
 
     pub(crate) fn status_error(

@@ -19,9 +19,12 @@ const KEEP_FINISHED: Duration = Duration::from_secs(60 * 60);
 enum Entry {
     Running {
         progress: Option<f32>,
+        /// Whether the service has said anything about the job yet.
+        accepted: bool,
     },
     Done {
         outcome: Result<Output, BackendError>,
+        accepted: bool,
         at: Instant,
     },
 }
@@ -40,10 +43,21 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    /// Records progress (0.0 to 1.0); it never goes backwards.
+    /// Records progress (0.0 to 1.0); it never goes backwards. Progress
+    /// means the service took the job.
     pub(crate) fn progress(&self, fraction: f32) {
-        if let Some(Entry::Running { progress }) = lock(&self.entries).get_mut(&self.id) {
+        if let Some(Entry::Running { progress, accepted }) = lock(&self.entries).get_mut(&self.id) {
             *progress = Some(progress.unwrap_or(0.0).max(fraction.clamp(0.0, 1.0)));
+            *accepted = true;
+        }
+    }
+
+    /// Records that the service said something about the job (a task id,
+    /// any text): from then on the job counts as accepted, and an answer
+    /// that breaks off does not make it safe to send again.
+    pub(crate) fn accepted(&self) {
+        if let Some(Entry::Running { accepted, .. }) = lock(&self.entries).get_mut(&self.id) {
+            *accepted = true;
         }
     }
 }
@@ -69,7 +83,13 @@ impl LocalTasks {
             entries.retain(
                 |_, e| !matches!(e, Entry::Done { at, .. } if at.elapsed() > KEEP_FINISHED),
             );
-            entries.insert(id.clone(), Entry::Running { progress: None });
+            entries.insert(
+                id.clone(),
+                Entry::Running {
+                    progress: None,
+                    accepted: false,
+                },
+            );
         }
         let reporter = Reporter {
             id: id.clone(),
@@ -85,10 +105,16 @@ impl LocalTasks {
                     reason: format!("no result after {} minutes", limit.as_secs() / 60),
                 }),
             };
-            lock(&entries).insert(
+            let mut entries = lock(&entries);
+            let accepted = matches!(
+                entries.get(&task_id),
+                Some(Entry::Running { accepted: true, .. })
+            );
+            entries.insert(
                 task_id,
                 Entry::Done {
                     outcome,
+                    accepted,
                     at: Instant::now(),
                 },
             );
@@ -98,12 +124,13 @@ impl LocalTasks {
 
     /// Where a local task stands. A permanent failure is the error it ended
     /// with; a transient one (the connection dropped) means the task is gone,
-    /// `UnknownTask`, and worth submitting again.
+    /// [`BackendError::Broken`], saying whether the service had taken it. A
+    /// task this process never ran (one from before a restart) is unknown.
     pub(crate) fn status(&self, task: &TaskId) -> Result<TaskStatus, BackendError> {
         match lock(&self.entries).get(&task.0) {
             None => Err(BackendError::UnknownTask),
-            Some(Entry::Running { progress: None }) => Ok(TaskStatus::Queued),
-            Some(Entry::Running { progress }) => Ok(TaskStatus::Running {
+            Some(Entry::Running { progress: None, .. }) => Ok(TaskStatus::Queued),
+            Some(Entry::Running { progress, .. }) => Ok(TaskStatus::Running {
                 progress: *progress,
             }),
             Some(Entry::Done {
@@ -117,8 +144,12 @@ impl LocalTasks {
                 reason: reason.clone(),
             }),
             Some(Entry::Done {
-                outcome: Err(e), ..
-            }) if e.is_transient() => Err(BackendError::UnknownTask),
+                outcome: Err(e),
+                accepted,
+                ..
+            }) if e.is_transient() => Err(BackendError::Broken {
+                accepted: *accepted,
+            }),
             Some(Entry::Done {
                 outcome: Err(e), ..
             }) => Err(e.clone()),
@@ -163,7 +194,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_dropped_connection_makes_the_task_unknown_and_a_timeout_fails_it() {
+    async fn a_dropped_connection_says_whether_the_job_was_taken_and_a_timeout_fails_it() {
         let tasks = LocalTasks::new("t");
         let dropped = tasks.spawn(Duration::from_secs(60), |_| async {
             Err(BackendError::Unavailable {
@@ -171,8 +202,21 @@ mod tests {
             })
         });
         let slow = tasks.spawn(Duration::from_secs(60), |_| std::future::pending());
+        let started = tasks.spawn(Duration::from_secs(60), |reporter| async move {
+            reporter.accepted();
+            Err(BackendError::Interrupted {
+                reason: "reset".into(),
+            })
+        });
         tokio::time::sleep(Duration::from_secs(61)).await;
-        assert_eq!(tasks.status(&dropped), Err(BackendError::UnknownTask));
+        assert_eq!(
+            tasks.status(&dropped),
+            Err(BackendError::Broken { accepted: false })
+        );
+        assert_eq!(
+            tasks.status(&started),
+            Err(BackendError::Broken { accepted: true })
+        );
         assert!(matches!(tasks.status(&slow), Ok(TaskStatus::Failed { .. })));
         assert_eq!(
             tasks.status(&TaskId("t-nope".into())),

@@ -72,6 +72,18 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The bytes of a finished task's media.
     async fn download(&self, task: &TaskId, media: &MediaRef) -> Result<Download, BackendError>;
+
+    /// The task the service made for `spec` since `since_ms` (milliseconds
+    /// since the epoch), for a submission whose answer never came. `None`
+    /// when there is none, or when the service cannot be asked (most
+    /// dialects have no way to list tasks).
+    async fn find_submitted(
+        &self,
+        _spec: &JobSpec,
+        _since_ms: u64,
+    ) -> Result<Option<TaskId>, BackendError> {
+        Ok(None)
+    }
 }
 
 /// The backend for a configuration.

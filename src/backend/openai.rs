@@ -247,6 +247,38 @@ impl Backend for OpenAiBackend {
         read_video(&answer).ok_or_else(|| self.http.malformed(&answer.to_string()))
     }
 
+    /// Looks the job up in `GET /v1/videos` (newest first): a video with the
+    /// same prompt created since the submission started. A service without
+    /// the list answers an error, which means it cannot tell.
+    async fn find_submitted(
+        &self,
+        spec: &JobSpec,
+        since_ms: u64,
+    ) -> Result<Option<TaskId>, BackendError> {
+        let (JobSpec::Video(VideoRequest { prompt, .. })
+        | JobSpec::Remix(super::RemixRequest { prompt, .. })) = spec
+        else {
+            return Ok(None);
+        };
+        let request = self
+            .http
+            .request(Method::GET, "v1/videos")
+            .query(&[("limit", "100"), ("order", "desc")]);
+        let answer = self.http.send_json(request).await?;
+        // Clocks differ: a minute of slack before the submission started.
+        let since = (since_ms / 1000).saturating_sub(60);
+        let found = answer
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|video| video.get("created_at").and_then(Value::as_u64).unwrap_or(0) >= since)
+            .find(|video| video.get("prompt").and_then(Value::as_str) == Some(prompt.as_str()))
+            .and_then(|video| video.get("id").and_then(Value::as_str))
+            .map(|id| TaskId(id.to_owned()));
+        Ok(found)
+    }
+
     async fn download(&self, task: &TaskId, media: &MediaRef) -> Result<Download, BackendError> {
         match media {
             MediaRef::Url(url) => self.http.download(url).await,

@@ -7,6 +7,7 @@ use sorabot_storage::{
     CharacterRecord, CharacterSourceRecord, CharacterState, MessageKey, MessageRole, UserKey,
     UserSettings,
 };
+use tokio::sync::broadcast;
 
 use super::render::button;
 use super::{Engine, EngineError};
@@ -34,6 +35,9 @@ const DEFAULT_CHARACTER_SPAN: Timestamps = Timestamps {
 };
 /// Jobs `/tasks` lists.
 const TASKS_LISTED: usize = 10;
+/// Longest a reply waits for the message it answers to be recorded, while
+/// the bot is posting into the chat.
+const REPLY_SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A button press.
 #[derive(Debug, Clone)]
@@ -94,6 +98,7 @@ impl Engine {
         if let Err(error) = self.ensure_resumed() {
             tracing::error!(%error, "could not load the stored jobs");
         }
+        self.settle_reply(msg).await;
         let lang = self.lang_for(&msg.chat, &msg.user);
         let open = matches!(command, Command::Start | Command::Help { .. });
         if !open && !self.allowed(&msg.chat, &msg.user) {
@@ -108,6 +113,32 @@ impl Engine {
                 tracing::error!(%reference, error = %error, "command failed");
                 self.reply(msg, say(lang, &Msg::Internal(reference.as_str())))
                     .await;
+            }
+        }
+    }
+
+    /// A reply to a message the bot is posting this very moment (a video
+    /// whose upload has been answered but not yet recorded) waits until the
+    /// message is known, so "/remix" on a video the instant it appears works.
+    /// Only while an upload into the chat is under way, and at most
+    /// [`REPLY_SETTLE`].
+    async fn settle_reply(&self, msg: &Incoming) {
+        let Some(reply) = &msg.reply_to else {
+            return;
+        };
+        let key = MessageKey::new(
+            msg.chat.platform.clone(),
+            msg.chat.chat.clone(),
+            reply.clone(),
+        );
+        let mut events = self.subscribe();
+        let deadline = tokio::time::Instant::now() + REPLY_SETTLE;
+        while matches!(self.inner.store.lookup_message(&key), Ok(None))
+            && self.uploading_into(&msg.chat)
+        {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => break,
             }
         }
     }
@@ -546,6 +577,12 @@ impl Engine {
             samples: vec![],
             polls: 0,
             errors: 0,
+            last_error: None,
+            trouble: None,
+            same_errors: 0,
+            submit_attempts: 0,
+            resubmits: 0,
+            upload_attempts: 0,
             charged_day,
             results: vec![],
             spooled: vec![],
@@ -555,8 +592,8 @@ impl Engine {
         if let JobRequest::Character { name, .. } = &job.request {
             self.link_character(&user, name, &job.id)?;
         }
-        let lock = self.job_lock(&job.id);
-        let _guard = lock.lock().await;
+        let guard = self.job_guard(&job.id);
+        let _held = guard.lock.lock().await;
         if let Err(error) = self.save(&job).await {
             self.refund(&mut job);
             return Err(error);
@@ -609,8 +646,14 @@ impl Engine {
         if !self.may_use(&job, &msg.chat, &msg.user, false) {
             return Ok(Some(say(lang, &Msg::NotYours)));
         }
-        let lock = self.job_lock(&job.id);
-        let _guard = lock.lock().await;
+        if job.state.is_finished() {
+            return Ok(Some(say(lang, &Msg::AlreadyFinished(job.id.as_str()))));
+        }
+        // Stop a step under way at its next wait (a download, an upload), so
+        // the answer does not wait for it.
+        let guard = self.job_guard(&job.id);
+        guard.cancel.cancel();
+        let _held = guard.lock.lock().await;
         // Read again under the lock: a step may have moved it on.
         let Some(mut job) = self.load(&job.id)? else {
             return Ok(Some(say(lang, &Msg::NoSuchJob(job.id.as_str()))));

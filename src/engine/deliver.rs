@@ -8,14 +8,17 @@ use futures::StreamExt;
 use sorabot_storage::{MessageKey, MessageRole};
 use tokio::io::AsyncWriteExt;
 
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 use super::render::button;
-use super::step::delivery_gave_up;
 use super::{Engine, EngineError, Next};
 use crate::backend::{BackendError, MediaRef};
 use crate::chat::{ButtonAction, ChatError, Delivered, MediaFile, MediaKind, Outgoing};
 use crate::clock::now_ms;
 use crate::i18n::{say, Msg};
-use crate::job::{Failure, Job, JobRequest, JobState, Spooled};
+use crate::job::{Failure, Job, JobRequest, JobState, Spooled, Trouble};
 use crate::media;
 
 /// Longest caption the core writes; adapters cut further to their platform's limit.
@@ -25,12 +28,19 @@ const MAX_CAPTION_CHARS: usize = 900;
 enum SpoolError {
     TooLarge(u64),
     Backend(BackendError),
+    /// The download was too slow, or ran past its deadline.
+    Stalled(String),
     Io(std::io::Error),
 }
 
 impl Engine {
-    /// Puts every result not yet in the chat there, then ends the job.
+    /// Puts every result not yet in the chat there, then ends the job. Each
+    /// failing part (download, disk, upload) is retried a bounded number of
+    /// times, within the delivery's deadline.
     pub(super) async fn deliver(&self, mut job: Job) -> Result<Next, EngineError> {
+        if self.past_deadline(&job) {
+            return self.time_out(job).await;
+        }
         let port = self.port(&job.chat.platform)?.clone();
         let limit = port.upload_limit(&job.chat);
         while job.delivered.len() < job.results.len() {
@@ -47,23 +57,45 @@ impl Engine {
                     Err(SpoolError::Backend(error)) => {
                         return self.backend_trouble(job, error, "download").await;
                     }
-                    Err(SpoolError::Io(error)) => return Err(error.into()),
+                    Err(SpoolError::Stalled(reason)) => {
+                        return self
+                            .trouble(
+                                job,
+                                "download",
+                                Trouble::Download,
+                                reason,
+                                false,
+                                |reason| Failure::Download { reason },
+                            )
+                            .await;
+                    }
+                    Err(SpoolError::Io(error)) => return self.disk_trouble(job, error).await,
                 }
             }
             let spooled = job.spooled[index].clone();
-            let outcome = if spooled.bytes > limit {
-                self.send_link(&job, index, spooled.bytes, limit).await
-            } else {
-                let media = self.media_file(&job, &spooled).await;
-                match port.deliver(&job.chat, &media).await {
-                    Err(ChatError::TooLarge) => {
-                        self.send_link(&job, index, spooled.bytes, limit).await
+            // The intent, on disk before the upload: a crash after it is known
+            // (a Discord upload is then answered by its nonce with the first
+            // message; Telegram has no such thing, and may show it twice).
+            job.upload_attempts += 1;
+            self.save(&job).await?;
+            let outcome = {
+                let _uploading = Uploading::new(self, &job.chat);
+                if spooled.bytes > limit {
+                    self.send_link(&job, index, spooled.bytes, limit).await
+                } else {
+                    let media = self.media_file(&job, &spooled, index).await;
+                    match port.deliver(&job.chat, &media).await {
+                        Err(ChatError::TooLarge) => {
+                            self.send_link(&job, index, spooled.bytes, limit).await
+                        }
+                        other => other,
                     }
-                    other => other,
                 }
             };
             match outcome {
                 Ok(delivered) => {
+                    // As little as can be between the chat's answer and the
+                    // stored delivery: one index entry, one stored job.
                     let key = MessageKey::new(
                         job.chat.platform.clone(),
                         job.chat.chat.clone(),
@@ -73,23 +105,47 @@ impl Engine {
                         .store
                         .index_message(&key, job.id.as_str(), MessageRole::Result)?;
                     job.delivered.push(delivered);
-                    job.errors = 0;
+                    super::step::clear_trouble(&mut job);
                     self.save(&job).await?;
                 }
-                Err(ChatError::RateLimited(wait)) => return Ok(Next::After(wait)),
+                Err(ChatError::RateLimited(wait)) => {
+                    if self.past_deadline(&job) {
+                        return self.time_out(job).await;
+                    }
+                    return Ok(Next::After(wait));
+                }
                 Err(ChatError::Gone) => return self.fail(job, Failure::Delivery).await,
                 Err(error) => {
-                    job.errors += 1;
-                    tracing::warn!(job = %job.id, %error, attempt = job.errors, "delivery failed");
-                    if delivery_gave_up(job.errors) {
-                        return self.fail(job, Failure::Delivery).await;
-                    }
-                    self.save(&job).await?;
-                    return Ok(Next::After(super::step::backoff(job.errors)));
+                    tracing::warn!(job = %job.id, %error, "delivery failed");
+                    return self
+                        .trouble(
+                            job,
+                            "upload",
+                            Trouble::Upload,
+                            error.to_string(),
+                            false,
+                            |_| Failure::Delivery,
+                        )
+                        .await;
                 }
             }
         }
         self.delivered(job).await
+    }
+
+    /// The result could not be written to our disk: the operator hears of it
+    /// (a full disk at ERROR), the job tries again a bounded number of times.
+    async fn disk_trouble(&self, job: Job, error: std::io::Error) -> Result<Next, EngineError> {
+        let dir = self.inner.limits.spool_dir();
+        if is_disk_full(&error) {
+            tracing::error!(job = %job.id, dir = %dir.display(), %error, "the disk is full: a result cannot be saved; free space under DATA_DIR");
+        } else {
+            tracing::error!(job = %job.id, dir = %dir.display(), %error, "a result cannot be written to disk");
+        }
+        self.trouble(job, "disk", Trouble::Disk, error.to_string(), false, |_| {
+            Failure::Disk
+        })
+        .await
     }
 
     /// All results are in the chat: the job is done.
@@ -113,8 +169,21 @@ impl Engine {
         Ok(Next::Idle)
     }
 
-    /// Streams result `index` into the spool directory.
+    /// Streams result `index` into the spool directory, within the
+    /// download's deadline and above its minimum rate.
     async fn spool(&self, job: &Job, index: usize) -> Result<Spooled, SpoolError> {
+        let limits = &self.inner.limits;
+        let deadline = limits.download_deadline;
+        match tokio::time::timeout(deadline, self.spool_unbounded(job, index)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(SpoolError::Stalled(format!(
+                "the download did not finish within {} s",
+                deadline.as_secs()
+            ))),
+        }
+    }
+
+    async fn spool_unbounded(&self, job: &Job, index: usize) -> Result<Spooled, SpoolError> {
         let max = self.inner.limits.max_result_bytes;
         let task = job
             .task
@@ -136,7 +205,11 @@ impl Engine {
             .map_err(SpoolError::Io)?;
         let kind = media_kind(job);
         let partial = dir.join(format!("{}-{index}.part", job.id));
-        let written = write_capped(&partial, download.stream, max).await;
+        let pace = Pace {
+            min_rate: self.inner.limits.download_min_rate,
+            window: self.inner.limits.download_grace,
+        };
+        let written = write_capped(&partial, download.stream, max, pace).await;
         let (bytes, head) = match written {
             Ok(written) => written,
             Err(error) => {
@@ -159,7 +232,7 @@ impl Engine {
     }
 
     /// The upload of a spooled result, with caption, buttons and video facts.
-    async fn media_file(&self, job: &Job, spooled: &Spooled) -> MediaFile {
+    async fn media_file(&self, job: &Job, spooled: &Spooled, index: usize) -> MediaFile {
         let kind = media_kind(job);
         let info = match kind {
             MediaKind::Video => media::probe_mp4(&spooled.path).await,
@@ -175,6 +248,7 @@ impl Engine {
             reply_to: job.command_message.clone(),
             buttons,
             job: job.id.clone(),
+            idempotency_key: Some(format!("{}-{index}", job.id)),
             width: info.map(|i| i.width),
             height: info.map(|i| i.height),
             duration: info.map(|i| i.seconds),
@@ -231,6 +305,7 @@ impl Engine {
                 reply_to: Some(reply_to.to_owned()),
                 buttons: self.result_buttons(job, kind),
                 job: job.id.clone(),
+                idempotency_key: None,
                 width: None,
                 height: None,
                 duration: None,
@@ -316,27 +391,57 @@ pub(super) fn caption(job: &Job) -> String {
     format!("{text}\n#{}", job.id)
 }
 
-/// Writes a stream to `path`, refusing more than `max` bytes; returns the
-/// size and the first bytes (to tell the file type).
+/// How fast a download must go: at least `min_rate` bytes a second over
+/// each `window` (a trickle is no download).
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    min_rate: u64,
+    window: Duration,
+}
+
+/// Writes a stream to `path`, refusing more than `max` bytes and a pace
+/// below `pace`; returns the size and the first bytes (to tell the file type).
 async fn write_capped(
     path: &Path,
     mut stream: futures::stream::BoxStream<'static, Result<bytes::Bytes, BackendError>>,
     max: u64,
+    pace: Pace,
 ) -> Result<(u64, Vec<u8>), SpoolError> {
     let file = tokio::fs::File::create(path)
         .await
         .map_err(SpoolError::Io)?;
     let mut file = tokio::io::BufWriter::new(file);
     let mut written: u64 = 0;
-    let mut head = Vec::with_capacity(32);
-    while let Some(chunk) = stream.next().await {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let window = pace.window.max(Duration::from_millis(100));
+    let mut window_start = (Instant::now(), 0u64);
+    let mut check = tokio::time::interval_at(Instant::now() + window, window);
+    loop {
+        let chunk = tokio::select! {
+            chunk = stream.next() => chunk,
+            _ = check.tick() => {
+                let (since, at) = window_start;
+                let got = written - at;
+                let needed = (pace.min_rate as f64 * since.elapsed().as_secs_f64()) as u64;
+                if got < needed {
+                    return Err(SpoolError::Stalled(format!(
+                        "the download was too slow ({} bytes in {} s)",
+                        got,
+                        since.elapsed().as_secs()
+                    )));
+                }
+                window_start = (Instant::now(), written);
+                continue;
+            }
+        };
+        let Some(chunk) = chunk else { break };
         let chunk = chunk.map_err(SpoolError::Backend)?;
         written += chunk.len() as u64;
         if written > max {
             return Err(SpoolError::TooLarge(written));
         }
-        if head.len() < 32 {
-            let take = (32 - head.len()).min(chunk.len());
+        if head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
         }
         file.write_all(&chunk).await.map_err(SpoolError::Io)?;
@@ -344,4 +449,38 @@ async fn write_capped(
     file.flush().await.map_err(SpoolError::Io)?;
     file.get_ref().sync_all().await.map_err(SpoolError::Io)?;
     Ok((written, head))
+}
+
+/// Bytes kept from the start of a result to tell what it is.
+const HEAD_BYTES: usize = 64;
+
+/// Whether an I/O error means the disk (or the user's share of it) is full.
+fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || error.raw_os_error() == Some(28)
+}
+
+/// An upload into a chat under way, counted while it lasts (even when the
+/// step is stopped mid-way by a cancel).
+struct Uploading<'a> {
+    engine: &'a Engine,
+    chat: crate::chat::ChatRef,
+}
+
+impl<'a> Uploading<'a> {
+    fn new(engine: &'a Engine, chat: &crate::chat::ChatRef) -> Self {
+        engine.track_upload(chat, 1);
+        Uploading {
+            engine,
+            chat: chat.clone(),
+        }
+    }
+}
+
+impl Drop for Uploading<'_> {
+    fn drop(&mut self) {
+        self.engine.track_upload(&self.chat, -1);
+    }
 }

@@ -74,12 +74,27 @@ struct Inner {
     timers: driver::Timers,
     slots: Mutex<Slots>,
     /// One lock per job, so a step and a command never change it at once.
-    job_locks: Mutex<HashMap<JobId, Arc<tokio::sync::Mutex<()>>>>,
+    job_locks: Mutex<HashMap<JobId, Arc<JobGuard>>>,
+    /// Steps that failed on our side in a row, per job (the store could not
+    /// be written, so the count cannot live in the job).
+    step_failures: Mutex<HashMap<JobId, u32>>,
+    /// Uploads into a chat under way, per chat (`platform:chat`): a reply to
+    /// a message not yet indexed may be to the video being posted.
+    uploading: Mutex<HashMap<String, usize>>,
     events: broadcast::Sender<JobEvent>,
     shutdown: watch::Sender<bool>,
     /// Whether the stored unfinished jobs were picked up (once, before the
     /// first command or the driver, whichever comes first).
     resumed: Mutex<bool>,
+}
+
+/// What keeps a step and a command off each other: the job's lock, and a
+/// signal that stops a step at its next wait (a `/cancel` does not wait for
+/// a slow download or upload to end).
+#[derive(Default)]
+struct JobGuard {
+    lock: tokio::sync::Mutex<()>,
+    cancel: tokio_util::sync::CancellationToken,
 }
 
 /// Who holds a place toward the service and who waits for one.
@@ -115,6 +130,8 @@ impl Engine {
                 timers: driver::Timers::default(),
                 slots: Mutex::default(),
                 job_locks: Mutex::default(),
+                step_failures: Mutex::default(),
+                uploading: Mutex::default(),
                 events: broadcast::channel(1024).0,
                 shutdown: watch::channel(false).0,
                 resumed: Mutex::new(false),
@@ -178,7 +195,7 @@ impl Engine {
             self.track_active(&job, 1);
             match job.state {
                 JobState::Queued => self.slots().queue.push_back(job.id.clone()),
-                JobState::Submitted | JobState::Running { .. } => {
+                JobState::Submitting | JobState::Submitted | JobState::Running { .. } => {
                     self.slots().in_flight.insert(job.id.clone());
                     self.schedule(&job.id, Duration::ZERO);
                 }
@@ -270,8 +287,8 @@ impl Engine {
         self.inner.timers.schedule(id.clone(), delay);
     }
 
-    /// The lock of one job.
-    fn job_lock(&self, id: &JobId) -> Arc<tokio::sync::Mutex<()>> {
+    /// The lock and cancel signal of one job.
+    fn job_guard(&self, id: &JobId) -> Arc<JobGuard> {
         let mut locks = self
             .inner
             .job_locks
@@ -287,6 +304,38 @@ impl Engine {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         locks.remove(id);
+    }
+
+    fn step_failures(&self) -> MutexGuard<'_, HashMap<JobId, u32>> {
+        self.inner
+            .step_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts an upload into `chat` in (or out).
+    fn track_upload(&self, chat: &crate::chat::ChatRef, delta: isize) {
+        let key = format!("{}:{}", chat.platform, chat.chat);
+        let mut uploading = self
+            .inner
+            .uploading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let count = uploading.entry(key.clone()).or_default();
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            uploading.remove(&key);
+        }
+    }
+
+    /// Whether something is being posted into `chat` right now.
+    fn uploading_into(&self, chat: &crate::chat::ChatRef) -> bool {
+        let key = format!("{}:{}", chat.platform, chat.chat);
+        self.inner
+            .uploading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&key)
     }
 
     fn port(&self, platform: &str) -> Result<&Arc<dyn ChatPort>, EngineError> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::Engine;
 use crate::chat::{Button, ButtonAction, ChatError, Outgoing};
 use crate::clock::now_ms;
-use crate::i18n::{label, state_line, Label};
+use crate::i18n::{label, say, state_line, Label, Msg};
 use crate::job::{Job, JobRequest, JobState};
 
 /// Cells in the progress bar.
@@ -82,7 +82,19 @@ impl Engine {
             JobState::Submitted | JobState::Running { .. } => Some(self.plan(job).remaining),
             _ => None,
         };
-        status_text(job, position, eta)
+        let text = status_text(job, position, eta);
+        match (&job.last_error, job.trouble) {
+            (Some(error), Some(trouble)) if job.errors > 0 && !job.state.is_finished() => {
+                let retrying = Msg::Retrying {
+                    trouble,
+                    text: error,
+                    attempt: job.errors,
+                    limit: self.inner.limits.retry_limit,
+                };
+                format!("{text}\n{}", say(job.lang, &retrying))
+            }
+            _ => text,
+        }
     }
 
     /// The wait of a job at `position` in the queue: the jobs ahead of it

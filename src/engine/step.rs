@@ -12,36 +12,68 @@ use super::{owner_key, Engine, EngineError, Next};
 use crate::backend::{BackendError, ImageInput, JobSpec, Output, TaskStatus};
 use crate::clock::now_ms;
 use crate::ids::JobId;
-use crate::job::{Failure, Job, JobRequest, JobState, StoredImage};
+use crate::job::{Failure, Job, JobRequest, JobState, StoredImage, Trouble};
 
 /// Longest wait between retries of a failing call.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Delivery attempts before a job is given up as undeliverable.
-const MAX_DELIVERY_ERRORS: u32 = 8;
 
 impl Engine {
-    /// Runs the job's next step; says when to come back.
+    /// Runs the job's next step; says when to come back. A `/cancel` of the
+    /// job stops the step at its next wait, so no call holds the job long.
     pub async fn step(&self, id: &JobId) -> Next {
-        let lock = self.job_lock(id);
-        let _guard = lock.lock().await;
+        let guard = self.job_guard(id);
+        let _held = guard.lock.lock().await;
         let outcome = match self.load(id) {
-            Ok(Some(job)) => self.step_job(job).await,
+            Ok(Some(job)) => tokio::select! {
+                outcome = self.step_job(job) => outcome,
+                // The canceller takes the job from here.
+                _ = guard.cancel.cancelled() => Ok(Next::Idle),
+            },
             Ok(None) => Ok(Next::Idle),
             Err(e) => Err(e),
         };
         match outcome {
-            Ok(next) => next,
-            Err(error) => {
-                tracing::error!(job = %id, error = %error, "step failed; will retry");
-                Next::After(Duration::from_secs(5))
+            Ok(next) => {
+                self.step_failures().remove(id);
+                next
             }
+            Err(error) => self.step_failed(id, error).await,
         }
+    }
+
+    /// A step that failed on our side (the store, the file system): tried
+    /// again with backoff, and after `retry_limit` failures in a row the job
+    /// is given up, refunded and its owner told, if the store still lets us.
+    async fn step_failed(&self, id: &JobId, error: EngineError) -> Next {
+        let failures = {
+            let mut failures = self.step_failures();
+            let count = failures.entry(id.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        if failures <= self.inner.limits.retry_limit {
+            tracing::error!(job = %id, %error, attempt = failures, "step failed; will retry");
+            return Next::After(backoff(failures));
+        }
+        tracing::error!(job = %id, %error, "step failed {failures} times; giving the job up");
+        self.step_failures().remove(id);
+        match self.load(id) {
+            Ok(Some(job)) if !job.state.is_finished() => {
+                if let Err(error) = self.fail(job, Failure::Internal).await {
+                    tracing::error!(job = %id, %error, "could not store the job as failed; it resumes at the next start");
+                }
+            }
+            _ => {}
+        }
+        Next::Idle
     }
 
     async fn step_job(&self, job: Job) -> Result<Next, EngineError> {
         match job.state {
             JobState::Queued if self.has_slot(&job.id) => self.submit(job).await,
             JobState::Queued => self.refresh_queued(job).await,
+            // The intent was stored but the call never came back: a restart.
+            JobState::Submitting => self.in_doubt(job).await,
             JobState::Submitted | JobState::Running { .. } => self.poll(job).await,
             JobState::Delivering => self.deliver(job).await,
             _ => Ok(Next::Idle),
@@ -56,7 +88,9 @@ impl Engine {
         Ok(Next::Idle)
     }
 
-    /// Sends the job to the service.
+    /// Sends the job to the service. The intent is stored first, so that a
+    /// crash during the call is known afterwards and the job is never sent a
+    /// second time blindly.
     async fn submit(&self, mut job: Job) -> Result<Next, EngineError> {
         let spec = match self.spec_of(&job).await {
             Ok(spec) => spec,
@@ -65,7 +99,13 @@ impl Engine {
                 return self.fail(job, Failure::Internal).await;
             }
         };
+        if self.past_deadline(&job) {
+            return self.time_out(job).await;
+        }
         self.inner.limiter.acquire().await;
+        job.state = JobState::Submitting;
+        job.submit_attempts += 1;
+        self.save(&job).await?;
         match self.inner.backend.submit(&spec).await {
             Ok(task) => {
                 tracing::info!(job = %job.id, task = %task, "submitted");
@@ -73,12 +113,16 @@ impl Engine {
                 job.state = JobState::Submitted;
                 job.submitted_ms = Some(now_ms());
                 job.samples.clear();
-                job.errors = 0;
+                clear_trouble(&mut job);
                 self.save(&job).await?;
                 if self.update_status(&mut job, true).await {
                     self.save(&job).await?;
                 }
                 Ok(Next::After(self.plan(&job).wait))
+            }
+            Err(error) if error.leaves_submission_in_doubt() => {
+                tracing::warn!(job = %job.id, %error, "no answer to a submission: the service may have taken it");
+                self.in_doubt(job).await
             }
             Err(BackendError::UnknownTask) => {
                 // A 404 to a submission: the remixed video is gone, or the
@@ -90,7 +134,42 @@ impl Engine {
                 tracing::error!(job = %job.id, "the service answered 404 to a submission: check SORA_BASE_URL and SORA_API_STYLE");
                 self.fail(job, Failure::Internal).await
             }
-            Err(error) => self.backend_trouble(job, error, "submit").await,
+            Err(error) => {
+                // The service answered no (or could not be reached): it did not
+                // take the job, so sending it again costs nothing twice.
+                job.state = JobState::Queued;
+                self.backend_trouble(job, error, "submit").await
+            }
+        }
+    }
+
+    /// A submission whose fate is unknown (no answer came, or the bot
+    /// stopped during the call). Where the service can be asked which tasks
+    /// it has, the job is found there; otherwise it is never sent again
+    /// blindly: the owner is told it may or may not have started, refunded,
+    /// and offered Retry.
+    async fn in_doubt(&self, mut job: Job) -> Result<Next, EngineError> {
+        let since_ms = job.created_ms;
+        let found = match self.spec_of(&job).await {
+            Ok(spec) => {
+                self.inner.limiter.acquire().await;
+                self.inner.backend.find_submitted(&spec, since_ms).await
+            }
+            Err(_) => Ok(None),
+        };
+        match found {
+            Ok(Some(task)) => {
+                tracing::info!(job = %job.id, task = %task, "a submission in doubt was found at the service");
+                job.task = Some(task);
+                job.state = JobState::Submitted;
+                job.submitted_ms = Some(now_ms());
+                self.save(&job).await?;
+                Ok(Next::After(Duration::ZERO))
+            }
+            Ok(None) | Err(_) => {
+                tracing::warn!(job = %job.id, attempts = job.submit_attempts, "submission in doubt; the owner is told and refunded");
+                self.fail(job, Failure::InDoubt).await
+            }
         }
     }
 
@@ -102,8 +181,7 @@ impl Engine {
             return Ok(Next::After(Duration::ZERO));
         };
         if self.past_deadline(&job) {
-            let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
-            return self.fail(job, Failure::Timeout { minutes }).await;
+            return self.time_out(job).await;
         }
         self.inner.limiter.acquire().await;
         job.polls += 1;
@@ -130,17 +208,28 @@ impl Engine {
                 return self.fail(job, Failure::Generation { message }).await;
             }
             Err(BackendError::UnknownTask) if !self.inner.backend.capabilities().resumable => {
-                // The task lived in a connection that is gone: ask again.
-                tracing::warn!(job = %job.id, "task lost with its connection; submitting again");
+                // The task lived in a connection of an earlier run: the service
+                // took it, and sending it again would pay twice.
+                tracing::warn!(job = %job.id, "task gone with the connection of an earlier run");
+                return self.fail(job, Failure::InDoubt).await;
+            }
+            Err(BackendError::Broken { accepted: false })
+                if job.resubmits < self.inner.limits.resubmit_limit =>
+            {
+                // The answer broke off before the service said a word: it
+                // provably did not take the job, so it may be sent again, once.
+                job.resubmits += 1;
+                tracing::warn!(job = %job.id, resubmits = job.resubmits, "the service dropped the job before taking it; submitting again");
                 job.task = None;
                 job.state = JobState::Queued;
                 self.save(&job).await?;
                 return Ok(Next::After(Duration::ZERO));
             }
+            Err(BackendError::Broken { .. }) => return self.fail(job, Failure::Lost).await,
             Err(BackendError::UnknownTask) => return self.fail(job, Failure::Lost).await,
             Err(error) => return self.backend_trouble(job, error, "poll").await,
         }
-        job.errors = 0;
+        clear_trouble(&mut job);
         // A new progress sample is kept too: the planner reads the pace from them.
         let sampled = matches!(job.state, JobState::Running { progress: Some(_) });
         if job.state != before || sampled || job.polls == 1 {
@@ -173,7 +262,7 @@ impl Engine {
             Output::Images(media) => job.results = media,
         }
         job.state = JobState::Delivering;
-        job.errors = 0;
+        clear_trouble(&mut job);
         self.save(&job).await?;
         self.deliver(job).await
     }
@@ -205,10 +294,10 @@ impl Engine {
     }
 
     /// What to do when the service could not be asked: retry what may pass,
-    /// fail what will not.
+    /// a bounded number of times, and fail what will not.
     pub(super) async fn backend_trouble(
         &self,
-        mut job: Job,
+        job: Job,
         error: BackendError,
         what: &str,
     ) -> Result<Next, EngineError> {
@@ -219,15 +308,69 @@ impl Engine {
             tracing::warn!(job = %job.id, %error, "{what} refused");
             return self.fail(job, failure_from_error(error)).await;
         }
+        if matches!(error, BackendError::RateLimited { .. }) {
+            // Being asked to slow down is no failure of the job; the deadline
+            // bounds it.
+            if self.past_deadline(&job) {
+                return self.time_out(job).await;
+            }
+            self.save(&job).await?;
+            return Ok(Next::After(
+                error.retry_after().unwrap_or(Duration::from_secs(5)),
+            ));
+        }
+        let answered = error.answered_text();
+        let text = answered.clone().unwrap_or_else(|| error.to_string());
+        let permanent = answered.is_some();
+        self.trouble(job, what, Trouble::Service, text, permanent, |message| {
+            Failure::GaveUp { message }
+        })
+        .await
+    }
+
+    /// One more failed attempt of a step: the job waits with backoff and its
+    /// status says what went wrong; past the retry bound or the deadline, or
+    /// when the service answered the very same words again and again
+    /// (`repeats_count`), it fails with `give_up`'s failure.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn trouble(
+        &self,
+        mut job: Job,
+        what: &str,
+        kind: Trouble,
+        text: String,
+        repeats_count: bool,
+        give_up: impl FnOnce(String) -> Failure,
+    ) -> Result<Next, EngineError> {
         if self.past_deadline(&job) {
-            let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
-            return self.fail(job, Failure::Timeout { minutes }).await;
+            return self.time_out(job).await;
+        }
+        let limits = &self.inner.limits;
+        if job.last_error.as_deref() == Some(text.as_str()) {
+            job.same_errors += 1;
+        } else {
+            job.last_error = Some(text.clone());
+            job.same_errors = 1;
         }
         job.errors += 1;
-        tracing::info!(job = %job.id, %error, attempt = job.errors, "{what} failed; will retry");
+        job.trouble = Some(kind);
+        let repeated = repeats_count && job.same_errors >= limits.same_error_limit.max(1);
+        if repeated || job.errors > limits.retry_limit {
+            tracing::warn!(job = %job.id, attempts = job.errors, error = %text, "{what} kept failing; giving up");
+            return self.fail(job, give_up(text)).await;
+        }
+        tracing::info!(job = %job.id, error = %text, attempt = job.errors, "{what} failed; will retry");
         self.save(&job).await?;
-        let wait = backoff(job.errors).max(error.retry_after().unwrap_or_default());
-        Ok(Next::After(wait))
+        if self.update_status(&mut job, false).await {
+            self.save(&job).await?;
+        }
+        Ok(Next::After(backoff(job.errors)))
+    }
+
+    /// Ends a job that ran past its deadline.
+    pub(super) async fn time_out(&self, job: Job) -> Result<Next, EngineError> {
+        let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
+        self.fail(job, Failure::Timeout { minutes }).await
     }
 
     /// Ends a job as failed: refunds its quota, frees its slot, tells the chat.
@@ -261,10 +404,18 @@ impl Engine {
         self.release_slot(&job.id);
         self.track_active(job, -1);
         self.forget_lock(&job.id);
+        self.step_failures().remove(&job.id);
     }
 
-    fn past_deadline(&self, job: &Job) -> bool {
-        let start = job.submitted_ms.unwrap_or(job.created_ms);
+    /// Whether the job's current stage ran past `JOB_DEADLINE_MINS`: the
+    /// generation counts from its submission (or acceptance), the delivery
+    /// from when the service was seen done.
+    pub(super) fn past_deadline(&self, job: &Job) -> bool {
+        let start = match job.state {
+            JobState::Delivering => job.done_seen_ms,
+            _ => job.submitted_ms,
+        }
+        .unwrap_or(job.created_ms);
         let deadline = self.inner.limits.job_deadline.as_millis() as u64;
         now_ms().saturating_sub(start) > deadline
     }
@@ -320,8 +471,12 @@ pub(super) fn backoff(attempt: u32) -> Duration {
     base.mul_f64(jitter).min(MAX_BACKOFF)
 }
 
-pub(super) fn delivery_gave_up(errors: u32) -> bool {
-    errors >= MAX_DELIVERY_ERRORS
+/// A step went well: no trouble to show or count any more.
+pub(super) fn clear_trouble(job: &mut Job) {
+    job.errors = 0;
+    job.last_error = None;
+    job.trouble = None;
+    job.same_errors = 0;
 }
 
 /// A service error that ends a job, as the user's reason.
@@ -338,8 +493,10 @@ pub(super) fn failure_from_error(error: BackendError) -> Failure {
         BackendError::Unauthorized { .. } => Failure::Unauthorized,
         BackendError::UnknownTask => Failure::Lost,
         BackendError::Failed { reason } => failure_from_reason(reason),
+        BackendError::Broken { .. } => Failure::Lost,
         BackendError::RateLimited { .. }
         | BackendError::Unavailable { .. }
+        | BackendError::Interrupted { .. }
         | BackendError::Malformed { .. } => Failure::Internal,
     }
 }

@@ -525,6 +525,7 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
 fn state_name(state: &JobState) -> &'static str {
     match state {
         JobState::Queued => "queued",
+        JobState::Submitting => "submitting",
         JobState::Submitted => "submitted",
         JobState::Running { .. } => "running",
         JobState::Delivering => "delivering",

@@ -61,6 +61,10 @@ pub enum Fault {
     Delay(Duration),
     /// Never answer, until the simulator shuts down.
     Hang,
+    /// Do the request's work at once (a create makes its task, even if the
+    /// client hangs up), but answer only after this long (real time): the
+    /// answer a client times out on although the service took the job.
+    LateAnswer(Duration),
 }
 
 /// Which faults a route is subject to.
@@ -180,6 +184,19 @@ async fn apply(state: &SimState, scope: Scope, req: Request, next: Next) -> Resp
         Fault::Hang => {
             state.shutdown.cancelled().await;
             status_page(503)
+        }
+        Fault::LateAnswer(delay) => {
+            // The work runs on its own, so a client that gives up does not
+            // undo it.
+            let work = tokio::spawn(next.run(req));
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = state.shutdown.cancelled() => return status_page(503),
+            }
+            match work.await {
+                Ok(response) => response,
+                Err(_) => status_page(500),
+            }
         }
     }
 }

@@ -108,6 +108,57 @@ pub async fn retrieve(
     Ok(Json(render(&state, &task)))
 }
 
+/// The query of `GET /v1/videos` (the spec's `ListVideos`).
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    limit: Option<usize>,
+    /// `asc` or `desc` (default) by creation time.
+    order: Option<String>,
+    /// The id after which the page starts.
+    after: Option<String>,
+}
+
+/// `GET /v1/videos`: the videos made through this dialect, a page at a time.
+pub async fn list(
+    State(state): State<Arc<SimState>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_value(
+            "limit",
+            "limit must be between 1 and 100.",
+        ));
+    }
+    let mut tasks = state.videos_newest_first(Dialect::OpenAi);
+    match query.order.as_deref() {
+        None | Some("desc") => {}
+        Some("asc") => tasks.reverse(),
+        Some(other) => {
+            return Err(ApiError::bad_value(
+                "order",
+                format!("Unsupported order '{other}': use asc or desc."),
+            ))
+        }
+    }
+    if let Some(after) = &query.after {
+        let at = tasks.iter().position(|t| &t.id == after).ok_or_else(|| {
+            ApiError::bad_value("after", format!("No video found with id '{after}'."))
+        })?;
+        tasks.drain(..=at);
+    }
+    let has_more = tasks.len() > limit;
+    tasks.truncate(limit);
+    let data: Vec<Value> = tasks.iter().map(|t| render(&state, t)).collect();
+    Ok(Json(json!({
+        "object": "list",
+        "data": data,
+        "first_id": tasks.first().map(|t| t.id.clone()),
+        "last_id": tasks.last().map(|t| t.id.clone()),
+        "has_more": has_more,
+    })))
+}
+
 /// `POST /v1/videos/{video_id}/remix` of a task created through this dialect.
 pub fn remix(state: &SimState, source_id: &str, payload: &Payload) -> Result<Value, ApiError> {
     let original = state.succeeded_video(source_id, "video_id")?;

@@ -28,7 +28,7 @@ pub fn build(state: Arc<SimState>) -> Router {
         )
         .route(&at("/v1/videos/tasks/{task_id}"), get(native::query))
         .route(&at("/v1/characters"), post(native::create_character))
-        .route(&at("/v1/videos"), post(openai::create))
+        .route(&at("/v1/videos"), post(openai::create).get(openai::list))
         .route(&at("/v1/videos/{video_id}"), get(openai::retrieve))
         .route(&at("/v1/videos/{video_id}/content"), get(openai::content))
         .route(&at("/v1/videos/{video_id}/remix"), post(remix))

@@ -232,6 +232,17 @@ impl SimState {
         Ok(video)
     }
 
+    /// The video tasks of a dialect, newest first.
+    pub fn videos_newest_first(&self, dialect: Dialect) -> Vec<Arc<Task>> {
+        let mut tasks: Vec<Arc<Task>> = lock(&self.tasks)
+            .values()
+            .filter(|t| t.dialect == dialect && t.video().is_some())
+            .cloned()
+            .collect();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.created));
+        tasks
+    }
+
     pub fn task_count(&self) -> usize {
         lock(&self.tasks).len()
     }
