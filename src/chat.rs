@@ -236,6 +236,20 @@ pub trait ChatPort: Send + Sync + 'static {
 
     /// Uploads a file (or re-sends it by `file_id`).
     async fn deliver(&self, chat: &ChatRef, media: &MediaFile) -> Result<Delivered, ChatError>;
+
+    /// Sends a text to one of the bot's operators (the id part of an
+    /// `ADMINS` entry `platform:id`) in a private chat; returns the message id.
+    /// By default the private chat's id is the user's id, as on Telegram;
+    /// a platform where it is not (Discord's DM channels) overrides this.
+    async fn message_admin(&self, admin: &str, text: &str) -> Result<String, ChatError> {
+        let chat = ChatRef {
+            platform: self.platform().to_owned(),
+            chat: admin.to_owned(),
+            thread: None,
+            private: true,
+        };
+        self.send(&chat, &Outgoing::text(text)).await
+    }
 }
 
 /// The language to answer a user in: the platform's word for them, else the default.

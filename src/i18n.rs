@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::backend::{Feature, Unsupported};
 use crate::command::{CommandName, Lang, ParseError};
 use crate::job::{Failure, JobState, Trouble};
+use sorabot_storage::{Damage, DamageKind};
 
 /// Something to tell a user.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +96,14 @@ pub enum Msg<'a> {
     /// After a character's name in a list: still being made, or failed.
     CharacterSaving,
     CharacterBroken,
+    /// A console line whose bytes are not UTF-8 text.
+    NotText,
+    /// A console line over the longest the console reads.
+    LineTooLong {
+        max_kb: usize,
+    },
+    /// To the operators: the store opened older or emptier than its last flush.
+    StoreDamaged(&'a Damage),
 }
 
 /// The label of a button.
@@ -279,7 +288,28 @@ fn english(msg: &Msg) -> String {
         Msg::ServiceDefaults => "the service's defaults".into(),
         Msg::CharacterSaving => " (saving…)".into(),
         Msg::CharacterBroken => " (failed)".into(),
+        Msg::NotText => "That line is not text (it is not valid UTF-8), so I did nothing with it. Send /help for the commands.".into(),
+        Msg::LineTooLong { max_kb } => format!("That line is longer than {max_kb} KB, so I did nothing with it."),
+        Msg::StoreDamaged(d) => store_damaged_en(d),
     }
+}
+
+fn store_damaged_en(d: &Damage) -> String {
+    let then = match d.last_flushed {
+        Some(t) => format!(
+            "At its last save it held {} unfinished job(s) and {} quota charge(s); now {} and {}: {} job(s) and {} charge(s) lost.",
+            t.unfinished_jobs, t.charges, d.found.unfinished_jobs, d.found.charges, d.lost_jobs(), d.lost_charges()
+        ),
+        None => "What it held before is unknown (there was no marker of its last save).".to_owned(),
+    };
+    let what = match &d.kind {
+        DamageKind::RolledBack => "⚠ sorabot's database is older than its last save (restored from an old copy, deleted, or cut short when it was recovered). The bot carries on with what it has.".to_owned(),
+        DamageKind::Unreadable { moved_to, .. } => format!(
+            "⚠ sorabot's database could not be read. It was kept at {} and the bot started with an empty one.",
+            moved_to.display()
+        ),
+    };
+    format!("{what}\n{then}\nOwners of lost jobs were not told. See \"When the store is damaged\" in the README.")
 }
 
 fn chinese(msg: &Msg) -> String {
@@ -364,7 +394,28 @@ fn chinese(msg: &Msg) -> String {
         Msg::ServiceDefaults => "服务默认值".into(),
         Msg::CharacterSaving => "（保存中…）".into(),
         Msg::CharacterBroken => "（失败）".into(),
+        Msg::NotText => "这一行不是文本（不是有效的 UTF-8），已忽略。发送 /help 查看命令。".into(),
+        Msg::LineTooLong { max_kb } => format!("这一行超过 {max_kb} KB，已忽略。"),
+        Msg::StoreDamaged(d) => store_damaged_zh(d),
     }
+}
+
+fn store_damaged_zh(d: &Damage) -> String {
+    let then = match d.last_flushed {
+        Some(t) => format!(
+            "上次保存时有 {} 个未完成任务、{} 次额度扣除；现在是 {} 和 {}：丢失 {} 个任务、{} 次扣除。",
+            t.unfinished_jobs, t.charges, d.found.unfinished_jobs, d.found.charges, d.lost_jobs(), d.lost_charges()
+        ),
+        None => "之前保存的内容未知（没有上次保存的标记）。".to_owned(),
+    };
+    let what = match &d.kind {
+        DamageKind::RolledBack => "⚠ sorabot 的数据库比上次保存时旧（从旧副本恢复、被删除，或恢复时被截断）。机器人将用现有数据继续运行。".to_owned(),
+        DamageKind::Unreadable { moved_to, .. } => format!(
+            "⚠ sorabot 的数据库无法读取。已保留在 {}，机器人已用一个空数据库启动。",
+            moved_to.display()
+        ),
+    };
+    format!("{what}\n{then}\n丢失任务的用户未收到通知。请参阅 README 中的 \"When the store is damaged\"。")
 }
 
 fn unsupported_en(u: &Unsupported) -> String {
@@ -512,6 +563,24 @@ mod tests {
         let f = Failure::Timeout { minutes: 30 };
         let balance = Failure::ServiceBalance;
         let names = vec!["@a".to_owned()];
+        let damage = Damage {
+            kind: DamageKind::RolledBack,
+            last_flushed: Some(sorabot_storage::Tally {
+                generation: 9,
+                unfinished_jobs: 3,
+                charges: 5,
+            }),
+            found: sorabot_storage::Tally::default(),
+            marker: "data/db.marker".into(),
+        };
+        let unreadable = Damage {
+            kind: DamageKind::Unreadable {
+                moved_to: "data/db.unreadable-1".into(),
+                error: "corrupt".into(),
+            },
+            last_flushed: None,
+            ..damage.clone()
+        };
         let msgs = [
             Msg::Welcome,
             Msg::Help,
@@ -528,6 +597,10 @@ mod tests {
             Msg::FormExpired,
             Msg::MenuNeedsVideo { remix: true },
             Msg::MenuNeedsVideo { remix: false },
+            Msg::NotText,
+            Msg::LineTooLong { max_kb: 64 },
+            Msg::StoreDamaged(&damage),
+            Msg::StoreDamaged(&unreadable),
         ];
         for msg in &msgs {
             let en = say(Lang::En, msg);

@@ -85,6 +85,10 @@ pub struct Limits {
     /// `download_grace` has passed; a trickle below it fails the attempt.
     pub download_min_rate: u64,
     pub download_grace: Duration,
+    /// How long stopping waits for steps in the middle of a call (and for
+    /// chat handlers) before it stops them where they stand; their jobs
+    /// resume from the store at the next start.
+    pub shutdown_grace: Duration,
 }
 
 impl Limits {
@@ -116,6 +120,7 @@ impl Limits {
             download_deadline: Duration::from_secs(15 * 60),
             download_min_rate: 16 * 1024,
             download_grace: Duration::from_secs(20),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Builds the running bot from a [`Config`]: the Sora backend (or the
 //! built-in simulator), the store, the engine and the chat, then runs them
-//! until the input ends or Ctrl-C.
+//! until the input ends or SIGTERM/SIGINT, and stops them in order.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sorabot::backend::{self, AuthStyle, Backend, Dialect, SoraConfig};
 use sorabot::chat::ChatPort;
+use sorabot::i18n::{self, Msg};
 use sorabot::{Engine, Limits};
 use sorabot_sim::{Relay, SimConfig, SimHandle, SoraSim, Style};
 use sorabot_storage::Store;
@@ -16,6 +17,7 @@ use tokio::sync::watch;
 use crate::adapter::Adapter;
 use crate::config::{Config, SoraTarget};
 use crate::console::{self, ConsolePort};
+use crate::shutdown::Shutdown;
 use crate::{discord, telegram};
 
 /// The Sora service the bot talks to, and the simulator behind it if any.
@@ -99,33 +101,44 @@ fn uuid_like() -> String {
 }
 
 /// Runs the console chat on stdin/stdout until the input ends (and the
-/// jobs in flight are done) or Ctrl-C.
+/// jobs in flight are done), its output is closed, or SIGTERM/SIGINT.
 pub async fn run_console(config: Config) -> anyhow::Result<()> {
+    let mut signals = Shutdown::listen();
     let service = service(&config).await?;
-    let store = open_store(&config)?;
     std::fs::create_dir_all(&config.limits.data_dir)
         .with_context(|| format!("cannot create {}", config.limits.data_dir.display()))?;
+    let store = open_store(&config)?;
     let out: console::Sink = Arc::new(Mutex::new(std::io::stdout()));
     let port = Arc::new(ConsolePort::new(
         out,
         &config.limits.data_dir,
         config.console_upload_bytes,
     ));
-    let engine = Engine::new(
-        service.backend.clone(),
-        store,
-        service.limits(&config.limits),
-        vec![port.clone() as Arc<dyn ChatPort>],
-    );
+    let limits = service.limits(&config.limits);
+    let ports = vec![port.clone() as Arc<dyn ChatPort>];
+    report_damage(&store, &ports, &limits).await;
+    let engine = Engine::new(service.backend.clone(), store, limits, ports);
     let driver = start_engine(&engine);
     let user = console::local_user(
         std::env::var("USER").unwrap_or_else(|_| "you".to_owned()),
         None,
     );
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    tokio::select! {
-        _ = console::run(engine.clone(), port, stdin, user) => {}
-        _ = tokio::signal::ctrl_c() => eprintln!("stopping; unfinished jobs stay stored and resume on the next start"),
+    let stopped = async {
+        tokio::select! {
+            signal = signals.signal() => Some(signal),
+            _ = port.closed() => None,
+        }
+    };
+    match console::run_until(engine.clone(), port.clone(), stdin, user, stopped).await {
+        None => tracing::info!("console: the input ended and no job is unfinished"),
+        Some(Some(signal)) => {
+            eprintln!(
+                "{signal}: stopping; unfinished jobs stay stored and resume on the next start"
+            );
+            tracing::info!(signal, "console: stopped reading input");
+        }
+        Some(None) => tracing::info!("console: the output is closed; stopping"),
     }
     stop(engine, driver, service).await;
     Ok(())
@@ -137,9 +150,68 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open(&dir).with_context(|| format!("cannot open the database in {}", dir.display()))
 }
 
+/// Tells the operators (`ADMINS`) on each connected platform that the
+/// store opened damaged (each message bounded in time); the console, whose
+/// reader runs the bot, hears it whether or not it is listed.
+async fn report_damage(store: &Store, ports: &[Arc<dyn ChatPort>], limits: &Limits) {
+    let Some(damage) = store.damage() else {
+        return;
+    };
+    let text = i18n::say(limits.default_lang, &Msg::StoreDamaged(damage));
+    let mut messages = Vec::new();
+    for port in ports {
+        let platform = port.platform().to_owned();
+        let prefix = format!("{platform}:");
+        let mut admins: Vec<String> = limits
+            .access
+            .admins
+            .iter()
+            .filter_map(|admin| admin.strip_prefix(&prefix).map(str::to_owned))
+            .collect();
+        if admins.is_empty() && platform == console::PLATFORM {
+            admins.push(console::local_user(String::new(), None).id);
+        }
+        if admins.is_empty() {
+            tracing::warn!(
+                platform,
+                "no admin to tell that the store is damaged (set ADMINS)"
+            );
+        }
+        for admin in admins {
+            let (port, text, platform) = (port.clone(), &text, platform.clone());
+            messages.push(async move {
+                let told =
+                    tokio::time::timeout(ADMIN_MESSAGE_TIMEOUT, port.message_admin(&admin, text))
+                        .await;
+                match told {
+                    Ok(Ok(_)) => {
+                        tracing::info!(platform, admin, "told an admin that the store is damaged")
+                    }
+                    Ok(Err(error)) => tracing::warn!(
+                        platform,
+                        admin,
+                        %error,
+                        "could not tell an admin that the store is damaged"
+                    ),
+                    Err(_) => tracing::warn!(
+                        platform,
+                        admin,
+                        "telling an admin that the store is damaged timed out"
+                    ),
+                }
+            });
+        }
+    }
+    futures::future::join_all(messages).await;
+}
+
+/// How long one message to an admin may take.
+const ADMIN_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Runs the configured chat platforms (Telegram, Discord or both, sharing
-/// one engine) until Ctrl-C or until an adapter stops with an error.
+/// one engine) until SIGTERM/SIGINT or until an adapter stops.
 pub async fn run_chats(config: Config) -> anyhow::Result<()> {
+    let mut signals = Shutdown::listen();
     let service = service(&config).await?;
     let store = open_store(&config)?;
     let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
@@ -149,8 +221,10 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     if let Some(settings) = &config.discord {
         adapters.push(discord::connect(settings).await?);
     }
-    let ports = adapters.iter().map(|a| a.port()).collect();
+    let ports: Vec<Arc<dyn ChatPort>> = adapters.iter().map(|a| a.port()).collect();
     let limits = service.limits(&config.limits);
+    report_damage(&store, &ports, &limits).await;
+    let grace = limits.shutdown_grace;
     let engine = Engine::new(service.backend.clone(), store, limits, ports);
     let driver = start_engine(&engine);
     let (stop_adapters, stopped) = watch::channel(false);
@@ -161,22 +235,45 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
         runs.spawn(async move { (platform, adapter.run(engine, stopped).await) });
     }
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping; unfinished jobs stay stored"),
+        signal = signals.signal() => tracing::info!(signal, "stopping: no new updates are taken; unfinished jobs stay stored"),
         Some(ended) = runs.join_next() => match ended {
             Ok((platform, Ok(()))) => tracing::warn!(platform, "adapter stopped"),
             Ok((platform, Err(error))) => tracing::error!(platform, error = format!("{error:#}"), "adapter failed"),
             Err(error) => tracing::error!(%error, "adapter task failed"),
         },
     }
+    // The adapters stop taking updates while the engine lets its running
+    // steps finish: both within the grace, at the same time.
     let _ = stop_adapters.send(true);
-    while let Some(ended) = runs.join_next().await {
-        if let Ok((platform, result)) = ended {
-            tracing::info!(platform, ok = result.is_ok(), "adapter stopped");
+    let adapters = async {
+        let all_stopped = tokio::time::timeout(grace + ADAPTER_MARGIN, async {
+            while let Some(ended) = runs.join_next().await {
+                match ended {
+                    Ok((platform, Ok(()))) => tracing::info!(platform, "adapter stopped"),
+                    Ok((platform, Err(error))) => tracing::warn!(
+                        platform,
+                        error = format!("{error:#}"),
+                        "adapter stopped with an error"
+                    ),
+                    Err(error) => tracing::warn!(%error, "adapter task failed"),
+                }
+            }
+        })
+        .await;
+        if all_stopped.is_err() {
+            tracing::warn!(
+                running = runs.len(),
+                "adapters that did not stop in time were stopped"
+            );
+            runs.abort_all();
         }
-    }
-    stop(engine, driver, service).await;
+    };
+    tokio::join!(adapters, stop(engine, driver, service));
     Ok(())
 }
+
+/// Time an adapter gets beyond the grace to close its connections.
+const ADAPTER_MARGIN: Duration = Duration::from_secs(2);
 
 /// Runs the engine's driver in the background.
 fn start_engine(engine: &Engine) -> tokio::task::JoinHandle<Result<(), sorabot::EngineError>> {
@@ -184,8 +281,8 @@ fn start_engine(engine: &Engine) -> tokio::task::JoinHandle<Result<(), sorabot::
     tokio::spawn(async move { engine.run().await })
 }
 
-/// Stops the engine (jobs stay stored), waits for its driver, and stops the
-/// simulator if there is one.
+/// Stops the engine (running steps get the shutdown grace, jobs stay
+/// stored), flushes the store, and stops the simulator if there is one.
 async fn stop(
     engine: Engine,
     driver: tokio::task::JoinHandle<Result<(), sorabot::EngineError>>,
@@ -196,6 +293,13 @@ async fn stop(
         Ok(Ok(())) => tracing::info!("engine stopped"),
         Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),
         Err(error) => tracing::error!(%error, "engine task failed"),
+    }
+    match engine.store().flush().await {
+        Ok(()) => tracing::info!(
+            unfinished_jobs = engine.store().active_count(),
+            "store flushed; unfinished jobs resume on the next start"
+        ),
+        Err(error) => tracing::error!(%error, "could not flush the store"),
     }
     if let Some(sim) = service.simulator {
         sim.shutdown().await;

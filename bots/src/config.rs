@@ -176,6 +176,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         limits.download_grace.as_secs_f64(),
         1.0..=3600.0,
     )?);
+    limits.shutdown_grace = secs(env.number("SHUTDOWN_SECS", 10.0, 0.0..=3600.0)?);
     limits.default_lang = match env.text("BOT_LANG") {
         None => Lang::En,
         Some(text) => Lang::parse(&text).ok_or(ConfigError {
@@ -408,7 +409,14 @@ mod tests {
         let config = load_from(&[]).expect("the defaults load");
         assert!(matches!(config.sora, SoraTarget::Simulator { .. }));
         assert_eq!(config.limits.daily_quota, 20);
+        assert_eq!(config.limits.shutdown_grace, Duration::from_secs(10));
         assert!(config.telegram.is_none() && config.discord.is_none());
+    }
+
+    #[test]
+    fn shutdown_secs_sets_the_grace_of_a_stop() {
+        let config = load_from(&[("SHUTDOWN_SECS", "2.5")]).expect("it loads");
+        assert_eq!(config.limits.shutdown_grace, Duration::from_millis(2500));
     }
 
     #[test]
@@ -426,6 +434,7 @@ mod tests {
             ("MAX_IN_FLIGHT", "0"),
             ("BOT_LANG", "klingon"),
             ("OPEN_REMIX", "maybe"),
+            ("SHUTDOWN_SECS", "-1"),
         ] {
             let err = load_from(&[(var, value), ("SORA_API_KEY", "k")]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

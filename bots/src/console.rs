@@ -15,13 +15,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use sorabot::chat::language_of;
 use sorabot::chat::{
     Attachment, AttachmentKind, Button, ChatError, ChatPort, ChatRef, Delivered, Incoming,
     MediaFile, MediaKind, Outgoing, UserRef,
 };
 use sorabot::engine::{Press, PressAnswer};
+use sorabot::i18n::{self, Msg};
 use sorabot::{media, Engine};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::watch;
 
 /// The platform name of the console.
 pub const PLATFORM: &str = "console";
@@ -42,6 +45,8 @@ pub struct ConsolePort {
     upload_limit: u64,
     /// Files the user attached, by message id, for replies to them.
     posted: Mutex<HashMap<String, Attachment>>,
+    /// Turns true when the output is gone (a closed pipe): the console stops.
+    closed: watch::Sender<bool>,
 }
 
 impl ConsolePort {
@@ -60,7 +65,14 @@ impl ConsolePort {
             media_dir: data_dir.join("media"),
             upload_limit,
             posted: Mutex::default(),
+            closed: watch::channel(false).0,
         }
+    }
+
+    /// Returns once the output is closed (the reader of a pipe went away).
+    pub async fn closed(&self) {
+        let mut closed = self.closed.subscribe();
+        let _ = closed.wait_for(|closed| *closed).await;
     }
 
     fn next_id(&self) -> String {
@@ -71,13 +83,25 @@ impl ConsolePort {
         id.to_string()
     }
 
-    /// Prints every line of `text` as `[ID] line`.
+    /// Prints every line of `text` as `[ID] line`. An output that fails
+    /// (a closed pipe: EPIPE) is the end of the console, not a panic.
     fn print(&self, id: &str, text: &str) {
-        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        for line in text.lines() {
-            let _ = writeln!(out, "[{id}] {line}");
+        if *self.closed.borrow() {
+            return;
         }
-        let _ = out.flush();
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        let written = text
+            .lines()
+            .try_for_each(|line| writeln!(out, "[{id}] {line}"))
+            .and_then(|()| out.flush());
+        if let Err(error) = written {
+            if error.kind() == std::io::ErrorKind::BrokenPipe {
+                tracing::info!("console: the output is closed");
+            } else {
+                tracing::warn!(%error, "console: cannot write the output; stopping");
+            }
+            self.closed.send_replace(true);
+        }
     }
 
     fn print_buttons(&self, id: &str, buttons: &[Button]) {
@@ -223,16 +247,115 @@ async fn attachment(path: &str) -> std::io::Result<Attachment> {
     })
 }
 
-/// Runs the console until the input ends and no job is unfinished.
+/// Longest input line read; the rest of a longer one is skipped.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One line of input as bytes.
+#[derive(Debug, PartialEq)]
+enum Read {
+    Line(Vec<u8>),
+    /// A line longer than [`MAX_LINE`], skipped to its end.
+    TooLong,
+    End,
+}
+
+/// Reads one line of at most `max` bytes (without its `\n`), whatever the
+/// bytes are. An error reading is the end of the input.
+async fn read_bytes(input: &mut (impl AsyncBufRead + Unpin), max: usize) -> Read {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let available = match input.fill_buf().await {
+            Ok(available) => available,
+            Err(error) => {
+                tracing::warn!(%error, "console: cannot read the input");
+                return Read::End;
+            }
+        };
+        if available.is_empty() {
+            return match (too_long, line.is_empty()) {
+                (true, _) => Read::TooLong,
+                (false, true) => Read::End,
+                (false, false) => Read::Line(line),
+            };
+        }
+        let (chunk, used, ended) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (&available[..at], at + 1, true),
+            None => (available, available.len(), false),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > max {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        input.consume(used);
+        if ended {
+            return if too_long {
+                Read::TooLong
+            } else {
+                Read::Line(line)
+            };
+        }
+    }
+}
+
+/// Runs the console until the input ends and no job is unfinished. Any
+/// bytes may come in: a line that is not UTF-8 text, or is too long, is
+/// answered and skipped.
 pub async fn run(
     engine: Engine,
     port: Arc<ConsolePort>,
     input: impl AsyncBufRead + Unpin,
     user: UserRef,
 ) {
+    run_until(engine, port, input, user, std::future::pending::<()>()).await;
+}
+
+/// Like [`run`], until `stop` completes first: then no more input is read
+/// (the line in hand is handled to its end) and its output is returned.
+pub async fn run_until<T>(
+    engine: Engine,
+    port: Arc<ConsolePort>,
+    mut input: impl AsyncBufRead + Unpin,
+    user: UserRef,
+    stop: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let mut stop = std::pin::pin!(stop);
     let chat = local_chat();
-    let mut lines = input.lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let lang = language_of(&user, engine.limits().default_lang);
+    // The stored unfinished jobs count as unfinished from the start, so an
+    // input that ends at once still waits for them.
+    if let Err(error) = engine.ensure_resumed() {
+        tracing::error!(%error, "console: cannot pick up the stored jobs");
+    }
+    loop {
+        let read = tokio::select! {
+            read = read_bytes(&mut input, MAX_LINE) => read,
+            why = &mut stop => return Some(why),
+        };
+        let bytes = match read {
+            Read::End => break,
+            Read::TooLong => {
+                port.print(
+                    "!",
+                    &i18n::say(
+                        lang,
+                        &Msg::LineTooLong {
+                            max_kb: MAX_LINE / 1024,
+                        },
+                    ),
+                );
+                continue;
+            }
+            Read::Line(bytes) => bytes,
+        };
+        let Ok(line) = String::from_utf8(bytes) else {
+            port.print("!", &i18n::say(lang, &Msg::NotText));
+            continue;
+        };
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -288,13 +411,45 @@ pub async fn run(
         engine.handle(&incoming).await;
     }
     while engine.active_jobs() > 0 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            why = &mut stop => return Some(why),
+        }
     }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn read_all(mut input: impl AsyncBufRead + Unpin) -> Vec<Read> {
+        let mut read = Vec::new();
+        loop {
+            match read_bytes(&mut input, 8).await {
+                Read::End => return read,
+                other => read.push(other),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_are_read_as_bytes_whatever_they_hold_and_bounded() {
+        let bytes: &[u8] = b"\xff\xfe\nshort\n0123456789\nok\r\nlast";
+        let expected = [
+            Read::Line(b"\xff\xfe".to_vec()),
+            Read::Line(b"short".to_vec()),
+            Read::TooLong,
+            Read::Line(b"ok\r".to_vec()),
+            Read::Line(b"last".to_vec()),
+        ];
+
+        let whole = read_all(bytes).await;
+        let in_pieces = read_all(tokio::io::BufReader::with_capacity(3, bytes)).await;
+
+        assert_eq!(whole, expected);
+        assert_eq!(in_pieces, expected);
+    }
 
     #[test]
     fn input_lines_read_replies_attachments_and_text() {

@@ -7,4 +7,5 @@ pub mod app;
 pub mod config;
 pub mod console;
 pub mod discord;
+pub mod shutdown;
 pub mod telegram;

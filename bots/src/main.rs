@@ -30,6 +30,8 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal, plain text for a journal or a file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match config::load(|var| std::env::var(var).ok()) {
         Ok(config) => config,
@@ -53,8 +55,15 @@ fn main() -> std::process::ExitCode {
     } else {
         runtime.block_on(app::run_chats(config))
     };
+    // Everything that matters has stopped and the store is flushed; what is
+    // left (the console's blocking read of stdin, which cannot be
+    // cancelled) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match run {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!("stopped");
+            std::process::ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE

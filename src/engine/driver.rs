@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::Engine;
@@ -78,10 +79,13 @@ impl Timers {
     }
 }
 
-/// Runs due steps until shutdown; waits for the running ones before returning.
+/// Runs due steps until shutdown. Then waits up to `shutdown_grace` for the
+/// steps that are running (each ends at its next stored state), stops the
+/// ones still running where they stand, and says how it ended.
 pub(super) async fn run(engine: Engine, mut shutdown: watch::Receiver<bool>) {
     let workers = Arc::new(Semaphore::new(engine.inner.limits.workers.max(1)));
     let timers = &engine.inner.timers;
+    let mut running = JoinSet::new();
     loop {
         if *shutdown.borrow() {
             break;
@@ -94,7 +98,7 @@ pub(super) async fn run(engine: Engine, mut shutdown: watch::Receiver<bool>) {
             };
             let Ok(permit) = permit else { break };
             let engine = engine.clone();
-            tokio::spawn(async move {
+            running.spawn(async move {
                 let next = engine.step(&id).await;
                 if let Next::After(delay) = next {
                     engine.schedule(&id, delay);
@@ -112,13 +116,46 @@ pub(super) async fn run(engine: Engine, mut shutdown: watch::Receiver<bool>) {
             _ = sleep => {}
             _ = timers.changed.notified() => {}
             _ = shutdown.changed() => {}
+            Some(ended) = running.join_next(), if !running.is_empty() => report(ended),
         }
     }
-    // Let running steps finish their write; they are short.
-    let all = engine.inner.limits.workers.max(1) as u32;
-    let _ = tokio::time::timeout(Duration::from_secs(10), workers.acquire_many(all)).await;
+    drain(running, engine.inner.limits.shutdown_grace).await;
     tracing::info!(
         pending = timers.pending(),
         "driver stopped; unfinished jobs stay stored"
     );
+}
+
+/// Lets the running steps finish within `grace`; stops the rest at the
+/// point they are waiting at (as a crash would, but with the store intact).
+async fn drain(mut running: JoinSet<()>, grace: Duration) {
+    let steps = running.len();
+    let finished = tokio::time::timeout(grace, async {
+        while let Some(ended) = running.join_next().await {
+            report(ended);
+        }
+    })
+    .await;
+    match finished {
+        Ok(()) => tracing::info!(steps, "drained: every running step finished"),
+        Err(_) => {
+            let left = running.len();
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+            tracing::warn!(
+                steps,
+                stopped = left,
+                grace_secs = grace.as_secs_f64(),
+                "not drained: steps still running after the shutdown grace were stopped where they stood; their jobs resume from the store"
+            );
+        }
+    }
+}
+
+fn report(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended {
+        if error.is_panic() {
+            tracing::error!(%error, "a job step panicked");
+        }
+    }
 }

@@ -176,8 +176,9 @@ impl Engine {
     }
 
     /// Picks up the stored unfinished jobs, once. Called before anything
-    /// that could add a job, so none is counted twice.
-    pub(crate) fn ensure_resumed(&self) -> Result<(), EngineError> {
+    /// that could add a job, so none is counted twice, and by a caller that
+    /// waits for the unfinished jobs to end (they count once picked up).
+    pub fn ensure_resumed(&self) -> Result<(), EngineError> {
         let mut resumed = self.inner.resumed.lock().unwrap_or_else(|p| p.into_inner());
         if !*resumed {
             self.resume()?;

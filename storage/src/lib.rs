@@ -3,8 +3,9 @@
 //! This crate owns the on-disk layout (trees, key encoding, value encoding,
 //! schema version and migrations) and knows nothing of the chat platforms or
 //! the core: jobs are stored as opaque serde values. Each module documents
-//! the trees it owns; `keys.rs` how composite keys are encoded and
-//! `codec.rs` why values are JSON.
+//! the trees it owns; `keys.rs` how composite keys are encoded,
+//! `codec.rs` why values are JSON, and `marker.rs` how a database older
+//! than its last flush is caught at open.
 
 mod characters;
 mod codec;
@@ -13,6 +14,7 @@ mod error;
 mod identity;
 mod jobs;
 mod keys;
+mod marker;
 mod messages;
 mod migrations;
 mod settings;
@@ -22,6 +24,7 @@ mod usage;
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};
 pub use error::StoreError;
 pub use identity::{MessageKey, UserKey};
+pub use marker::{marker_path, Damage, DamageKind, Tally, MARKER_EVERY};
 pub use messages::MessageRole;
 pub use settings::UserSettings;
 pub use store::Store;

@@ -1,11 +1,14 @@
 //! The Store handle: one sled database and its trees, opened at the current schema version.
 
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
-use std::{fmt, path::Path, thread};
+use std::time::{Duration, Instant};
+use std::{fmt, thread};
 
 use sled::transaction::TransactionError;
 use tracing::info;
 
+use crate::marker::{self, marker_path, Damage, DamageKind, Tally, MARKER_EVERY};
 use crate::{error::StoreError, migrations};
 
 /// The names of the sled trees; each module documents the layout of its own trees.
@@ -41,6 +44,8 @@ pub struct Store {
     pub(crate) settings: sled::Tree,
     pub(crate) usage: sled::Tree,
     pub(crate) durations: sled::Tree,
+    /// What opening found wrong with the database, if anything.
+    damage: Option<Arc<Damage>>,
 }
 
 impl Store {
@@ -56,6 +61,11 @@ impl Store {
     /// Opens (or creates) the database in `dir` and upgrades it to
     /// [`Store::SCHEMA_VERSION`]. Refuses a database written by a newer build.
     /// The page cache is [`Store::DEFAULT_CACHE_BYTES`]; see [`Store::open_with`].
+    ///
+    /// Keeps a flush marker beside `dir` ([`marker_path`]) and checks the
+    /// database against it: a database older than its last flush, or one
+    /// sled cannot read (moved aside, an empty one in its place), opens, is
+    /// logged at ERROR, and is described by [`Store::damage`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         Self::open_with(dir, Self::DEFAULT_CACHE_BYTES)
     }
@@ -64,9 +74,20 @@ impl Store {
     /// (sled's `cache_capacity`): more keeps more records decoded in memory,
     /// less keeps the process smaller.
     pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        let marker = marker_path(dir);
+        let last_flushed = marker::read(&marker);
         let config = sled::Config::new().path(dir).cache_capacity(cache_bytes);
-        let db = open_when_free(&config)?;
-        let store = Self::from_db(db)?;
+        let open =
+            || open_when_free(&config).and_then(|db| Self::from_db(db, Some(marker.clone())));
+        let (mut store, unreadable) = match open() {
+            Ok(store) => (store, None),
+            Err(StoreError::Sled(error @ sled::Error::Corruption { .. })) if dir.exists() => {
+                let moved_to = move_aside(dir)?;
+                (open()?, Some((moved_to, error.to_string())))
+            }
+            Err(error) => return Err(error),
+        };
+        store.damage = store.check(last_flushed, unreadable, marker)?.map(Arc::new);
         info!(
             dir = %dir.display(),
             schema_version = Self::SCHEMA_VERSION,
@@ -79,11 +100,12 @@ impl Store {
     /// A database that lives in a temporary directory and is removed when the last clone is dropped; for tests.
     pub fn temporary() -> Result<Store, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
-        Self::from_db(db)
+        Self::from_db(db, None)
     }
 
-    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+    fn from_db(db: sled::Db, marker: Option<PathBuf>) -> Result<Store, StoreError> {
         migrations::migrate(&db)?;
+        marker::backfill_charges(&db)?;
         Ok(Store {
             meta: db.open_tree(tree::META)?,
             jobs: db.open_tree(tree::JOBS)?,
@@ -94,9 +116,67 @@ impl Store {
             settings: db.open_tree(tree::SETTINGS)?,
             usage: db.open_tree(tree::USAGE)?,
             durations: db.open_tree(tree::DURATIONS)?,
-            flusher: Arc::new(Flusher::start()),
+            flusher: Arc::new(Flusher::start(marker)),
+            damage: None,
             db,
         })
+    }
+
+    /// Compares the database with its marker. On damage: logs it at ERROR,
+    /// and raises the generation past the marker's and writes a new marker
+    /// at once, so the same loss is reported once, not at every start.
+    fn check(
+        &self,
+        last_flushed: Option<Tally>,
+        unreadable: Option<(PathBuf, String)>,
+        marker: PathBuf,
+    ) -> Result<Option<Damage>, StoreError> {
+        let found = marker::tally(&self.db)?;
+        let kind = match unreadable {
+            Some((moved_to, error)) => DamageKind::Unreadable { moved_to, error },
+            None if last_flushed.is_some_and(|then| then.generation > found.generation) => {
+                DamageKind::RolledBack
+            }
+            None => return Ok(None),
+        };
+        let damage = Damage {
+            kind,
+            last_flushed,
+            found,
+            marker,
+        };
+        let (kind, moved_to) = match &damage.kind {
+            DamageKind::Unreadable { moved_to, .. } => {
+                ("unreadable", Some(moved_to.display().to_string()))
+            }
+            DamageKind::RolledBack => ("rolled back", None),
+        };
+        tracing::error!(
+            kind,
+            moved_to = moved_to.as_deref(),
+            lost_unfinished_jobs = damage.lost_jobs(),
+            lost_charges = damage.lost_charges(),
+            unfinished_jobs_at_last_flush = last_flushed.map(|t| t.unfinished_jobs),
+            charges_at_last_flush = last_flushed.map(|t| t.charges),
+            unfinished_jobs_now = found.unfinished_jobs,
+            charges_now = found.charges,
+            generation_at_last_flush = last_flushed.map(|t| t.generation),
+            generation_now = found.generation,
+            marker = %damage.marker.display(),
+            "the store is damaged: the database holds less than was last flushed; see \"When the store is damaged\" in the README"
+        );
+        let tally = marker::advance(&self.db, last_flushed.map_or(0, |t| t.generation))?;
+        self.db.flush()?;
+        if let Err(error) = marker::write(&damage.marker, tally) {
+            tracing::warn!(%error, "cannot write the store's flush marker");
+        }
+        Ok(Some(damage))
+    }
+
+    /// What opening found wrong with the database: `None` for a healthy
+    /// one (or a first start, or a temporary store).
+    pub fn damage(&self) -> Option<&Damage> {
+        self.damage.as_deref()
     }
 
     /// The schema version stamped in the database (equal to [`Store::SCHEMA_VERSION`] once open).
@@ -131,10 +211,13 @@ impl Store {
 }
 
 /// A thread that flushes the database for every clone of a store, one flush
-/// at a time, each covering every request made before it started. It ends
-/// when the last clone of the store is dropped.
+/// at a time, each covering every request made before it started, and that
+/// keeps the flush marker (at most once per [`MARKER_EVERY`], always after a
+/// successful flush, and once more when the store closes). It ends when the
+/// last clone of the store is dropped, which waits for it.
 struct Flusher {
-    requests: Mutex<mpsc::Sender<FlushRequest>>,
+    requests: Mutex<Option<mpsc::Sender<FlushRequest>>>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 struct FlushRequest {
@@ -170,32 +253,119 @@ impl FlushSlot {
     }
 }
 
+/// The flusher thread's care of the marker.
+struct MarkerKeeper {
+    path: PathBuf,
+    /// When the marker was last written.
+    written: Option<Instant>,
+    /// A database flushed since the marker was written, held until the
+    /// marker catches up with it.
+    behind: Option<sled::Db>,
+    /// The last write failed (said once, not at every attempt).
+    failing: bool,
+}
+
+impl MarkerKeeper {
+    fn due(&self) -> bool {
+        self.written.is_none_or(|at| at.elapsed() >= MARKER_EVERY)
+    }
+
+    /// How long until the marker may be written, when it is behind.
+    fn wait(&self) -> Option<Duration> {
+        self.behind.as_ref()?;
+        Some(self.written.map_or(Duration::ZERO, |at| {
+            MARKER_EVERY.saturating_sub(at.elapsed())
+        }))
+    }
+
+    /// Flushes `db`, and writes the marker too when it is due.
+    fn flush(&mut self, db: &sled::Db) -> sled::Result<()> {
+        if self.due() {
+            return self.flush_and_mark(db);
+        }
+        let result = db.flush().map(drop);
+        if result.is_ok() {
+            self.behind = Some(db.clone());
+        }
+        result
+    }
+
+    /// Raises the generation, flushes, and writes the marker of that flush.
+    /// Whatever fails is tried again after [`MARKER_EVERY`].
+    fn flush_and_mark(&mut self, db: &sled::Db) -> sled::Result<()> {
+        self.written = Some(Instant::now());
+        let tally = marker::advance(db, 0);
+        let result = db.flush().map(drop);
+        match (&result, tally) {
+            (Ok(()), Ok(tally)) => {
+                self.behind = None;
+                self.write(tally);
+            }
+            (Ok(()), Err(error)) => {
+                tracing::warn!(%error, "cannot raise the store's generation");
+                self.behind = Some(db.clone());
+            }
+            (Err(_), _) => self.behind = Some(db.clone()),
+        }
+        result
+    }
+
+    /// Brings the marker up to date with the database it is behind, if any.
+    fn catch_up(&mut self) {
+        if let Some(db) = self.behind.take() {
+            if let Err(error) = self.flush_and_mark(&db) {
+                tracing::warn!(%error, "cannot flush the store");
+            }
+        }
+    }
+
+    fn write(&mut self, tally: Tally) {
+        match marker::write(&self.path, tally) {
+            Ok(()) => {
+                if self.failing {
+                    tracing::info!(marker = %self.path.display(), "the store's flush marker is written again");
+                }
+                self.failing = false;
+            }
+            Err(error) => {
+                if !self.failing {
+                    tracing::warn!(marker = %self.path.display(), %error, "cannot write the store's flush marker");
+                }
+                self.failing = true;
+            }
+        }
+    }
+}
+
 impl Flusher {
-    fn start() -> Flusher {
+    fn start(marker: Option<PathBuf>) -> Flusher {
         let (sender, receiver) = mpsc::channel::<FlushRequest>();
+        let mut keeper = marker.map(|path| MarkerKeeper {
+            path,
+            written: None,
+            behind: None,
+            failing: false,
+        });
         let spawned = thread::Builder::new()
             .name("store-flush".to_owned())
             .spawn(move || {
-                while let Ok(first) = receiver.recv() {
-                    let mut batch = vec![first];
-                    batch.extend(receiver.try_iter());
-                    let result = batch[0].db.flush().map(drop);
-                    // Let go of the database before anyone hears the flush is
-                    // done: a store closed and opened again right after must
-                    // find sled's file lock free.
-                    let slots: Vec<Arc<FlushSlot>> =
-                        batch.into_iter().map(|request| request.done).collect();
-                    for slot in slots {
-                        slot.fill(result.clone());
-                    }
+                flush_until_closed(&receiver, &mut keeper);
+                // The store is closing: the marker catches up with the last flush.
+                if let Some(keeper) = keeper.as_mut() {
+                    keeper.catch_up();
                 }
             });
-        if let Err(error) = spawned {
-            // `request` then finds the channel closed and flushes in place.
-            tracing::warn!(%error, "no flusher thread; flushes will block");
-        }
+        let thread = match spawned {
+            Ok(thread) => Some(thread),
+            Err(error) => {
+                // `request` then finds the channel closed and flushes in place.
+                tracing::warn!(%error, "no flusher thread; flushes will block");
+                None
+            }
+        };
         Flusher {
-            requests: Mutex::new(sender),
+            requests: Mutex::new(Some(sender)),
+            thread: Mutex::new(thread),
         }
     }
 
@@ -206,13 +376,81 @@ impl Flusher {
             db,
             done: done.clone(),
         };
-        let sent = self
-            .requests
+        let requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        requests.as_ref()?.send(request).ok().map(|()| done)
+    }
+}
+
+/// Serves flush requests until every store clone is gone; writes the
+/// marker when it falls due between requests.
+fn flush_until_closed(receiver: &mpsc::Receiver<FlushRequest>, keeper: &mut Option<MarkerKeeper>) {
+    loop {
+        let wait = keeper.as_ref().and_then(MarkerKeeper::wait);
+        let first = match wait {
+            None => match receiver.recv() {
+                Ok(first) => first,
+                Err(_) => return,
+            },
+            Some(wait) => match receiver.recv_timeout(wait) {
+                Ok(first) => first,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Some(keeper) = keeper.as_mut() {
+                        keeper.catch_up();
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        let mut batch = vec![first];
+        batch.extend(receiver.try_iter());
+        let db = batch[0].db.clone();
+        let result = match keeper.as_mut() {
+            Some(keeper) => keeper.flush(&db),
+            None => db.flush().map(drop),
+        };
+        // Let go of the database before anyone hears the flush is done: a
+        // store closed and opened again right after must find sled's file
+        // lock free (a marker behind its flush holds it until the store
+        // closes, which waits for this thread).
+        drop(db);
+        let slots: Vec<Arc<FlushSlot>> = batch.into_iter().map(|request| request.done).collect();
+        for slot in slots {
+            slot.fill(result.clone());
+        }
+    }
+}
+
+impl Drop for Flusher {
+    /// Stops the thread and waits for it: it writes the marker one last
+    /// time, so a store closed cleanly leaves it up to date.
+    fn drop(&mut self) {
+        self.requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .send(request);
-        sent.ok().map(|()| done)
+            .take();
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
+}
+
+/// Moves an unreadable database out of the way, keeping it for recovery:
+/// `DIR` becomes `DIR.unreadable-MILLISECONDS`.
+fn move_aside(dir: &Path) -> Result<PathBuf, StoreError> {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut target = dir.as_os_str().to_owned();
+    target.push(format!(".unreadable-{ms}"));
+    let target = PathBuf::from(target);
+    std::fs::rename(dir, &target).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+    Ok(target)
 }
 
 /// How long opening waits for the database's file lock: sled's background
@@ -289,7 +527,7 @@ mod tests {
     #[test]
     fn concurrent_writes_and_flushes_all_finish() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(dir.path(), 8 * 1024 * 1024).unwrap();
+        let store = Store::open_with(&dir.path().join("db"), 8 * 1024 * 1024).unwrap();
         let (done, finished) = mpsc::channel();
         let load = store.clone();
         thread::spawn(move || {

@@ -4,15 +4,22 @@
 //! | --- | --- | --- |
 //! | `usage` | platform, user, day | the count, u32 big-endian |
 //!
+//! Each charge and refund also moves the store's total in `meta` (see
+//! `marker.rs`), in the same transaction.
+//!
 //! A day is a count of days since the Unix epoch; the caller decides which
 //! clock and time zone define it. A count that returns to 0 is removed.
+
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::Transactional;
 
 use crate::{
     codec,
     error::StoreError,
     identity::UserKey,
     keys,
-    store::{tree, update_atomically},
+    marker::{self, CHARGES_KEY},
+    store::{from_transaction, tree},
     Store,
 };
 
@@ -24,14 +31,37 @@ fn decode_count(key: &[u8], bytes: Option<&[u8]>) -> Result<u32, StoreError> {
     bytes.map_or(Ok(0), |bytes| codec::from_u32(tree::USAGE, key, bytes))
 }
 
-fn encode_count(count: u32) -> Option<Vec<u8>> {
-    (count > 0).then(|| count.to_be_bytes().to_vec())
+type Failed = ConflictableTransactionError<StoreError>;
+use ConflictableTransactionError::Abort;
+
+/// Writes a count; a count of 0 is removed.
+fn set_count(usage: &TransactionalTree, key: &[u8], count: u32) -> Result<(), Failed> {
+    if count == 0 {
+        usage.remove(key)?;
+    } else {
+        usage.insert(key, &count.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+/// Moves the total of charges by `delta`, never below 0.
+fn add_charges(meta: &TransactionalTree, delta: i64) -> Result<(), Failed> {
+    let total = match meta.get(CHARGES_KEY)? {
+        Some(bytes) => marker::from_u64(CHARGES_KEY, &bytes).map_err(Abort)?,
+        None => 0,
+    };
+    meta.insert(
+        CHARGES_KEY,
+        &total.saturating_add_signed(delta).to_be_bytes(),
+    )?;
+    Ok(())
 }
 
 impl Store {
     /// Charges one generation if the user is below `limit` that day: the new
     /// count, or `None` when the limit is reached. Concurrent charges never
-    /// exceed the limit.
+    /// exceed the limit. The store's total of charges (see `marker.rs`)
+    /// moves in the same transaction.
     pub fn try_charge(
         &self,
         user: &UserKey,
@@ -39,22 +69,35 @@ impl Store {
         limit: u32,
     ) -> Result<Option<u32>, StoreError> {
         let key = usage_key(user, day);
-        update_atomically(&self.usage, &key, |current| {
-            let count = decode_count(&key, current)?;
-            if count >= limit {
-                return Ok((current.map(<[u8]>::to_vec), None));
-            }
-            Ok((encode_count(count + 1), Some(count + 1)))
-        })
+        (&self.usage, &self.meta)
+            .transaction(|(usage, meta)| {
+                let current = usage.get(&key)?;
+                let count = decode_count(&key, current.as_deref()).map_err(Abort)?;
+                if count >= limit {
+                    return Ok(None);
+                }
+                set_count(usage, &key, count + 1)?;
+                add_charges(meta, 1)?;
+                Ok(Some(count + 1))
+            })
+            .map_err(from_transaction)
     }
 
     /// Gives one charge back (a generation that failed on our side); never goes below 0.
     pub fn refund(&self, user: &UserKey, day: u32) -> Result<(), StoreError> {
         let key = usage_key(user, day);
-        update_atomically(&self.usage, &key, |current| {
-            let count = decode_count(&key, current)?;
-            Ok((encode_count(count.saturating_sub(1)), ()))
-        })
+        (&self.usage, &self.meta)
+            .transaction(|(usage, meta)| {
+                let current = usage.get(&key)?;
+                let count = decode_count(&key, current.as_deref()).map_err(Abort)?;
+                if count == 0 {
+                    return Ok(());
+                }
+                set_count(usage, &key, count - 1)?;
+                add_charges(meta, -1)?;
+                Ok(())
+            })
+            .map_err(from_transaction)
     }
 
     /// How many generations the user was charged that day.

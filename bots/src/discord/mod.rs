@@ -168,6 +168,7 @@ impl Adapter for DiscordAdapter {
             }
             _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => {
                 shards.shutdown_all().await;
+                tracing::info!("Discord: the gateway is closed; no more events are taken");
                 Ok(())
             }
         }

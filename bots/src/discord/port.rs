@@ -264,6 +264,38 @@ impl ChatPort for DiscordPort {
             .map_err(chat_error)
     }
 
+    /// An operator's DM channel (`POST /users/@me/channels`), then a message in it.
+    async fn message_admin(&self, admin: &str, text: &str) -> Result<String, ChatError> {
+        let user: u64 = admin
+            .parse()
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| ChatError::Failed(format!("`{admin}` is not a Discord user id")))?;
+        let body = serde_json::json!({ "recipient_id": user.to_string() });
+        let request = Request::new(Route::UserMeDmChannels, LightMethod::Post)
+            .body(Some(to_json(&body).map_err(chat_error)?));
+        let channel = self
+            .rest
+            .call("POST users/@me/channels", request)
+            .await
+            .map_err(chat_error)?;
+        let channel = channel
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.parse().ok())
+            .filter(|id| *id != 0)
+            .map(ChannelId::new)
+            .ok_or_else(|| chat_error(RestError::Unreadable))?;
+        let message = CreateMessage::new()
+            .content(fit(text, MAX_CONTENT))
+            .allowed_mentions(no_pings());
+        let id = self
+            .post(channel, message, None)
+            .await
+            .map_err(chat_error)?;
+        Ok(id.to_string())
+    }
+
     async fn deliver(&self, chat: &ChatRef, media: &MediaFile) -> Result<Delivered, ChatError> {
         if media.bytes > self.upload_limit(chat) {
             return Err(ChatError::TooLarge);

@@ -68,7 +68,8 @@ pub struct Tuning {
     pub download_limit: u64,
     /// Message handlers running at once.
     pub concurrency: usize,
-    /// How long shutdown waits for running handlers.
+    /// How long shutdown waits for running handlers, at most (the engine's
+    /// `SHUTDOWN_SECS` bounds it too).
     pub shutdown_grace: Duration,
 }
 
@@ -84,7 +85,7 @@ impl Default for Tuning {
             photo_limit: 10 * 1024 * 1024,
             download_limit: files::DOWNLOAD_LIMIT,
             concurrency: 64,
-            shutdown_grace: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(3600),
         }
     }
 }
@@ -378,14 +379,20 @@ impl Dispatch {
         for album in self.albums.take_all() {
             self.spawn_message(album).await;
         }
-        let grace = self.tg.tuning.shutdown_grace;
+        let grace = self
+            .tg
+            .tuning
+            .shutdown_grace
+            .min(self.engine.limits().shutdown_grace);
         let drained = tokio::time::timeout(grace, async {
             while let Some(ended) = self.running.join_next().await {
                 report(ended);
             }
         })
         .await;
-        if drained.is_err() {
+        if drained.is_ok() {
+            tracing::info!("Telegram: stopped taking updates; every handler finished");
+        } else {
             tracing::warn!(
                 running = self.running.len(),
                 "stopping Telegram handlers that did not finish in time"

@@ -96,6 +96,10 @@ impl DiscordError {
         Self::new(StatusCode::NOT_FOUND, 10008, "Unknown Message")
     }
 
+    pub fn unknown_user() -> Self {
+        Self::new(StatusCode::NOT_FOUND, 10013, "Unknown User")
+    }
+
     pub fn unknown_member() -> Self {
         Self::new(StatusCode::NOT_FOUND, 10007, "Unknown Member")
     }

@@ -62,6 +62,8 @@ enum Route {
         guild: u64,
         user: u64,
     },
+    /// `POST /users/@me/channels`: the DM channel with a user.
+    DmChannels,
 }
 
 impl Route {
@@ -72,6 +74,7 @@ impl Route {
             ["gateway"] => Route::Gateway,
             ["gateway", "bot"] => Route::GatewayBot,
             ["users", "@me"] => Route::UserMe,
+            ["users", "@me", "channels"] => Route::DmChannels,
             ["applications", "@me"] | ["oauth2", "applications", "@me"] => Route::ApplicationMe,
             ["applications", app, "commands"] => Route::Commands {
                 app: id(app)?,
@@ -119,6 +122,7 @@ impl Route {
             Route::Gateway => "/gateway",
             Route::GatewayBot => "/gateway/bot",
             Route::UserMe => "/users/@me",
+            Route::DmChannels => "/users/@me/channels",
             Route::ApplicationMe => "/oauth2/applications/@me",
             Route::Commands { guild: None, .. } => "/applications/{application_id}/commands",
             Route::Commands { guild: Some(_), .. } => {
@@ -245,8 +249,26 @@ fn handle(
             channel_message(shared, method, *channel, *message, &json, &body.files)
         }
         ("GET", Route::Member { guild, user }) => member(shared, *guild, *user),
+        ("POST", Route::DmChannels) => dm_channel(shared, &json),
         _ => Err(DiscordError::method_not_allowed()),
     }
+}
+
+/// Opens (or finds) the DM channel with `recipient_id`.
+fn dm_channel(shared: &Shared, body: &Value) -> Answer {
+    let person = body
+        .get("recipient_id")
+        .and_then(snowflake)
+        .and_then(|id| shared.world().people.get(&id).cloned())
+        .ok_or_else(DiscordError::unknown_user)?;
+    let channel = shared.dm_channel(&person);
+    Ok(ok(json!({
+        "id": channel.to_string(),
+        "type": 1,
+        "last_message_id": null,
+        "flags": 0,
+        "recipients": [objects::user(&person)],
+    })))
 }
 
 fn ok(body: Value) -> (StatusCode, Option<Value>) {

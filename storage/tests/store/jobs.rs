@@ -115,7 +115,7 @@ fn a_job_that_changes_owner_moves_between_listings() {
 async fn jobs_survive_closing_and_reopening_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
         store
             .put_job("running", &alice(), 10, true, &job("running"))
             .unwrap();
@@ -125,7 +125,7 @@ async fn jobs_survive_closing_and_reopening_the_directory() {
         store.flush().await.unwrap();
     }
 
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
 
     assert_eq!(store.get_job::<TestJob>("done").unwrap(), Some(job("done")));
     assert_eq!(
@@ -139,17 +139,17 @@ async fn jobs_survive_closing_and_reopening_the_directory() {
 fn a_job_record_that_is_not_json_is_reported_as_corrupt_naming_tree_and_key() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
         store.put_job("j1", &alice(), 10, true, &job("j1")).unwrap();
     }
     {
-        let db = crate::helpers::raw_sled(dir.path());
+        let db = crate::helpers::raw_sled(&dir.path().join("db"));
         db.open_tree("jobs")
             .unwrap()
             .insert("j1", "{not json")
             .unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
 
     let read = store.get_job::<TestJob>("j1");
     let listed = store.active_jobs::<TestJob>();

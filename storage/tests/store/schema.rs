@@ -21,9 +21,9 @@ fn a_fresh_database_is_stamped_with_the_current_version() {
 #[test]
 fn a_database_from_before_versioning_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
-    drop(crate::helpers::raw_sled(dir.path()));
+    drop(crate::helpers::raw_sled(&dir.path().join("db")));
 
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
 
     assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
 }
@@ -31,9 +31,9 @@ fn a_database_from_before_versioning_is_migrated() {
 #[test]
 fn a_database_from_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    stamp_version(dir.path(), Store::SCHEMA_VERSION + 1);
+    stamp_version(&dir.path().join("db"), Store::SCHEMA_VERSION + 1);
 
-    let opened = Store::open(dir.path());
+    let opened = Store::open(&dir.path().join("db"));
 
     match opened {
         Err(StoreError::SchemaTooNew { found, supported }) => {
@@ -50,14 +50,14 @@ fn a_database_from_a_newer_build_is_refused() {
 fn a_schema_version_that_is_not_a_number_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = crate::helpers::raw_sled(dir.path());
+        let db = crate::helpers::raw_sled(&dir.path().join("db"));
         db.open_tree("meta")
             .unwrap()
             .insert("schema_version", "one")
             .unwrap();
     }
 
-    let opened = Store::open(dir.path());
+    let opened = Store::open(&dir.path().join("db"));
 
     assert!(
         matches!(opened, Err(StoreError::Corrupt { tree: "meta", .. })),
@@ -69,13 +69,13 @@ fn a_schema_version_that_is_not_a_number_is_corrupt() {
 fn reopening_a_database_keeps_every_kind_of_record() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
         store.put_job("j1", &alice(), 1, true, &job("j1")).unwrap();
         store.try_charge(&alice(), 7, 10).unwrap();
         store.record_duration("sora-2/10", 60.0).unwrap();
     }
 
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
 
     assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
     assert_eq!(store.get_job::<TestJob>("j1").unwrap(), Some(job("j1")));
