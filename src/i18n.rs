@@ -426,6 +426,14 @@ fn failure_en(f: &Failure) -> String {
             format!("the result is too large ({} MB)", bytes / (1024 * 1024))
         }
         Failure::Delivery => "the result could not be posted in this chat".into(),
+        Failure::NotMedia { .. } => {
+            "the service sent something that is not the video or picture asked for (an error page?)"
+                .into()
+        }
+        Failure::RefusedLink { .. } => {
+            "the service's result link points somewhere the bot does not fetch from; the operator has to check the service"
+                .into()
+        }
         Failure::Lost => "the service lost track of the job".into(),
         Failure::Internal => "something went wrong on my side".into(),
     };
@@ -444,6 +452,10 @@ fn failure_zh(f: &Failure) -> String {
         Failure::Unauthorized => "机器人的 Sora 密钥被拒绝，需要管理员处理".into(),
         Failure::TooLarge { bytes } => format!("结果文件太大（{} MB）", bytes / (1024 * 1024)),
         Failure::Delivery => "结果无法发送到此聊天".into(),
+        Failure::NotMedia { .. } => "服务返回的内容不是所要的视频或图片（可能是错误页面）".into(),
+        Failure::RefusedLink { .. } => {
+            "服务给出的结果链接指向机器人不会访问的地址，需要管理员检查服务".into()
+        }
         Failure::Lost => "服务丢失了该任务".into(),
         Failure::Internal => "我这边出了点问题".into(),
     };

@@ -178,6 +178,18 @@ pub enum Failure {
     TooLarge { bytes: u64 },
     /// The result could not be put into the chat.
     Delivery,
+    /// The service's answer, fetched as the result, was not the media asked
+    /// for (an HTML error page, a JSON error) every time it was tried.
+    NotMedia {
+        /// What it was instead, for the log: a MIME type or "unknown bytes".
+        found: String,
+    },
+    /// The service's result link points where the bot does not fetch from
+    /// (its own machine, a private network, a redirect loop).
+    RefusedLink {
+        /// Why, for the log; not shown in chats (it may name internal hosts).
+        reason: String,
+    },
     /// The service lost the task.
     Lost,
     /// A bug or an outage on our side; the log has the cause.

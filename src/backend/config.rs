@@ -89,6 +89,9 @@ pub struct SoraConfig {
     /// Keep the service's watermark on videos (seed 001's `watermark`), when
     /// the operator chose; unset: the service's default.
     pub watermark: Option<bool>,
+    /// Hosts besides the service a result link may point at even when they
+    /// are not public (`RESULT_HOSTS`): `name` (any port) or `name:port`.
+    pub result_hosts: Vec<String>,
 }
 
 impl SoraConfig {
@@ -106,6 +109,7 @@ impl SoraConfig {
             stream_idle_timeout: Duration::from_secs(120),
             generation_timeout: Duration::from_secs(30 * 60),
             watermark: None,
+            result_hosts: Vec::new(),
         }
     }
 

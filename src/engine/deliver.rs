@@ -25,6 +25,8 @@ const MAX_CAPTION_CHARS: usize = 900;
 enum SpoolError {
     TooLarge(u64),
     Backend(BackendError),
+    /// The bytes were not the media asked for (an error page).
+    NotMedia(media::NotMedia),
     Io(std::io::Error),
 }
 
@@ -47,6 +49,7 @@ impl Engine {
                     Err(SpoolError::Backend(error)) => {
                         return self.backend_trouble(job, error, "download").await;
                     }
+                    Err(SpoolError::NotMedia(found)) => return self.not_media(job, found).await,
                     Err(SpoolError::Io(error)) => return Err(error.into()),
                 }
             }
@@ -144,13 +147,13 @@ impl Engine {
                 return Err(error);
             }
         };
-        let mime = media::sniff_mime(&head)
-            .map(str::to_owned)
-            .or(download.content_type)
-            .unwrap_or_else(|| match kind {
-                MediaKind::Video => "video/mp4".to_owned(),
-                MediaKind::Image => "image/png".to_owned(),
-            });
+        let mime = match media::verify_head(kind, &head) {
+            Ok(mime) => mime.to_owned(),
+            Err(not_media) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(SpoolError::NotMedia(not_media));
+            }
+        };
         let path = dir.join(format!("{}-{index}.{}", job.id, media::extension(&mime)));
         tokio::fs::rename(&partial, &path)
             .await
@@ -328,15 +331,15 @@ async fn write_capped(
         .map_err(SpoolError::Io)?;
     let mut file = tokio::io::BufWriter::new(file);
     let mut written: u64 = 0;
-    let mut head = Vec::with_capacity(32);
+    let mut head = Vec::with_capacity(media::HEAD_BYTES);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(SpoolError::Backend)?;
         written += chunk.len() as u64;
         if written > max {
             return Err(SpoolError::TooLarge(written));
         }
-        if head.len() < 32 {
-            let take = (32 - head.len()).min(chunk.len());
+        if head.len() < media::HEAD_BYTES {
+            let take = (media::HEAD_BYTES - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
         }
         file.write_all(&chunk).await.map_err(SpoolError::Io)?;

@@ -337,6 +337,7 @@ pub(super) fn failure_from_error(error: BackendError) -> Failure {
         BackendError::Unsupported(u) => Failure::Unsupported(u),
         BackendError::Unauthorized { .. } => Failure::Unauthorized,
         BackendError::UnknownTask => Failure::Lost,
+        BackendError::Refused { reason } => Failure::RefusedLink { reason },
         BackendError::Failed { reason } => failure_from_reason(reason),
         BackendError::RateLimited { .. }
         | BackendError::Unavailable { .. }
