@@ -116,6 +116,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
                 None => None,
                 Some(_) => Some(env.parsed("SORA_WATERMARK", Flag(false))?.0),
             };
+            config.result_hosts = result_hosts(&env)?;
             SoraTarget::Remote(Box::new(config))
         }
     };
@@ -148,6 +149,12 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     limits.status_edit_group = secs(env.number("STATUS_EDIT_GROUP_SECS", 8.0, 0.0..=600.0)?);
     limits.max_result_bytes = mb(env.number("MAX_RESULT_MB", 512u64, 1..=100_000)?);
     limits.max_input_image_bytes = mb(env.number("MAX_IMAGE_MB", 20u64, 1..=100)?);
+    limits.max_image_side = env.number("MAX_IMAGE_SIDE", limits.max_image_side, 16..=65_535)?;
+    limits.result_check_attempts = env.number(
+        "RESULT_CHECK_ATTEMPTS",
+        limits.result_check_attempts,
+        1..=20,
+    )?;
     limits.input_retention =
         Duration::from_secs(env.number("INPUT_RETENTION_DAYS", 7u64, 1..=3650)? * 24 * 3600);
     limits.open_remix = env.parsed("OPEN_REMIX", Flag(false))?.0;
@@ -347,6 +354,20 @@ impl Config {
             self.video_model,
             self.limits.data_dir.display(),
         )
+    }
+}
+
+/// `RESULT_HOSTS`: hosts besides the service a result link may name even on
+/// a private address, `name` or `name:port`, comma-separated.
+fn result_hosts<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Vec<String>, ConfigError> {
+    let mut hosts: Vec<String> = env.list("RESULT_HOSTS").into_iter().collect();
+    hosts.sort();
+    match hosts.iter().find(|h| !sorabot::backend::is_host_entry(h)) {
+        Some(bad) => Err(ConfigError {
+            var: "RESULT_HOSTS",
+            problem: format!("`{bad}` is not a host name or host:port"),
+        }),
+        None => Ok(hosts),
     }
 }
 

@@ -186,6 +186,11 @@ pub(crate) fn refusal_in(error: &(dyn std::error::Error + 'static)) -> Option<Re
     None
 }
 
+/// Whether `entry` is a `RESULT_HOSTS` entry: `name` or `name:port`.
+pub fn is_host_entry(entry: &str) -> bool {
+    parse_host_entry(entry).is_some()
+}
+
 /// `name` or `name:port` (an IPv6 address in brackets) as a trusted host.
 fn parse_host_entry(entry: &str) -> Option<Trusted> {
     let entry = entry.trim();
@@ -193,6 +198,9 @@ fn parse_host_entry(entry: &str) -> Option<Trusted> {
         return None;
     }
     let url = Url::parse(&format!("http://{entry}")).ok()?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return None;
+    }
     Some(Trusted {
         host: host_key(&url.host()?),
         // `url` drops a port that is the scheme's default: keep what was written.

@@ -26,7 +26,7 @@ use futures::stream::BoxStream;
 
 pub use config::{AuthStyle, Dialect, SoraConfig};
 pub use error::BackendError;
-pub use fetch_guard::{non_public, Refusal};
+pub use fetch_guard::{is_host_entry, non_public, Refusal};
 pub use models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
 pub use options::{
     AspectRatio, Capabilities, CharacterRequest, CharacterSource, CharacterUse, Feature,

@@ -7,9 +7,6 @@ use super::{Engine, EngineError, Next};
 use crate::job::{Failure, Job};
 use crate::media::NotMedia;
 
-/// Downloads that were not media before the job is given up.
-pub(super) const MAX_NOT_MEDIA: u32 = 3;
-
 impl Engine {
     /// The result's bytes were not the media asked for.
     pub(super) async fn not_media(
@@ -19,7 +16,7 @@ impl Engine {
     ) -> Result<Next, EngineError> {
         job.errors += 1;
         tracing::warn!(job = %job.id, %error, attempt = job.errors, "the result is not the media asked for");
-        if job.errors >= MAX_NOT_MEDIA {
+        if job.errors >= self.inner.limits.result_check_attempts.max(1) {
             return self
                 .fail(job, Failure::NotMedia { found: error.found })
                 .await;
