@@ -45,6 +45,14 @@ pub enum Msg<'a> {
     ImageTooLarge {
         max_mb: u64,
     },
+    /// An image whose header cannot be read (a broken or disguised file).
+    ImageUnreadable,
+    /// An image too small or too large a picture.
+    ImageDimensions {
+        width: u32,
+        height: u32,
+        max_side: u32,
+    },
     NoCharacter(&'a str),
     CharacterExists(&'a str),
     CharacterCreating(&'a str),
@@ -223,6 +231,8 @@ fn english(msg: &Msg) -> String {
         Msg::MenuNeedsVideo { remix: false } => "Use this on a message with a video: one of mine, or one someone posted.".into(),
         Msg::InputGone { days } => format!("The image of that job is no longer kept (images are kept {days} days). Send the command again with the image attached."),
         Msg::ImageTooLarge { max_mb } => format!("That image is too large. Send one under {max_mb} MB."),
+        Msg::ImageUnreadable => "That image cannot be read: the file is broken or not really a picture. Attach a JPEG, PNG or WebP photo.".into(),
+        Msg::ImageDimensions { width, height, max_side } => format!("That image is {width}×{height} pixels. Send one whose sides are between 1 and {max_side} pixels."),
         Msg::NoCharacter(name) => format!("You have no character named @{name}. /character list shows yours; /character add NAME saves one."),
         Msg::CharacterExists(name) => format!("You already have a character named @{name}. Choose another name, or /character remove {name} first."),
         Msg::CharacterCreating(name) => format!("Saving character @{name}…"),
@@ -294,6 +304,8 @@ fn chinese(msg: &Msg) -> String {
         Msg::MenuNeedsVideo { remix: false } => "请在带视频的消息上使用：我的视频，或别人发的视频。".into(),
         Msg::InputGone { days } => format!("该任务的图片已不再保留（图片保留 {days} 天）。请附上图片重新发送命令。"),
         Msg::ImageTooLarge { max_mb } => format!("图片太大，请发送小于 {max_mb} MB 的图片。"),
+        Msg::ImageUnreadable => "无法读取这张图片：文件已损坏或并不是真正的图片。请附上 JPEG、PNG 或 WebP 图片。".into(),
+        Msg::ImageDimensions { width, height, max_side } => format!("这张图片为 {width}×{height} 像素。请发送边长在 1 到 {max_side} 像素之间的图片。"),
         Msg::NoCharacter(name) => format!("你没有名为 @{name} 的角色。/character list 查看你的角色；/character add 名字 可保存角色。"),
         Msg::CharacterExists(name) => format!("你已有名为 @{name} 的角色。请换个名字，或先 /character remove {name}。"),
         Msg::CharacterCreating(name) => format!("正在保存角色 @{name}…"),
@@ -489,6 +501,18 @@ mod tests {
             Msg::FormExpired,
             Msg::MenuNeedsVideo { remix: true },
             Msg::MenuNeedsVideo { remix: false },
+            Msg::ImageUnreadable,
+            Msg::ImageDimensions {
+                width: 9000,
+                height: 10,
+                max_side: 8192,
+            },
+            Msg::Failed(&Failure::NotMedia {
+                found: "text/html".into(),
+            }),
+            Msg::Failed(&Failure::RefusedLink {
+                reason: "loopback".into(),
+            }),
         ];
         for msg in &msgs {
             let en = say(Lang::En, msg);

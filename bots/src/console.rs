@@ -205,10 +205,22 @@ fn read_line(line: &str) -> Line {
     parsed
 }
 
-/// Reads the file at `path` as an attachment.
-async fn attachment(path: &str) -> std::io::Result<Attachment> {
+/// Reads the file at `path` as an attachment; one over `max` bytes is only
+/// described (the core answers "too large" from its size), never read.
+async fn attachment(path: &str, max: u64) -> std::io::Result<Attachment> {
+    let size = tokio::fs::metadata(path).await?.len();
+    if size > max {
+        return Ok(Attachment {
+            kind: AttachmentKind::Image,
+            mime: None,
+            size: Some(size),
+            data: None,
+            public_url: None,
+            pixels: None,
+        });
+    }
     let data = Bytes::from(tokio::fs::read(path).await?);
-    let mime = media::sniff_mime(&data[..data.len().min(32)]);
+    let mime = media::sniff_mime(&data[..data.len().min(media::HEAD_BYTES)]);
     let kind = match mime {
         Some(m) if m.starts_with("image/") => AttachmentKind::Image,
         Some(m) if m.starts_with("video/") => AttachmentKind::Video,
@@ -220,6 +232,7 @@ async fn attachment(path: &str) -> std::io::Result<Attachment> {
         size: Some(data.len() as u64),
         data: Some(data),
         public_url: None,
+        pixels: None,
     })
 }
 
@@ -253,7 +266,7 @@ pub async fn run(
         let message_id = port.next_id();
         let mut attachments = Vec::new();
         if let Some(path) = &parsed.attach {
-            match attachment(path).await {
+            match attachment(path, engine.limits().max_input_image_bytes).await {
                 Ok(file) => {
                     port.print(&message_id, &format!("(you attached {path})"));
                     port.posted
