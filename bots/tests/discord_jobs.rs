@@ -357,3 +357,35 @@ async fn a_refused_video_is_told_to_the_asker_alone() {
         "nothing reached the service"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_option_discord_could_not_read_as_a_picture_is_refused() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let fake = world.discord.upload(
+        "cat.png",
+        "image/png",
+        &b"<!DOCTYPE html><html><body>not a cat</body></html>"[..],
+    );
+
+    let call = world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new()
+            .string("prompt", "the cat waves")
+            .attachment("image", &fake),
+    ));
+
+    let refusal = world
+        .wait("the refusal", || {
+            world.discord.followups(call.id).into_iter().next()
+        })
+        .await;
+    assert!(refusal.ephemeral(), "only alice sees it");
+    assert!(
+        refusal.content.contains("not an image"),
+        "{}",
+        refusal.content
+    );
+    assert!(world.sim.requests().is_empty(), "the service was not asked");
+}
