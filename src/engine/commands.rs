@@ -100,6 +100,19 @@ impl Engine {
             self.reply(msg, say(lang, &Msg::NotAllowed)).await;
             return;
         }
+        // Typed commands (a slash command, a form) get what parsing gives
+        // text: controls removed, a prompt that shows nothing refused.
+        let has_images = msg
+            .attachments
+            .iter()
+            .any(|a| a.kind == AttachmentKind::Image);
+        let command = match crate::command::with_clean_prompt(command, has_images) {
+            Ok(command) => command,
+            Err(error) => {
+                self.reply(msg, say(lang, &Msg::Invalid(&error))).await;
+                return;
+            }
+        };
         match self.run_command(msg, lang, command).await {
             Ok(Some(text)) => self.reply(msg, text).await,
             Ok(None) => {}
