@@ -443,4 +443,35 @@ mod tests {
             Some("https://api.telegram.org/")
         );
     }
+
+    #[test]
+    fn result_hosts_and_the_checks_on_results_and_images_are_read() {
+        let base = [
+            ("SORA_BASE_URL", "https://relay.example/v1"),
+            ("SORA_API_KEY", "k"),
+        ];
+        let config = load_from(&[
+            base[0],
+            base[1],
+            ("RESULT_HOSTS", "files.internal, 10.0.0.9:9000"),
+            ("RESULT_CHECK_ATTEMPTS", "5"),
+            ("MAX_IMAGE_SIDE", "4096"),
+        ])
+        .expect("the settings load");
+        let SoraTarget::Remote(sora) = &config.sora else {
+            panic!("expected a remote service");
+        };
+        assert_eq!(sora.result_hosts, ["10.0.0.9:9000", "files.internal"]);
+        assert_eq!(config.limits.result_check_attempts, 5);
+        assert_eq!(config.limits.max_image_side, 4096);
+        for (var, value) in [
+            ("RESULT_HOSTS", "http://files.internal/x"),
+            ("RESULT_HOSTS", "user@host"),
+            ("RESULT_CHECK_ATTEMPTS", "0"),
+            ("MAX_IMAGE_SIDE", "1"),
+        ] {
+            let err = load_from(&[base[0], base[1], (var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+        }
+    }
 }
