@@ -54,6 +54,10 @@ pub struct Attachment {
     pub data: Option<Bytes>,
     /// A URL anyone may fetch (a Discord CDN link); never a URL with a secret.
     pub public_url: Option<String>,
+    /// Width and height in pixels, as the platform reports them (Discord
+    /// does for pictures it could read); checked against the core's bounds
+    /// where the bytes are not at hand.
+    pub pixels: Option<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Attachment {
@@ -64,6 +68,7 @@ impl std::fmt::Debug for Attachment {
             .field("size", &self.size)
             .field("bytes", &self.data.as_ref().map(Bytes::len))
             .field("public_url", &self.public_url)
+            .field("pixels", &self.pixels)
             .finish()
     }
 }

@@ -53,6 +53,14 @@ pub enum Msg<'a> {
     ImageTooLarge {
         max_mb: u64,
     },
+    /// An image whose header cannot be read (a broken or disguised file).
+    ImageUnreadable,
+    /// An image too small or too large a picture.
+    ImageDimensions {
+        width: u32,
+        height: u32,
+        max_side: u32,
+    },
     NoCharacter(&'a str),
     CharacterExists(&'a str),
     CharacterCreating(&'a str),
@@ -255,6 +263,8 @@ fn english(msg: &Msg) -> String {
         Msg::MenuNeedsVideo { remix: false } => "Use this on a message with a video: one of mine, or one someone posted.".into(),
         Msg::InputGone { days } => format!("The image of that job is no longer kept (images are kept {days} days). Send the command again with the image attached."),
         Msg::ImageTooLarge { max_mb } => format!("That image is too large. Send one under {max_mb} MB."),
+        Msg::ImageUnreadable => "That image cannot be read: the file is broken or not really a picture. Attach a JPEG, PNG or WebP photo.".into(),
+        Msg::ImageDimensions { width, height, max_side } => format!("That image is {width}×{height} pixels. Send one whose sides are between 1 and {max_side} pixels."),
         Msg::NoCharacter(name) => format!("You have no character named @{name}. /character list shows yours; /character add NAME saves one."),
         Msg::CharacterExists(name) => format!("You already have a character named @{name}. Choose another name, or /character remove {name} first."),
         Msg::CharacterCreating(name) => format!("Saving character @{name}…"),
@@ -361,6 +371,8 @@ fn chinese(msg: &Msg) -> String {
         Msg::MenuNeedsVideo { remix: false } => "请在带视频的消息上使用：我的视频，或别人发的视频。".into(),
         Msg::InputGone { days } => format!("该任务的图片已不再保留（图片保留 {days} 天）。请附上图片重新发送命令。"),
         Msg::ImageTooLarge { max_mb } => format!("图片太大，请发送小于 {max_mb} MB 的图片。"),
+        Msg::ImageUnreadable => "无法读取这张图片：文件已损坏或并不是真正的图片。请附上 JPEG、PNG 或 WebP 图片。".into(),
+        Msg::ImageDimensions { width, height, max_side } => format!("这张图片为 {width}×{height} 像素。请发送边长在 1 到 {max_side} 像素之间的图片。"),
         Msg::NoCharacter(name) => format!("你没有名为 @{name} 的角色。/character list 查看你的角色；/character add 名字 可保存角色。"),
         Msg::CharacterExists(name) => format!("你已有名为 @{name} 的角色。请换个名字，或先 /character remove {name}。"),
         Msg::CharacterCreating(name) => format!("正在保存角色 @{name}…"),
@@ -522,6 +534,14 @@ fn failure_en(f: &Failure) -> String {
         Failure::Download { reason } => format!("the result could not be downloaded from the service ({reason})"),
         Failure::Disk => "the bot's disk is full or not writable; the operator has been told".into(),
         Failure::GaveUp { message } => format!("the service kept failing: {message}"),
+        Failure::NotMedia { .. } => {
+            "the service sent something that is not the video or picture asked for (an error page?)"
+                .into()
+        }
+        Failure::RefusedLink { .. } => {
+            "the service's result link points somewhere the bot does not fetch from; the operator has to check the service"
+                .into()
+        }
         Failure::Internal => "something went wrong on my side".into(),
     };
     format!("❌ Failed: {reason}. Your quota was not used.")
@@ -545,6 +565,10 @@ fn failure_zh(f: &Failure) -> String {
         Failure::Download { reason } => format!("无法从服务下载结果（{reason}）"),
         Failure::Disk => "机器人的磁盘已满或无法写入，已通知管理员".into(),
         Failure::GaveUp { message } => format!("服务持续失败：{message}"),
+        Failure::NotMedia { .. } => "服务返回的内容不是所要的视频或图片（可能是错误页面）".into(),
+        Failure::RefusedLink { .. } => {
+            "服务给出的结果链接指向机器人不会访问的地址，需要管理员检查服务".into()
+        }
         Failure::Internal => "我这边出了点问题".into(),
     };
     format!("❌ 失败：{reason}。未扣除额度。")
@@ -601,6 +625,18 @@ mod tests {
             Msg::LineTooLong { max_kb: 64 },
             Msg::StoreDamaged(&damage),
             Msg::StoreDamaged(&unreadable),
+            Msg::ImageUnreadable,
+            Msg::ImageDimensions {
+                width: 9000,
+                height: 10,
+                max_side: 8192,
+            },
+            Msg::Failed(&Failure::NotMedia {
+                found: "text/html".into(),
+            }),
+            Msg::Failed(&Failure::RefusedLink {
+                reason: "loopback".into(),
+            }),
         ];
         for msg in &msgs {
             let en = say(Lang::En, msg);

@@ -181,6 +181,18 @@ pub enum Failure {
     TooLarge { bytes: u64 },
     /// The result could not be put into the chat.
     Delivery,
+    /// The service's answer, fetched as the result, was not the media asked
+    /// for (an HTML error page, a JSON error) every time it was tried.
+    NotMedia {
+        /// What it was instead, for the log: a MIME type or "unknown bytes".
+        found: String,
+    },
+    /// The service's result link points where the bot does not fetch from
+    /// (its own machine, a private network, a redirect loop).
+    RefusedLink {
+        /// Why, for the log; not shown in chats (it may name internal hosts).
+        reason: String,
+    },
     /// The service lost the task.
     Lost,
     /// The bot stopped while it was asking the service to start the job, and

@@ -60,6 +60,11 @@ pub struct Limits {
     pub status_edit_group: Duration,
     /// Largest result the bot downloads.
     pub max_result_bytes: u64,
+    /// Downloads of a result that is not the media asked for (an HTML
+    /// error page) before its job fails.
+    pub result_check_attempts: u32,
+    /// Longest side, in pixels, of an image a user may attach.
+    pub max_image_side: u32,
     /// How long attached images are kept for `/retry` once their job is over.
     pub input_retention: Duration,
     /// Largest image a user may attach.
@@ -109,6 +114,8 @@ impl Limits {
             status_edit_private: Duration::from_secs(3),
             status_edit_group: Duration::from_secs(8),
             max_result_bytes: 512 * 1024 * 1024,
+            result_check_attempts: 3,
+            max_image_side: 8192,
             max_input_image_bytes: 20 * 1024 * 1024,
             input_retention: Duration::from_secs(7 * 24 * 3600),
             open_remix: false,

@@ -13,6 +13,12 @@ use sorabot::backend::{
 };
 use sorabot_sim::Fault;
 
+/// `127.0.0.1:PORT` of a stub: a CDN on loopback is fetched only when the
+/// operator lists it in `RESULT_HOSTS`.
+fn host_of(stub: &Stub) -> String {
+    stub.base_url.trim_start_matches("http://").to_owned()
+}
+
 fn assert_no_key(what: &str, text: &str) {
     assert!(!text.contains(KEY), "{what} shows the key: {text}");
 }
@@ -191,8 +197,11 @@ async fn a_long_echoed_message_keeps_no_part_of_the_key() {
 
 #[tokio::test]
 async fn a_result_on_another_origin_is_fetched_without_the_key() {
-    let (sim, backend) = native(|_| {}).await;
+    let sim = start_sim(sorabot_sim::Style::Native, |_| {}).await;
     let cdn = Stub::start(|_| StubResponse::new(200, "video/mp4", SAMPLE_MP4)).await;
+    let mut config = client_config(&sim.base_url(), Dialect::Native, AuthStyle::Bearer);
+    config.result_hosts = vec![host_of(&cdn)];
+    let backend = connect(&config);
     let (task, polled) = run_to_end(&*backend, &video_spec("a cat")).await;
     let TaskStatus::Succeeded(sorabot::backend::Output::Video(own)) = polled.last else {
         panic!("expected a video, got {:?}", polled.last);
@@ -231,11 +240,9 @@ async fn a_redirect_from_the_service_to_another_origin_drops_the_key() {
         StubResponse::new(302, "text/plain", "moved").with_header("location", &cdn_url)
     })
     .await;
-    let backend = connect(&client_config(
-        &service.base_url,
-        Dialect::OpenAi,
-        AuthStyle::Raw,
-    ));
+    let mut config = client_config(&service.base_url, Dialect::OpenAi, AuthStyle::Raw);
+    config.result_hosts = vec![host_of(&cdn)];
+    let backend = connect(&config);
 
     let download = backend
         .download(

@@ -216,7 +216,9 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
     let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
     if let Some(settings) = &config.telegram {
-        adapters.push(telegram::connect(settings).await?);
+        let tuning =
+            telegram::Tuning::default().with_image_limit(config.limits.max_input_image_bytes);
+        adapters.push(Box::new(telegram::connect_with(settings, tuning).await?));
     }
     if let Some(settings) = &config.discord {
         adapters.push(discord::connect(settings).await?);

@@ -121,6 +121,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
                 None => None,
                 Some(_) => Some(env.parsed("SORA_WATERMARK", Flag(false))?.0),
             };
+            config.result_hosts = result_hosts(&env)?;
             SoraTarget::Remote(Box::new(config))
         }
     };
@@ -153,6 +154,12 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     limits.status_edit_group = secs(env.number("STATUS_EDIT_GROUP_SECS", 8.0, 0.0..=600.0)?);
     limits.max_result_bytes = mb(env.number("MAX_RESULT_MB", 512u64, 1..=100_000)?);
     limits.max_input_image_bytes = mb(env.number("MAX_IMAGE_MB", 20u64, 1..=100)?);
+    limits.max_image_side = env.number("MAX_IMAGE_SIDE", limits.max_image_side, 16..=65_535)?;
+    limits.result_check_attempts = env.number(
+        "RESULT_CHECK_ATTEMPTS",
+        limits.result_check_attempts,
+        1..=20,
+    )?;
     limits.input_retention =
         Duration::from_secs(env.number("INPUT_RETENTION_DAYS", 7u64, 1..=3650)? * 24 * 3600);
     limits.open_remix = env.parsed("OPEN_REMIX", Flag(false))?.0;
@@ -377,6 +384,20 @@ impl Config {
     }
 }
 
+/// `RESULT_HOSTS`: hosts besides the service a result link may name even on
+/// a private address, `name` or `name:port`, comma-separated.
+fn result_hosts<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Vec<String>, ConfigError> {
+    let mut hosts: Vec<String> = env.list("RESULT_HOSTS").into_iter().collect();
+    hosts.sort();
+    match hosts.iter().find(|h| !sorabot::backend::is_host_entry(h)) {
+        Some(bad) => Err(ConfigError {
+            var: "RESULT_HOSTS",
+            problem: format!("`{bad}` is not a host name or host:port"),
+        }),
+        None => Ok(hosts),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,5 +491,36 @@ mod tests {
             config.telegram.as_ref().map(|t| t.api_url.as_str()),
             Some("https://api.telegram.org/")
         );
+    }
+
+    #[test]
+    fn result_hosts_and_the_checks_on_results_and_images_are_read() {
+        let base = [
+            ("SORA_BASE_URL", "https://relay.example/v1"),
+            ("SORA_API_KEY", "k"),
+        ];
+        let config = load_from(&[
+            base[0],
+            base[1],
+            ("RESULT_HOSTS", "files.internal, 10.0.0.9:9000"),
+            ("RESULT_CHECK_ATTEMPTS", "5"),
+            ("MAX_IMAGE_SIDE", "4096"),
+        ])
+        .expect("the settings load");
+        let SoraTarget::Remote(sora) = &config.sora else {
+            panic!("expected a remote service");
+        };
+        assert_eq!(sora.result_hosts, ["10.0.0.9:9000", "files.internal"]);
+        assert_eq!(config.limits.result_check_attempts, 5);
+        assert_eq!(config.limits.max_image_side, 4096);
+        for (var, value) in [
+            ("RESULT_HOSTS", "http://files.internal/x"),
+            ("RESULT_HOSTS", "user@host"),
+            ("RESULT_CHECK_ATTEMPTS", "0"),
+            ("MAX_IMAGE_SIDE", "1"),
+        ] {
+            let err = load_from(&[base[0], base[1], (var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+        }
     }
 }

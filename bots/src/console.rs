@@ -229,10 +229,28 @@ fn read_line(line: &str) -> Line {
     parsed
 }
 
-/// Reads the file at `path` as an attachment.
-async fn attachment(path: &str) -> std::io::Result<Attachment> {
-    let data = Bytes::from(tokio::fs::read(path).await?);
-    let mime = media::sniff_mime(&data[..data.len().min(32)]);
+/// Reads the file at `path` as an attachment; one over `max` bytes is only
+/// described from its first bytes (the core answers "too large" from its
+/// size), never read whole.
+async fn attachment(path: &str, max: u64) -> std::io::Result<Attachment> {
+    use tokio::io::AsyncReadExt;
+    let size = tokio::fs::metadata(path).await?.len();
+    let data = if size > max {
+        let mut head = Vec::with_capacity(media::HEAD_BYTES);
+        tokio::fs::File::open(path)
+            .await?
+            .take(media::HEAD_BYTES as u64)
+            .read_to_end(&mut head)
+            .await?;
+        Err(head)
+    } else {
+        Ok(Bytes::from(tokio::fs::read(path).await?))
+    };
+    let head = match &data {
+        Ok(data) => &data[..data.len().min(media::HEAD_BYTES)],
+        Err(head) => &head[..],
+    };
+    let mime = media::sniff_mime(head);
     let kind = match mime {
         Some(m) if m.starts_with("image/") => AttachmentKind::Image,
         Some(m) if m.starts_with("video/") => AttachmentKind::Video,
@@ -241,9 +259,10 @@ async fn attachment(path: &str) -> std::io::Result<Attachment> {
     Ok(Attachment {
         kind,
         mime: mime.map(str::to_owned),
-        size: Some(data.len() as u64),
-        data: Some(data),
+        size: Some(size),
+        data: data.ok(),
         public_url: None,
+        pixels: None,
     })
 }
 
@@ -376,7 +395,7 @@ pub async fn run_until<T>(
         let message_id = port.next_id();
         let mut attachments = Vec::new();
         if let Some(path) = &parsed.attach {
-            match attachment(path).await {
+            match attachment(path, engine.limits().max_input_image_bytes).await {
                 Ok(file) => {
                     port.print(&message_id, &format!("(you attached {path})"));
                     port.posted

@@ -357,3 +357,60 @@ async fn a_refused_video_is_told_to_the_asker_alone() {
         "nothing reached the service"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_option_discord_could_not_read_as_a_picture_is_refused() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let fake = world.discord.upload(
+        "cat.png",
+        "image/png",
+        &b"<!DOCTYPE html><html><body>not a cat</body></html>"[..],
+    );
+
+    let call = world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new()
+            .string("prompt", "the cat waves")
+            .attachment("image", &fake),
+    ));
+
+    let refusal = world
+        .wait("the refusal", || {
+            world.discord.followups(call.id).into_iter().next()
+        })
+        .await;
+    assert!(refusal.ephemeral(), "only alice sees it");
+    assert!(
+        refusal.content.contains("not an image"),
+        "{}",
+        refusal.content
+    );
+    assert!(world.sim.requests().is_empty(), "the service was not asked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slash_prompt_of_invisible_characters_is_refused_as_missing() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+
+    let call = world.inject(Call::slash(
+        &alice,
+        "video",
+        Options::new().string("prompt", "\u{200b}\u{2060}\u{202e}"),
+    ));
+
+    let refusal = world
+        .wait("the refusal", || {
+            world.discord.followups(call.id).into_iter().next()
+        })
+        .await;
+    assert!(refusal.ephemeral(), "only alice sees it");
+    assert!(
+        refusal.content.contains("needs a prompt"),
+        "{}",
+        refusal.content
+    );
+    assert!(world.sim.requests().is_empty(), "the service was not asked");
+}

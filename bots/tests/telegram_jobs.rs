@@ -394,3 +394,23 @@ async fn the_fake_refuses_an_unknown_or_a_missing_field_as_telegram_would() {
         json!({"ok": false, "error_code": 400, "description": "Bad Request: message text is empty"})
     );
 }
+
+#[tokio::test]
+async fn a_photo_over_the_image_limit_is_refused_before_it_is_downloaded() {
+    let bot = Setup::new()
+        .limits(|l| l.max_input_image_bytes = 1024)
+        .start()
+        .await;
+
+    let photo = bot.post(
+        UserMessage::photo(&group(), &alice(), SAMPLE_PNG).caption("/video make the fox wave"),
+    );
+
+    bot.answer(&group(), photo.message_id, "That image is too large")
+        .await;
+    assert!(
+        bot.telegram.calls_of("getFile").is_empty(),
+        "the photo was not fetched"
+    );
+    assert!(bot.sim.requests().is_empty());
+}

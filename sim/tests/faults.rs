@@ -156,3 +156,34 @@ async fn faults_do_not_skip_auth() {
     let (status, _) = api.post_json(CREATE, body()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test]
+async fn a_file_can_be_served_as_a_page_or_redirected() {
+    let sim = sorabot_sim::SoraSim::start(sorabot_sim::SimConfig::for_style(
+        sorabot_sim::Style::Native,
+    ))
+    .await
+    .expect("the simulator starts");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let url = format!("{}/files/any.mp4", sim.base_url());
+    sim.push_fault_for("/files/", sorabot_sim::Fault::html_page());
+    sim.push_fault_for(
+        "/files/",
+        sorabot_sim::Fault::Redirect("http://127.0.0.1:9/elsewhere".into()),
+    );
+
+    let page = http.get(&url).send().await.expect("an answer");
+    let moved = http.get(&url).send().await.expect("an answer");
+
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("502 Bad Gateway"));
+    assert_eq!(moved.status(), 302);
+    assert_eq!(moved.headers()["location"], "http://127.0.0.1:9/elsewhere");
+}

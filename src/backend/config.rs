@@ -92,6 +92,9 @@ pub struct SoraConfig {
     /// How often a task that a chat answer hands over (seed 000 §2: "returns
     /// JSON holding the task id") is polled while the answer's job waits.
     pub task_poll: Duration,
+    /// Hosts besides the service a result link may point at even when they
+    /// are not public (`RESULT_HOSTS`): `name` (any port) or `name:port`.
+    pub result_hosts: Vec<String>,
 }
 
 impl SoraConfig {
@@ -110,6 +113,7 @@ impl SoraConfig {
             generation_timeout: Duration::from_secs(30 * 60),
             watermark: None,
             task_poll: Duration::from_secs(5),
+            result_hosts: Vec::new(),
         }
     }
 

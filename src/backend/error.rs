@@ -84,6 +84,12 @@ pub enum BackendError {
     #[error("the Sora service does not know this task")]
     UnknownTask,
 
+    /// A link the service gave points where the bot does not fetch from: a
+    /// scheme other than http(s), a loopback, private or link-local address,
+    /// a redirect loop. Found before any connection to it; permanent.
+    #[error("a link from the Sora service was refused: {reason}")]
+    Refused { reason: String },
+
     /// The task ended on the service's side as failed.
     #[error("the generation failed: {reason}")]
     Failed { reason: String },

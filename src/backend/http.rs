@@ -14,6 +14,7 @@ use url::Url;
 
 use super::config::{AuthStyle, SoraConfig};
 use super::error::{is_balance_text, is_policy_text, BackendError};
+use super::fetch_guard::{refusal_in, FetchGuard};
 use super::status::{field, text_of};
 use super::Download;
 
@@ -32,13 +33,19 @@ pub(crate) struct SoraHttp {
     base: Url,
     key: SecretString,
     auth: AuthStyle,
+    /// Where a result link may point; also checks every redirect hop and
+    /// every resolved address of both clients.
+    guard: FetchGuard,
 }
 
 impl SoraHttp {
     pub(crate) fn new(config: &SoraConfig) -> Result<Self, BackendError> {
+        let guard = FetchGuard::new(&config.base_url, &config.result_hosts);
         let build = |builder: reqwest::ClientBuilder| {
             builder
                 .connect_timeout(config.connect_timeout)
+                .dns_resolver(guard.resolver())
+                .redirect(guard.redirect_policy())
                 .user_agent(concat!("sorabot/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| BackendError::Unavailable {
@@ -55,6 +62,7 @@ impl SoraHttp {
             base,
             key: config.api_key.clone(),
             auth: config.auth,
+            guard,
         })
     }
 
@@ -114,6 +122,11 @@ impl SoraHttp {
             return self.inline_download(inline);
         }
         let parsed = Url::parse(url).map_err(|_| self.malformed(url))?;
+        self.guard
+            .check_url(&parsed)
+            .map_err(|refusal| BackendError::Refused {
+                reason: self.redact(&refusal.0),
+            })?;
         let mut request = self.streaming.get(parsed.clone());
         if parsed.origin() == self.base.origin() {
             request = self.authed(request);
@@ -164,6 +177,11 @@ impl SoraHttp {
     /// A failed exchange, sorted by whether the request can have reached the
     /// service: only a failed connection proves it did not.
     pub(crate) fn transport_error(&self, error: &reqwest::Error) -> BackendError {
+        if let Some(refusal) = refusal_in(error) {
+            return BackendError::Refused {
+                reason: shorten(&self.redact(&refusal.0)),
+            };
+        }
         if error.is_connect() {
             let reason = if error.is_timeout() {
                 "timed out connecting"

@@ -9,6 +9,7 @@
 mod chat;
 mod config;
 mod error;
+mod fetch_guard;
 mod http;
 mod local;
 mod models;
@@ -25,6 +26,7 @@ use futures::stream::BoxStream;
 
 pub use config::{AuthStyle, Dialect, SoraConfig};
 pub use error::{is_balance_text, is_policy_text, BackendError};
+pub use fetch_guard::{is_host_entry, non_public, Refusal};
 pub use models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
 pub use options::{
     AspectRatio, Capabilities, CharacterRequest, CharacterSource, CharacterUse, Feature,

@@ -6,6 +6,7 @@ mod flags;
 mod lang;
 mod lexer;
 mod names;
+mod prompt;
 mod usage;
 
 #[cfg(test)]
@@ -19,6 +20,9 @@ use crate::ids::JobId;
 use flags::{Args, Flag};
 pub use lang::Lang;
 pub use names::{character_mentions, is_character_name, MAX_CHARACTER_NAME};
+pub use prompt::{
+    clean_prompt, is_invisible, is_stripped_control, strip_controls, with_clean_prompt,
+};
 pub use usage::CommandName;
 
 /// What the adapter knows about a message besides its text.
@@ -220,6 +224,7 @@ impl ParseError {
 
 /// Reads one message.
 pub fn parse(text: &str, ctx: &Context) -> Parsed {
+    let text = strip_controls(text);
     let text = text.trim();
     if text.is_empty() {
         return Parsed::Ignored;
@@ -310,7 +315,7 @@ fn video(args: &str, ctx: &Context) -> Result<Command, ParseError> {
     let mut args = Args::new(args);
     let given = args.take_flags(command, flags::VIDEO_FLAGS)?;
     let flags = flags::video_flags(command, &given)?;
-    let prompt = args.rest();
+    let prompt = clean_prompt(&args.rest());
     if prompt.is_empty() && !ctx.has_images {
         return Err(ParseError::MissingPrompt { command });
     }
@@ -456,9 +461,9 @@ fn target(command: CommandName, args: &mut Args, ctx: &Context) -> Result<Target
     }
 }
 
-/// The words left, which must not be empty.
+/// The words left, which must show something.
 fn required_prompt(command: CommandName, args: &Args) -> Result<String, ParseError> {
-    let prompt = args.rest();
+    let prompt = clean_prompt(&args.rest());
     if prompt.is_empty() {
         Err(ParseError::MissingPrompt { command })
     } else {

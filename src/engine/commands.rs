@@ -105,6 +105,19 @@ impl Engine {
             self.reply(msg, say(lang, &Msg::NotAllowed)).await;
             return;
         }
+        // Typed commands (a slash command, a form) get what parsing gives
+        // text: controls removed, a prompt that shows nothing refused.
+        let has_images = msg
+            .attachments
+            .iter()
+            .any(|a| a.kind == AttachmentKind::Image);
+        let command = match crate::command::with_clean_prompt(command, has_images) {
+            Ok(command) => command,
+            Err(error) => {
+                self.reply(msg, say(lang, &Msg::Invalid(&error))).await;
+                return;
+            }
+        };
         match self.run_command(msg, lang, command).await {
             Ok(Some(text)) => self.reply(msg, text).await,
             Ok(None) => {}
@@ -918,10 +931,11 @@ impl Engine {
                     },
                 )));
             }
+            let max_side = self.inner.limits.max_image_side;
             match (&attachment.data, &attachment.public_url) {
-                (Some(data), _) => match media::is_supported_image(data) {
-                    Some(mime) => images.push(self.keep_image(data, mime, index).await?),
-                    None => return Ok(Err(say(lang, &Msg::NotAnImage))),
+                (Some(data), _) => match media::check_image(data, max_side) {
+                    Ok(facts) => images.push(self.keep_image(data, facts.mime, index).await?),
+                    Err(bad) => return Ok(Err(bad_image(lang, &bad, max_side))),
                 },
                 (None, Some(url)) => {
                     let image_mime = attachment
@@ -930,6 +944,12 @@ impl Engine {
                         .is_some_and(|m| matches!(m, "image/png" | "image/jpeg" | "image/webp"));
                     if !image_mime {
                         return Ok(Err(say(lang, &Msg::NotAnImage)));
+                    }
+                    if let Some((width, height)) = attachment.pixels {
+                        if !(1..=max_side).contains(&width) || !(1..=max_side).contains(&height) {
+                            let bad = media::BadImage::Dimensions { width, height };
+                            return Ok(Err(bad_image(lang, &bad, max_side)));
+                        }
                     }
                     images.push(StoredImage::Url(url.clone()));
                 }
@@ -1127,6 +1147,22 @@ fn replace_mention(prompt: &str, name: &str, username: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The answer to an attached picture that failed its checks.
+fn bad_image(lang: Lang, bad: &media::BadImage, max_side: u32) -> String {
+    match *bad {
+        media::BadImage::NotAnImage => say(lang, &Msg::NotAnImage),
+        media::BadImage::Unreadable => say(lang, &Msg::ImageUnreadable),
+        media::BadImage::Dimensions { width, height } => say(
+            lang,
+            &Msg::ImageDimensions {
+                width,
+                height,
+                max_side,
+            },
+        ),
+    }
 }
 
 #[cfg(test)]

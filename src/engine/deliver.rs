@@ -30,6 +30,8 @@ enum SpoolError {
     Backend(BackendError),
     /// The download was too slow, or ran past its deadline.
     Stalled(String),
+    /// The bytes were not the media asked for (an error page).
+    NotMedia(media::NotMedia),
     Io(std::io::Error),
 }
 
@@ -69,6 +71,7 @@ impl Engine {
                             )
                             .await;
                     }
+                    Err(SpoolError::NotMedia(found)) => return self.not_media(job, found).await,
                     Err(SpoolError::Io(error)) => return self.disk_trouble(job, error).await,
                 }
             }
@@ -217,13 +220,13 @@ impl Engine {
                 return Err(error);
             }
         };
-        let mime = media::sniff_mime(&head)
-            .map(str::to_owned)
-            .or(download.content_type)
-            .unwrap_or_else(|| match kind {
-                MediaKind::Video => "video/mp4".to_owned(),
-                MediaKind::Image => "image/png".to_owned(),
-            });
+        let mime = match media::verify_head(kind, &head) {
+            Ok(mime) => mime.to_owned(),
+            Err(not_media) => {
+                let _ = tokio::fs::remove_file(&partial).await;
+                return Err(SpoolError::NotMedia(not_media));
+            }
+        };
         let path = dir.join(format!("{}-{index}.{}", job.id, media::extension(&mime)));
         tokio::fs::rename(&partial, &path)
             .await
@@ -412,7 +415,7 @@ async fn write_capped(
         .map_err(SpoolError::Io)?;
     let mut file = tokio::io::BufWriter::new(file);
     let mut written: u64 = 0;
-    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let mut head = Vec::with_capacity(media::HEAD_BYTES);
     let window = pace.window.max(Duration::from_millis(100));
     let mut window_start = (Instant::now(), 0u64);
     let mut check = tokio::time::interval_at(Instant::now() + window, window);
@@ -440,8 +443,8 @@ async fn write_capped(
         if written > max {
             return Err(SpoolError::TooLarge(written));
         }
-        if head.len() < HEAD_BYTES {
-            let take = (HEAD_BYTES - head.len()).min(chunk.len());
+        if head.len() < media::HEAD_BYTES {
+            let take = (media::HEAD_BYTES - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
         }
         file.write_all(&chunk).await.map_err(SpoolError::Io)?;
@@ -450,9 +453,6 @@ async fn write_capped(
     file.get_ref().sync_all().await.map_err(SpoolError::Io)?;
     Ok((written, head))
 }
-
-/// Bytes kept from the start of a result to tell what it is.
-const HEAD_BYTES: usize = 64;
 
 /// Whether an I/O error means the disk (or the user's share of it) is full.
 fn is_disk_full(error: &std::io::Error) -> bool {

@@ -15,6 +15,7 @@ pub mod planner;
 mod ratelimit;
 mod render;
 mod step;
+mod verify;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -493,6 +493,7 @@ pub(super) fn failure_from_error(error: BackendError) -> Failure {
         BackendError::Unauthorized { .. } => Failure::Unauthorized,
         BackendError::Exhausted { .. } => Failure::ServiceBalance,
         BackendError::UnknownTask => Failure::Lost,
+        BackendError::Refused { reason } => Failure::RefusedLink { reason },
         BackendError::Failed { reason } => failure_from_reason(reason),
         BackendError::Broken { .. } => Failure::Lost,
         BackendError::RateLimited { .. }

@@ -135,11 +135,14 @@ fn images(call: &CommandInteraction) -> Vec<Attachment> {
         .collect()
 }
 
-/// A Discord attachment as the core takes it: its CDN URL, type and size.
+/// A Discord attachment as the core takes it: its CDN URL, type, size and
+/// picture size. Discord gives a picture's width and height only when it
+/// could read the picture, so an "image" without them is not taken as one.
 fn attachment(file: &serenity::all::Attachment) -> Attachment {
     let mime = file.content_type.clone();
+    let pixels = file.width.zip(file.height);
     let kind = match mime.as_deref() {
-        Some(m) if m.starts_with("image/") => AttachmentKind::Image,
+        Some(m) if m.starts_with("image/") && pixels.is_some() => AttachmentKind::Image,
         Some(m) if m.starts_with("video/") => AttachmentKind::Video,
         _ => AttachmentKind::Other,
     };
@@ -149,6 +152,7 @@ fn attachment(file: &serenity::all::Attachment) -> Attachment {
         size: Some(u64::from(file.size)),
         data: None,
         public_url: Some(file.url.clone()),
+        pixels,
     }
 }
 

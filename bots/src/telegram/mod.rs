@@ -90,6 +90,15 @@ impl Default for Tuning {
     }
 }
 
+impl Tuning {
+    /// Downloads no picture over `bytes` (`MAX_IMAGE_MB`): a bigger one is
+    /// refused on the size Telegram reports, before any download.
+    pub fn with_image_limit(mut self, bytes: u64) -> Self {
+        self.download_limit = self.download_limit.min(bytes);
+        self
+    }
+}
+
 /// What the port and the handlers share.
 pub(crate) struct Telegram {
     pub bot: TgBot,

@@ -168,11 +168,20 @@ fn addresses_bot(text: &str, username: &str) -> bool {
 /// link anyone else could open, and the core says so when it needs one.
 async fn media_of(tg: &Telegram, message: &Message, fetch: bool) -> Option<Attachment> {
     if let Some(sizes) = message.photo() {
+        // The largest size the bot may download, else the largest (whose
+        // size the core then refuses, before any download).
+        let limit = image_limit(tg);
+        let area = |p: &&teloxide::types::PhotoSize| {
+            (u64::from(p.width) * u64::from(p.height), p.file.size)
+        };
         let largest = sizes
             .iter()
-            .max_by_key(|p| (u64::from(p.width) * u64::from(p.height), p.file.size))?;
+            .filter(|p| u64::from(p.file.size) <= limit)
+            .max_by_key(area)
+            .or_else(|| sizes.iter().max_by_key(area))?;
         let size = Some(u64::from(largest.file.size));
-        return Some(image(tg, &largest.file.id.0, size, None, fetch).await);
+        let pixels = Some((largest.width, largest.height));
+        return Some(image(tg, &largest.file.id.0, size, None, fetch, pixels).await);
     }
     if let Some(video) = message.video() {
         return Some(Attachment {
@@ -181,6 +190,7 @@ async fn media_of(tg: &Telegram, message: &Message, fetch: bool) -> Option<Attac
             size: Some(u64::from(video.file.size)),
             data: None,
             public_url: None,
+            pixels: None,
         });
     }
     let document = message.document()?;
@@ -188,7 +198,7 @@ async fn media_of(tg: &Telegram, message: &Message, fetch: bool) -> Option<Attac
     let size = Some(u64::from(document.file.size));
     match mime.as_deref() {
         Some(m) if m.starts_with("image/") => {
-            Some(image(tg, &document.file.id.0, size, mime.clone(), fetch).await)
+            Some(image(tg, &document.file.id.0, size, mime.clone(), fetch, None).await)
         }
         Some(m) if m.starts_with("video/") => Some(Attachment {
             kind: AttachmentKind::Video,
@@ -196,6 +206,7 @@ async fn media_of(tg: &Telegram, message: &Message, fetch: bool) -> Option<Attac
             size,
             data: None,
             public_url: None,
+            pixels: None,
         }),
         _ => Some(Attachment {
             kind: AttachmentKind::Other,
@@ -203,8 +214,14 @@ async fn media_of(tg: &Telegram, message: &Message, fetch: bool) -> Option<Attac
             size,
             data: None,
             public_url: None,
+            pixels: None,
         }),
     }
+}
+
+/// The largest picture the bot downloads: the Bot API's limit, or less.
+fn image_limit(tg: &Telegram) -> u64 {
+    DOWNLOAD_LIMIT.min(tg.tuning.download_limit)
 }
 
 /// A picture, with its bytes when fetched (and fetchable).
@@ -214,6 +231,7 @@ async fn image(
     size: Option<u64>,
     mime: Option<String>,
     fetch: bool,
+    pixels: Option<(u32, u32)>,
 ) -> Attachment {
     let described = |size: Option<u64>| Attachment {
         kind: AttachmentKind::Image,
@@ -221,11 +239,12 @@ async fn image(
         size,
         data: None,
         public_url: None,
+        pixels,
     };
     if !fetch {
         return described(size);
     }
-    let limit = DOWNLOAD_LIMIT.min(tg.tuning.download_limit);
+    let limit = image_limit(tg);
     match files::download(
         &tg.raw,
         file_id,
@@ -238,12 +257,13 @@ async fn image(
     {
         Ok(data) => Attachment {
             kind: AttachmentKind::Image,
-            mime: media::sniff_mime(&data[..data.len().min(32)])
+            mime: media::sniff_mime(&data[..data.len().min(media::HEAD_BYTES)])
                 .map(str::to_owned)
                 .or(mime.clone()),
             size: Some(data.len() as u64),
             data: Some(data),
             public_url: None,
+            pixels,
         },
         // The core answers "too large" from the size.
         Err(FileError::TooLarge(bytes)) => described(Some(bytes)),

@@ -180,7 +180,8 @@ impl Bot {
     /// Connects the adapter (getMe, deleteWebhook, setMyCommands), builds the
     /// engine over its port and runs both.
     async fn launch(&mut self) {
-        let adapter = telegram::connect_with(&self.settings, fast_tuning())
+        let tuning = fast_tuning().with_image_limit(self.limits.max_input_image_bytes);
+        let adapter = telegram::connect_with(&self.settings, tuning)
             .await
             .expect("the adapter connects to the fake");
         self.running = Some(Running::start(&self.sim, &self.limits, Box::new(adapter)).await);

@@ -147,6 +147,7 @@ impl DiscordHandle {
                 "{}/attachments/{channel}/{id}/{filename}",
                 self.shared.base_url
             ),
+            pixels: FileInfo::pixels_of(Some(content_type), &data),
         };
         self.shared.world().files.insert(
             id,

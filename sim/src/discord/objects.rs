@@ -95,8 +95,8 @@ pub fn attachment(file: &FileInfo) -> Value {
         "url": file.url,
         "proxy_url": file.url,
         "content_type": file.content_type,
-        "width": null,
-        "height": null,
+        "width": file.pixels.map(|(w, _)| w),
+        "height": file.pixels.map(|(_, h)| h),
         "ephemeral": false,
     })
 }

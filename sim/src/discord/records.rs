@@ -74,6 +74,23 @@ pub struct FileInfo {
     pub size: u64,
     /// `http://127.0.0.1:PORT/attachments/CHANNEL/ID/NAME`
     pub url: String,
+    /// Width and height, which Discord reports for a picture it can read.
+    pub pixels: Option<(u32, u32)>,
+}
+
+impl FileInfo {
+    /// The picture size Discord would report for these bytes: for an
+    /// `image/*` file whose header reads, else none.
+    pub fn pixels_of(content_type: Option<&str>, data: &[u8]) -> Option<(u32, u32)> {
+        if !content_type.is_some_and(|t| t.starts_with("image/")) {
+            return None;
+        }
+        let size = imagesize::blob_size(data).ok()?;
+        Some((
+            u32::try_from(size.width).ok()?,
+            u32::try_from(size.height).ok()?,
+        ))
+    }
 }
 
 /// How a message came to be.

@@ -776,6 +776,7 @@ fn keep_files(
                 content_type: upload.content_type.clone(),
                 size: upload.data.len() as u64,
                 url: format!("{}/attachments/{channel}/{id}/{filename}", shared.base_url),
+                pixels: FileInfo::pixels_of(upload.content_type.as_deref(), &upload.data),
             };
             world.files.insert(
                 id,

@@ -65,6 +65,24 @@ pub enum Fault {
     /// client hangs up), but answer only after this long (real time): the
     /// answer a client times out on although the service took the job.
     LateAnswer(Duration),
+    /// Answer 200 with this body and `Content-Type` instead of the real
+    /// answer: an HTML error page served as the result file.
+    Body {
+        content_type: &'static str,
+        body: String,
+    },
+    /// Answer `302 Found` to this `Location`.
+    Redirect(String),
+}
+
+impl Fault {
+    /// A 200 HTML page, as a broken CDN or proxy serves in place of a file.
+    pub fn html_page() -> Self {
+        Fault::Body {
+            content_type: "text/html; charset=utf-8",
+            body: "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body><h1>502 Bad Gateway</h1></body></html>\n".to_owned(),
+        }
+    }
 }
 
 /// Which faults a route is subject to.
@@ -198,6 +216,16 @@ async fn apply(state: &SimState, scope: Scope, req: Request, next: Next) -> Resp
                 Err(_) => status_page(500),
             }
         }
+        Fault::Body { content_type, body } => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body,
+        )
+            .into_response(),
+        Fault::Redirect(location) => match HeaderValue::from_str(&location) {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(_) => status_page(500),
+        },
     }
 }
 
