@@ -12,6 +12,13 @@ use sorabot_storage::{Damage, DamageKind};
 /// Something to tell a user.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg<'a> {
+    /// To the operators: the service refuses the bot itself.
+    OperatorAlert {
+        /// The balance is used up (else: the key is refused).
+        balance: bool,
+        /// The service's own words, when it gave any.
+        message: Option<&'a str>,
+    },
     /// A step failed and will be tried again: what went wrong, which retry.
     Retrying {
         trouble: Trouble,
@@ -214,6 +221,17 @@ fn help_list(lang: Lang) -> String {
 
 fn english(msg: &Msg) -> String {
     match msg {
+        Msg::OperatorAlert { balance, message } => {
+            let what = if *balance {
+                "⚠ The Sora service says the bot's balance is used up: jobs fail (their users are refunded) until it is topped up."
+            } else {
+                "⚠ The Sora service refuses the bot's API key: jobs fail (their users are refunded) until SORA_API_KEY is fixed."
+            };
+            match message {
+                Some(m) => format!("{what}\nThe service said: {m}"),
+                None => what.to_owned(),
+            }
+        }
         Msg::Retrying {
             trouble,
             text,
@@ -324,6 +342,17 @@ fn store_damaged_en(d: &Damage) -> String {
 
 fn chinese(msg: &Msg) -> String {
     match msg {
+        Msg::OperatorAlert { balance, message } => {
+            let what = if *balance {
+                "⚠ Sora 服务表示机器人的余额已用完：充值前任务都会失败（已为用户退还额度）。"
+            } else {
+                "⚠ Sora 服务拒绝了机器人的 API 密钥：修正 SORA_API_KEY 前任务都会失败（已为用户退还额度）。"
+            };
+            match message {
+                Some(m) => format!("{what}\n服务原话：{m}"),
+                None => what.to_owned(),
+            }
+        }
         Msg::Retrying {
             trouble,
             text,
@@ -622,6 +651,14 @@ mod tests {
             Msg::MenuNeedsVideo { remix: true },
             Msg::MenuNeedsVideo { remix: false },
             Msg::NotText,
+            Msg::OperatorAlert {
+                balance: true,
+                message: Some("quota exhausted"),
+            },
+            Msg::OperatorAlert {
+                balance: false,
+                message: None,
+            },
             Msg::LineTooLong { max_kb: 64 },
             Msg::StoreDamaged(&damage),
             Msg::StoreDamaged(&unreadable),

@@ -105,6 +105,9 @@ impl Backend for FakeService {
             }),
             p if p.contains("submit-503") => Err(unavailable("HTTP 503")),
             p if p.contains("submit-invalid") => Err(unavailable("HTTP 500: Invalid model")),
+            p if p.contains("submit-broke") => Err(BackendError::Exhausted {
+                message: "该令牌额度已用尽".into(),
+            }),
             p if p.contains("submit-refused") => Err(BackendError::Rejected {
                 status: 400,
                 code: None,
@@ -216,6 +219,8 @@ struct Recorder {
     next: Mutex<u64>,
     /// (message id, text) of every send and edit, in order.
     texts: Mutex<Vec<(String, String)>>,
+    /// (chat, text) of every message sent.
+    sent_to: Mutex<Vec<(String, String)>>,
     /// Captions of the uploads that reached the chat.
     uploads: Mutex<Vec<String>>,
     /// Set: an upload posts its message, then waits here before answering.
@@ -260,8 +265,11 @@ impl ChatPort for Recorder {
         50 * 1024 * 1024
     }
 
-    async fn send(&self, _chat: &ChatRef, message: &Outgoing) -> Result<String, ChatError> {
+    async fn send(&self, chat: &ChatRef, message: &Outgoing) -> Result<String, ChatError> {
         let id = self.next_id();
+        let mut sent_to = self.sent_to.lock().unwrap();
+        sent_to.push((chat.chat.clone(), message.text.clone()));
+        drop(sent_to);
         let mut texts = self.texts.lock().unwrap();
         texts.push((id.clone(), message.text.clone()));
         Ok(id)
@@ -419,10 +427,28 @@ impl Harness {
         self.store.usage(&UserKey::new("test", user), day).unwrap()
     }
 
-    /// The last text of the job's status message.
-    fn final_status(&self, job: &Job) -> String {
+    /// The status message of the job once it says `needle` (the job is
+    /// stored as ended a moment before its status is edited to say so).
+    async fn told(&self, job: &Job, needle: &str) -> String {
         let id = job.status_message.clone().expect("a status message");
-        self.chat.texts_of(&id).pop().unwrap_or_default()
+        let start = Instant::now();
+        loop {
+            if let Some(text) = self
+                .chat
+                .texts_of(&id)
+                .into_iter()
+                .rfind(|t| t.contains(needle))
+            {
+                return text;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the status of {} never said {needle:?}: {:?}",
+                job.id,
+                self.chat.texts_of(&id)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -448,8 +474,7 @@ async fn a_crash_during_the_submission_leaves_the_job_in_doubt_and_it_is_never_s
     assert_eq!(job.state, JobState::Failed(Failure::InDoubt));
     assert_eq!(after.submits("a fox submit-hang"), 0, "not sent again");
     assert_eq!(h.used_quota("ada"), 0, "refunded");
-    let told = h.final_status(&job);
-    assert!(told.contains("may or may not have started"), "{told}");
+    h.told(&job, "may or may not have started").await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -518,7 +543,8 @@ async fn the_same_answer_again_and_again_is_final_and_told_in_the_services_words
         shown.contains("the service answered: Invalid model · retrying 2/5"),
         "{shown}"
     );
-    assert!(h.final_status(&job).contains("Invalid model"));
+    h.told(&job, "the service kept failing: Invalid model")
+        .await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -618,7 +644,7 @@ async fn a_full_disk_fails_the_job_cleanly_with_a_refund() {
 
     assert_eq!(job.state, JobState::Failed(Failure::Disk));
     assert_eq!(h.used_quota("ada"), 0);
-    assert!(h.final_status(&job).contains("disk is full"));
+    h.told(&job, "disk is full").await;
     let _ = &h.dir;
 }
 
@@ -677,6 +703,37 @@ async fn a_remix_reply_the_instant_the_video_appears_reaches_the_service() {
     assert_eq!(remix_job.submit_attempts, 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_used_up_balance_is_told_as_such_refunded_and_the_operator_alerted_once() {
+    let h = harness(FakeService::native(), |l| {
+        l.access.admins.insert("test:boss".into());
+    });
+    let first = h.video("a fox submit-broke", "ada").await;
+    let second = h.video("a cat submit-broke", "bob").await;
+
+    for (id, user) in [(&first, "ada"), (&second, "bob")] {
+        let job = h.until_finished(id, Duration::from_secs(60)).await;
+        assert_eq!(job.state, JobState::Failed(Failure::ServiceBalance));
+        assert_eq!(h.used_quota(user), 0);
+        h.told(&job, "balance is used up").await;
+    }
+    let alerts = || -> Vec<String> {
+        let sent = h.chat.sent_to.lock().unwrap();
+        sent.iter()
+            .filter(|(chat, _)| chat == "boss")
+            .map(|(_, text)| text.clone())
+            .collect()
+    };
+    let start = Instant::now();
+    while alerts().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no alert");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let alerts = alerts();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("该令牌额度已用尽"), "{}", alerts[0]);
+}
+
 /// Every way a job can go wrong, side by side: each job ends (delivered,
 /// failed and refunded, or cancelled) within its deadline, none is left
 /// retrying for ever, and no failed job keeps its quota.
@@ -690,6 +747,7 @@ async fn every_failure_kind_ends_its_job_within_the_deadline() {
         "submit-503",
         "submit-invalid",
         "submit-refused",
+        "submit-broke",
         "poll-503",
         "poll-garbled",
         "poll-429",

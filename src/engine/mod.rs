@@ -7,6 +7,7 @@
 //! driver when the job's timer is due; a step reads the job from the store,
 //! does one piece of I/O, stores the job and says when to come back.
 
+mod alerts;
 mod commands;
 mod deliver;
 mod driver;
@@ -79,6 +80,8 @@ struct Inner {
     /// Steps that failed on our side in a row, per job (the store could not
     /// be written, so the count cannot live in the job).
     step_failures: Mutex<HashMap<JobId, u32>>,
+    /// When operators were last alerted, per kind (see `alerts.rs`).
+    alerted: Mutex<HashMap<&'static str, tokio::time::Instant>>,
     /// Uploads into a chat under way, per chat (`platform:chat`): a reply to
     /// a message not yet indexed may be to the video being posted.
     uploading: Mutex<HashMap<String, usize>>,
@@ -133,6 +136,7 @@ impl Engine {
                 job_locks: Mutex::default(),
                 step_failures: Mutex::default(),
                 uploading: Mutex::default(),
+                alerted: Mutex::default(),
                 events: broadcast::channel(1024).0,
                 shutdown: watch::channel(false).0,
                 resumed: Mutex::new(false),

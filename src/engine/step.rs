@@ -306,6 +306,7 @@ impl Engine {
         }
         if !error.is_transient() {
             tracing::warn!(job = %job.id, %error, "{what} refused");
+            self.alert_operators(&error);
             return self.fail(job, failure_from_error(error)).await;
         }
         if matches!(error, BackendError::RateLimited { .. }) {
