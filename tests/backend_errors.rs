@@ -471,3 +471,26 @@ async fn chat_refuses_what_a_chat_relay_lacks_before_sending_anything() {
         assert_refused_before_sending(&*backend, &sim, spec, expected).await;
     }
 }
+
+#[tokio::test]
+async fn a_result_link_that_is_no_url_is_refused_at_once() {
+    let (_sim, backend) = native(|_| {}).await;
+    let task = sorabot::backend::TaskId("t".into());
+
+    for link in [
+        "ht!tp://bad link",
+        "data:video/mp4;base64",
+        "data:video/mp4;base64,@@@",
+    ] {
+        let error = backend
+            .download(&task, &sorabot::backend::MediaRef::Url(link.into()))
+            .await
+            .unwrap_err();
+
+        assert!(
+            matches!(error, BackendError::Refused { .. }),
+            "{link}: {error:?}"
+        );
+        assert!(!error.is_transient(), "{link}");
+    }
+}

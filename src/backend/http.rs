@@ -121,7 +121,13 @@ impl SoraHttp {
         if let Some(inline) = url.strip_prefix("data:") {
             return self.inline_download(inline);
         }
-        let parsed = Url::parse(url).map_err(|_| self.malformed(url))?;
+        // A link that does not parse will not parse next time either.
+        let parsed = Url::parse(url).map_err(|_| BackendError::Refused {
+            reason: format!(
+                "the result link is not a URL: {}",
+                shorten(&self.redact(url))
+            ),
+        })?;
         self.guard
             .check_url(&parsed)
             .map_err(|refusal| BackendError::Refused {
@@ -139,11 +145,15 @@ impl SoraHttp {
         use base64::Engine as _;
         let (meta, data) = inline
             .split_once(',')
-            .ok_or_else(|| self.malformed("a data: URL without a comma"))?;
+            .ok_or_else(|| BackendError::Refused {
+                reason: "a data: URL without a comma".into(),
+            })?;
         let mime = meta.trim_end_matches(";base64");
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
-            .map_err(|_| self.malformed("a data: URL that is not base64"))?;
+            .map_err(|_| BackendError::Refused {
+                reason: "a data: URL that is not base64".into(),
+            })?;
         Ok(Download {
             content_type: (!mime.is_empty()).then(|| mime.to_owned()),
             content_length: Some(bytes.len() as u64),
