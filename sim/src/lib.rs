@@ -7,5 +7,5 @@ pub mod telegram;
 
 pub use sora::{
     AuthMode, ChatLink, Fault, Faults, ProgressShape, Recorded, RecordedPart, Shape, SimConfig,
-    SimHandle, SoraSim, StateWords, Style, UrlPlacement,
+    SimHandle, SoraSim, StateWords, Style, TaskSummary, UrlPlacement,
 };

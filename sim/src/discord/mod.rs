@@ -189,6 +189,20 @@ impl DiscordHandle {
         });
     }
 
+    /// The next request that uploads files successfully is carried out (and
+    /// recorded) at once, but answered only `delay` later: a bot that dies meanwhile
+    /// never learns that its message was posted.
+    pub fn hold_next_upload(&self, delay: Duration) {
+        self.shared.world().upload_holds.push_back(delay);
+    }
+
+    /// Drops the scripted 429s and holds no request has taken yet.
+    pub fn clear_cues(&self) {
+        let mut world = self.shared.world();
+        world.cues.clear();
+        world.upload_holds.clear();
+    }
+
     /// Every message in a channel (deleted and ephemeral ones included), oldest first.
     pub fn messages(&self, channel: u64) -> Vec<MessageRecord> {
         self.shared

@@ -61,6 +61,10 @@ pub enum Fault {
     Delay(Duration),
     /// Never answer, until the simulator shuts down.
     Hang,
+    /// Handle the request at once (a creation creates its task), but send
+    /// the answer only after this long (real time): a client that dies
+    /// meanwhile never learns what its request did.
+    Hold(Duration),
 }
 
 /// Which faults a route is subject to.
@@ -100,6 +104,11 @@ impl FaultBook {
             path_contains,
             fault,
         });
+    }
+
+    /// Drops the scripted faults no request has taken yet.
+    pub fn clear_scripted(&mut self) {
+        self.scripted.clear();
     }
 
     pub fn set_rates(&mut self, rates: Faults) {
@@ -180,6 +189,14 @@ async fn apply(state: &SimState, scope: Scope, req: Request, next: Next) -> Resp
         Fault::Hang => {
             state.shutdown.cancelled().await;
             status_page(503)
+        }
+        Fault::Hold(delay) => {
+            let response = next.run(req).await;
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = state.shutdown.cancelled() => {}
+            }
+            response
         }
     }
 }
