@@ -626,7 +626,7 @@ impl Rig {
     /// time.
     async fn trap(&mut self, aim: Aim) -> anyhow::Result<Option<Kill>> {
         let hold = Duration::from_millis(self.args.hold_ms);
-        let baseline = self.counts();
+        let baseline = self.count(aim);
         match aim {
             Aim::SubmitAccepted => self
                 .sim
@@ -646,7 +646,7 @@ impl Rig {
         }
         let deadline = Instant::now() + Duration::from_secs(self.args.trap_secs);
         let caught = loop {
-            if let Some(caught) = self.caught(aim, &baseline) {
+            if let Some(caught) = self.caught(aim, baseline) {
                 break Some(caught);
             }
             if Instant::now() > deadline || self.time_up() || !self.up {
@@ -686,49 +686,54 @@ impl Rig {
         self.discord.clear_cues();
     }
 
-    fn counts(&self) -> Counts {
-        let requests = self.sim.request_counts();
-        Counts {
-            tasks: self.sim.task_count(),
-            creates: requests.create,
-            polls: requests.status,
-            downloads: requests.download,
-            telegram_videos: self.telegram_videos().len(),
-            discord_uploads: self.discord_uploads().len(),
-        }
+    /// How many calls of the kind `aim` waits for the records hold (cheap
+    /// counters where there are some: the harness looks every few ms).
+    fn count(&self, aim: Aim) -> usize {
+        let requests = || self.sim.request_counts();
+        let n = match aim {
+            Aim::SubmitAccepted => self.sim.task_count() as u64,
+            Aim::SubmitArriving => requests().create,
+            Aim::Poll => requests().status,
+            Aim::Download => requests().download,
+            Aim::UploadTelegram { .. } => self.telegram_videos().len() as u64,
+            Aim::UploadDiscord { .. } => self.discord.request_count() as u64,
+        };
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 
-    /// Whether the trap for `aim` caught its call since `before`: `Some`
-    /// with the command it belongs to (if that can be told).
-    fn caught(&self, aim: Aim, before: &Counts) -> Option<Option<usize>> {
-        let now = self.counts();
-        match aim {
-            Aim::SubmitAccepted if now.tasks > before.tasks => {
-                let task = self.sim.tasks().into_iter().last();
-                Some(task.and_then(|t| t.prompt).and_then(|p| command_in(&p)))
-            }
-            Aim::SubmitArriving if now.creates > before.creates => Some(
-                self.last_sim_request(|path| path.contains("/v1/videos/generations"))
-                    .and_then(|(_, body)| command_in(&body)),
-            ),
-            Aim::Poll if now.polls > before.polls => Some(
-                self.last_sim_request(|path| path.contains("/v1/videos/tasks/"))
-                    .and_then(|(path, _)| self.command_of_task_path(&path)),
-            ),
-            Aim::Download if now.downloads > before.downloads => Some(
-                self.last_sim_request(|path| path.contains("/files/"))
-                    .and_then(|(path, _)| self.command_of_task_path(&path)),
-            ),
-            Aim::UploadTelegram { .. } if now.telegram_videos > before.telegram_videos => {
-                let videos = self.telegram_videos();
-                Some(videos.last().and_then(|caption| command_in(caption)))
-            }
-            Aim::UploadDiscord { .. } if now.discord_uploads > before.discord_uploads => {
-                let uploads = self.discord_uploads();
-                Some(uploads.last().and_then(|body| command_in(body)))
-            }
-            _ => None,
+    /// Whether the trap for `aim` caught its call since the count was
+    /// `before`: `Some` with the command it belongs to (if that can be told).
+    fn caught(&self, aim: Aim, before: usize) -> Option<Option<usize>> {
+        if self.count(aim) <= before {
+            return None;
         }
+        let command = match aim {
+            // Any request counts; only an upload is caught.
+            Aim::UploadDiscord { .. } => {
+                return self
+                    .discord_uploads(before)
+                    .last()
+                    .map(|body| command_in(body))
+            }
+            Aim::SubmitAccepted => self
+                .sim
+                .tasks()
+                .into_iter()
+                .last()
+                .and_then(|t| t.prompt)
+                .and_then(|p| command_in(&p)),
+            Aim::SubmitArriving => self
+                .last_sim_request(|path| path.contains("/v1/videos/generations"))
+                .and_then(|(_, body)| command_in(&body)),
+            Aim::Poll => self
+                .last_sim_request(|path| path.contains("/v1/videos/tasks/"))
+                .and_then(|(path, _)| self.command_of_task_path(&path)),
+            Aim::Download => self
+                .last_sim_request(|path| path.contains("/files/"))
+                .and_then(|(path, _)| self.command_of_task_path(&path)),
+            Aim::UploadTelegram { .. } => self.telegram_videos().last().and_then(|c| command_in(c)),
+        };
+        Some(command)
     }
 
     /// The path and body of the simulator's last request whose path `pick`s.
@@ -759,11 +764,12 @@ impl Rig {
             .collect()
     }
 
-    /// Bodies of the uploads Discord took (the request, not the message: a
-    /// resend with the same nonce makes no new message).
-    fn discord_uploads(&self) -> Vec<String> {
+    /// Bodies of the uploads Discord took from its `start`th request on
+    /// (the requests, not the messages: a resend with the same nonce makes
+    /// no new message).
+    fn discord_uploads(&self, start: usize) -> Vec<String> {
         self.discord
-            .requests()
+            .requests_from(start)
             .iter()
             .filter(|r| !r.files.is_empty() && r.status == 200)
             .map(|r| r.body.as_ref().map(|b| b.to_string()).unwrap_or_default())
@@ -834,12 +840,60 @@ impl Rig {
         }
     }
 
-    /// Whether every command was sent and has come to an end in its chat.
-    fn all_finished(&self) -> bool {
+    /// An unacknowledged interaction past Discord's deadline: it never
+    /// comes again.
+    fn unacknowledged_for_good(&self, i: usize) -> bool {
+        self.commands[i]
+            .sent
+            .is_some_and(|at| at.elapsed() > self.discord.config().ack_deadline)
+            && self.unacknowledged(i)
+    }
+
+    /// Whether command `i` came as a Discord interaction the bot never
+    /// answered (killed within Discord's three seconds).
+    fn unacknowledged(&self, i: usize) -> bool {
+        let command = &self.commands[i];
+        command
+            .interaction
+            .as_ref()
+            .is_some_and(|call| self.discord.callback(call.id).is_none())
+    }
+
+    /// Whether a status of command `i` says its job ended.
+    fn shows_end(&self, i: usize) -> bool {
+        FINAL_MARKS.iter().any(|mark| self.shows_final(i, mark))
+    }
+
+    /// Whether every command was sent and shows an end in its chat: a final
+    /// status, a refusal, an interaction Discord gave up on, or a result
+    /// (a status may never say done: the bot killed between recording the
+    /// delivery and editing the status).
+    fn all_settled(&self) -> bool {
         self.next_command == self.commands.len()
             && (0..self.commands.len()).all(|i| {
-                FINAL_MARKS.iter().any(|mark| self.shows_final(i, mark)) || self.refused(i)
+                self.shows_end(i)
+                    || self.refused(i)
+                    || self.unacknowledged_for_good(i)
+                    || self
+                        .job_ids_shown(i)
+                        .iter()
+                        .any(|job| self.deliveries(i, job).messages > 0)
             })
+    }
+
+    /// With the bot stopped: whether its store holds every command's job as
+    /// finished.
+    fn store_finished(&self) -> anyhow::Result<bool> {
+        let store = Store::open(&Limits::new(&self.data_dir).db_dir())
+            .context("opening the bot's store")?;
+        for (i, command) in self.commands.iter().enumerate() {
+            let jobs = store.jobs_of::<Job>(&command.user, 100)?;
+            let owed = !(self.refused(i) || self.unacknowledged(i));
+            if (jobs.is_empty() && owed) || jobs.iter().any(|j| !j.state.is_finished()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Job ids the chats show for command `i` (its status headlines).
@@ -929,16 +983,6 @@ impl Rig {
     }
 }
 
-/// What the harness counts to see a trap catch its call.
-struct Counts {
-    tasks: usize,
-    creates: u64,
-    polls: u64,
-    downloads: u64,
-    telegram_videos: usize,
-    discord_uploads: usize,
-}
-
 /// A job's results in its chat.
 #[derive(Debug, Clone, Copy, Default)]
 struct Delivery {
@@ -967,7 +1011,7 @@ async fn run(args: Args, bot: PathBuf) -> anyhow::Result<()> {
     let mut misses = 0;
     let mut turn = 0;
     while kills.len() < args.kills && !rig.time_up() {
-        if rig.all_finished() {
+        if rig.all_settled() {
             eprintln!(
                 "{:>6.1} s  every job finished before every kill landed",
                 rig.elapsed()
@@ -1007,12 +1051,31 @@ async fn run(args: Args, bot: PathBuf) -> anyhow::Result<()> {
             }
         }
     }
-    while !rig.all_finished() && !rig.time_up() {
-        rig.tick().await?;
-        sleep(Duration::from_millis(20)).await;
+    // Until the store says every job ended: once the chats look settled,
+    // the bot is stopped to read it, and started again if a job is not.
+    let mut recheck = Duration::from_secs(2);
+    let mut done = false;
+    while !rig.time_up() {
+        if !rig.all_settled() {
+            rig.tick().await?;
+            sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        rig.stop().await?;
+        if rig.store_finished()? {
+            done = true;
+            break;
+        }
+        eprintln!(
+            "{:>6.1} s  the chats look settled but a job is not finished: carrying on",
+            rig.elapsed()
+        );
+        rig.launch().await?;
+        rig.run_for(recheck).await?;
+        recheck *= 2;
     }
     let wall = rig.elapsed();
-    let timed_out = !rig.all_finished();
+    let timed_out = !done;
     rig.stop().await?;
     let report = Report::gather(&rig, &kills)?;
     report.print(&rig, &kills, wall, timed_out);
@@ -1036,10 +1099,15 @@ struct Outcome {
     delivery: Delivery,
     in_doubt: bool,
     refused: bool,
+    /// A Discord interaction the bot never acknowledged: Discord told the
+    /// user it failed (and never sends it again), so no job is owed.
+    unacknowledged: bool,
     /// Telegram kills between its upload and the stored delivery.
     window_kills: usize,
     /// Quota the owner is charged today.
     charged: u32,
+    /// Its job ended, but no status in the chat says so.
+    stale_status: bool,
 }
 
 impl Outcome {
@@ -1060,7 +1128,7 @@ impl Outcome {
     /// Why the job counts as lost, if it does.
     fn lost(&self) -> Option<&'static str> {
         if self.jobs.is_empty() {
-            return (!self.refused).then_some("never admitted");
+            return (!self.refused && !self.unacknowledged).then_some("never admitted");
         }
         if !self.finished() {
             return Some("unfinished");
@@ -1131,6 +1199,10 @@ impl Report {
                 delivery,
                 in_doubt,
                 refused: rig.refused(i),
+                unacknowledged: rig.unacknowledged(i),
+                stale_status: !jobs.is_empty()
+                    && jobs.iter().all(|j| j.state.is_finished())
+                    && !rig.shows_end(i),
                 window_kills,
                 charged: store.usage(&command.user, today)?,
                 jobs,
@@ -1205,6 +1277,12 @@ impl Report {
             .iter()
             .filter(|o| o.refused && o.jobs.is_empty())
             .count();
+        let stale = self.outcomes.iter().filter(|o| o.stale_status).count();
+        let unacked = self
+            .outcomes
+            .iter()
+            .filter(|o| o.unacknowledged && o.jobs.is_empty())
+            .count();
         let mut by_step: BTreeMap<&str, usize> = BTreeMap::new();
         for kill in kills {
             *by_step.entry(kill.aim.step()).or_default() += 1;
@@ -1246,6 +1324,12 @@ impl Report {
             if o.refused && o.jobs.is_empty() {
                 notes.push("refused".to_owned());
             }
+            if o.stale_status {
+                notes.push("its status never said it ended".to_owned());
+            }
+            if o.unacknowledged && o.jobs.is_empty() {
+                notes.push("interaction never acknowledged (Discord said it failed)".to_owned());
+            }
             println!(
                 "{:<5} {:<9} {:<9} {:<11} {:>7} {:>9} {:>8} {:>7}  {}",
                 format!("{i:03}"),
@@ -1275,7 +1359,7 @@ impl Report {
             rig.crashes
         );
         println!(
-            "jobs: {n} sent, {delivered} delivered, {} failed, {refused} refused, {} lost{}",
+            "jobs: {n} sent, {delivered} delivered, {} failed, {refused} refused, {unacked} never acknowledged, {} lost{}",
             failed.len(),
             lost.len(),
             if timed_out { " (time ran out)" } else { "" }
@@ -1292,9 +1376,10 @@ impl Report {
             "quota charged for failed jobs: {charged_failed} (over {} failed job(s))",
             failed.len()
         );
+        println!("statuses that never said their job ended: {stale}");
         println!("run: {wall:.1} s");
         println!(
-            "chaos: jobs={n} kills={} lost={} creates_per_job={:.2} extra_creates={extra_creates} creates_not_1={creates_not_one} in_doubt={in_doubt} tg_uploads_per_job={tg_uploads:.2} tg_window_kills={tg_window_kills} tg_extra_uploads={tg_extra} tg_unexplained_uploads={tg_unexplained} dc_uploads_per_job={dc_uploads:.2} dc_not_1={dc_not_one} dc_resends={dc_resends} delivered={delivered} failed={} quota_charged_failed={charged_failed} timed_out={timed_out} secs={wall:.1}",
+            "chaos: jobs={n} kills={} lost={} creates_per_job={:.2} extra_creates={extra_creates} creates_not_1={creates_not_one} in_doubt={in_doubt} tg_uploads_per_job={tg_uploads:.2} tg_window_kills={tg_window_kills} tg_extra_uploads={tg_extra} tg_unexplained_uploads={tg_unexplained} dc_uploads_per_job={dc_uploads:.2} dc_not_1={dc_not_one} dc_resends={dc_resends} delivered={delivered} failed={} unacked={unacked} stale_status={stale} quota_charged_failed={charged_failed} timed_out={timed_out} secs={wall:.1}",
             kills.len(),
             lost.len(),
             creates as f64 / with_job.len().max(1) as f64,

@@ -260,6 +260,18 @@ impl DiscordHandle {
         self.shared.world().requests.clone()
     }
 
+    /// The REST requests from the `start`th on (cheap to poll with the
+    /// length seen last time).
+    pub fn requests_from(&self, start: usize) -> Vec<RequestRecord> {
+        let world = self.shared.world();
+        world.requests.get(start..).unwrap_or_default().to_vec()
+    }
+
+    /// How many REST requests the fake has recorded.
+    pub fn request_count(&self) -> usize {
+        self.shared.world().requests.len()
+    }
+
     /// The bytes of a file the fake holds.
     pub fn file(&self, id: u64) -> Option<Bytes> {
         self.shared.world().files.get(&id).map(|b| b.data.clone())
