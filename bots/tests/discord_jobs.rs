@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use discord_support::{Setup, World, SAMPLE_MP4, SAMPLE_PNG};
 use serde_json::Value;
+use sorabot::chat::{Button, ButtonAction, ChatPort, ChatRef, MediaFile, MediaKind, Outgoing};
+use sorabot::ids::JobId;
 use sorabot::job::JobState;
 use sorabot_sim::discord::{Call, Options, Origin, Via};
 
@@ -413,4 +415,115 @@ async fn a_slash_prompt_of_invisible_characters_is_refused_as_missing() {
         refusal.content
     );
     assert!(world.sim.requests().is_empty(), "the service was not asked");
+}
+
+/// The channel of the fake's guild, as the engine names it.
+fn channel_chat(world: &World) -> ChatRef {
+    ChatRef {
+        platform: "discord".to_owned(),
+        chat: world.channel().to_string(),
+        thread: None,
+        private: false,
+    }
+}
+
+/// A second connection of the adapter to the fake, for its port alone: what
+/// a restarted bot would deliver through.
+async fn fresh_port(world: &World) -> std::sync::Arc<dyn ChatPort> {
+    sorabot_bots::discord::connect(&world.settings())
+        .await
+        .expect("the adapter connects to the fake")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_uploaded_again_after_a_crash_is_posted_once() {
+    // A crash between the upload and the stored delivery: the restarted
+    // engine delivers the same result again, through a new port.
+    let world = World::start().await;
+    let job = JobId::generate();
+    let path = world.dir.path().join(format!("{job}-0.mp4"));
+    std::fs::write(&path, SAMPLE_MP4).expect("the spooled result is written");
+    let media = MediaFile {
+        kind: MediaKind::Video,
+        path,
+        bytes: SAMPLE_MP4.len() as u64,
+        mime: "video/mp4".to_owned(),
+        caption: format!("a quiet harbour\n#{job}"),
+        reply_to: None,
+        buttons: vec![],
+        job: job.clone(),
+        idempotency_key: Some(format!("{job}-0")),
+        width: None,
+        height: None,
+        duration: None,
+        file_id: None,
+    };
+    let chat = channel_chat(&world);
+
+    let first = fresh_port(&world)
+        .await
+        .deliver(&chat, &media)
+        .await
+        .expect("the first upload");
+    let again = fresh_port(&world)
+        .await
+        .deliver(&chat, &media)
+        .await
+        .expect("the upload after the restart");
+
+    assert_eq!(again.message_id, first.message_id, "the first message back");
+    assert_eq!(world.deliveries(job.as_str()).len(), 1, "{}", world.dump());
+    let uploads: Vec<_> = world
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| !r.files.is_empty())
+        .collect();
+    assert_eq!(uploads.len(), 2, "the file was sent twice");
+    for upload in &uploads {
+        let body = upload.body.as_ref().expect("a payload_json");
+        assert_eq!(body["nonce"], format!("sb-{job}-0"));
+        assert_eq!(body["enforce_nonce"], true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_linked_again_after_a_crash_is_posted_once() {
+    let world = World::start().await;
+    let job = JobId::generate();
+    let link = |limit_mb: u32| Outgoing {
+        text: format!(
+            "a very long river\n#{job}\nToo large for this chat ({limit_mb} MB): {}/files/x.mp4",
+            world.sim.base_url()
+        ),
+        buttons: vec![Button {
+            action: ButtonAction::Retry,
+            job: job.clone(),
+            label: "Retry".to_owned(),
+        }],
+        ..Outgoing::default()
+    };
+    let chat = channel_chat(&world);
+
+    let first = fresh_port(&world)
+        .await
+        .send(&chat, &link(10))
+        .await
+        .expect("the first link");
+    // After the restart the channel's limit is not known yet: the text differs.
+    let again = fresh_port(&world)
+        .await
+        .send(&chat, &link(25))
+        .await
+        .expect("the link after the restart");
+
+    assert_eq!(again, first);
+    let links: Vec<_> = world
+        .discord
+        .messages(world.channel())
+        .into_iter()
+        .filter(|m| m.content.contains("/files/x.mp4"))
+        .collect();
+    assert_eq!(links.len(), 1, "{}", world.dump());
 }

@@ -197,7 +197,7 @@ async fn a_remix_reply_the_instant_the_video_appears_is_carried_out() {
     // People see the video before the bot hears that its upload went through.
     bot.telegram.fail_next(
         "sendVideo",
-        Fault::LateAnswer(std::time::Duration::from_millis(1500)),
+        Fault::Hold(std::time::Duration::from_millis(1500)),
     );
     let command = bot.say(&group(), &alice(), "/video@sorabot a kite over the sea");
     let (_, source) = bot.status_of(&group(), command.message_id).await;

@@ -548,4 +548,69 @@ mod discord {
             json!({"op": 9, "d": false, "s": null, "t": null})
         );
     }
+
+    #[tokio::test]
+    async fn a_message_sent_again_with_an_enforced_nonce_returns_the_first() {
+        let (discord, http) = start(|_| {}).await;
+        let channel = discord.channel_id();
+        let messages = url(&discord, &format!("/channels/{channel}/messages"));
+        let post = |body: Value| {
+            http.post(&messages)
+                .header("Authorization", bot(&discord))
+                .json(&body)
+                .send()
+        };
+        let enforced =
+            json!({"content": "the video", "nonce": "sb-7QK3M2XD-0", "enforce_nonce": true});
+
+        let (status, first) = json_of(post(enforced.clone()).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(first["nonce"], "sb-7QK3M2XD-0");
+        let (status, again) = json_of(post(enforced).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again["id"], first["id"]);
+        assert_eq!(discord.messages(channel).len(), 1);
+
+        // Without enforce_nonce the nonce is only echoed; another nonce is
+        // another message.
+        let echoed = json!({"content": "the video", "nonce": "sb-7QK3M2XD-0"});
+        let (_, plain) = json_of(post(echoed).await.unwrap()).await;
+        assert_ne!(plain["id"], first["id"]);
+        let other = json!({"content": "the video", "nonce": 42, "enforce_nonce": true});
+        let (_, numbered) = json_of(post(other).await.unwrap()).await;
+        assert_ne!(numbered["id"], first["id"]);
+        assert_eq!(discord.messages(channel).len(), 3);
+
+        let long = json!({"content": "x", "nonce": "n".repeat(26), "enforce_nonce": true});
+        let (status, body) = json_of(post(long).await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["code"], 50035);
+    }
+
+    #[tokio::test]
+    async fn an_enforced_nonce_is_forgotten_after_the_window() {
+        let (discord, http) = start(|c| c.nonce_window = Duration::from_millis(50)).await;
+        let channel = discord.channel_id();
+        let messages = url(&discord, &format!("/channels/{channel}/messages"));
+        let body = json!({"content": "late", "nonce": "sb-late", "enforce_nonce": true});
+        let post = || {
+            http.post(&messages)
+                .header("Authorization", bot(&discord))
+                .json(&body)
+                .send()
+        };
+
+        let (_, first) = json_of(post().await.unwrap()).await;
+        let first_created = discord.messages(channel)[0].created;
+        discord
+            .wait_for(WAIT, |_| {
+                (first_created.elapsed() > Duration::from_millis(50)).then_some(())
+            })
+            .await
+            .expect("the window passes");
+        let (_, second) = json_of(post().await.unwrap()).await;
+
+        assert_ne!(second["id"], first["id"]);
+        assert_eq!(discord.messages(channel).len(), 2);
+    }
 }

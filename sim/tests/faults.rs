@@ -79,6 +79,37 @@ async fn delay_then_answer_normally() {
 }
 
 #[tokio::test]
+async fn a_held_creation_creates_its_task_before_the_answer_comes() {
+    let api = start(Style::Native, |_| {}).await;
+    api.sim
+        .push_fault_for(CREATE, Fault::Hold(Duration::from_secs(30)));
+    let body = json!({"model": "sora-2", "prompt": "held at the door"});
+
+    let pending = tokio::spawn({
+        let request = api.post(CREATE).json(&body);
+        async move { request.send().await }
+    });
+    let created = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Some(task) = api.sim.tasks().into_iter().next() {
+                break task;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the task is created while its answer is held");
+
+    assert_eq!(created.prompt.as_deref(), Some("held at the door"));
+    assert_eq!(created.kind, "video");
+    assert!(!pending.is_finished(), "the answer is still held");
+    pending.abort();
+    api.sim.clear_faults();
+    let (status, _) = api.post_json(CREATE, body).await;
+    assert_eq!(status, StatusCode::OK, "a cleared fault takes nothing");
+}
+
+#[tokio::test]
 async fn path_faults_wait_for_their_path() {
     let api = start(Style::Native, |_| {}).await;
     let id = api.finished_native_video().await;

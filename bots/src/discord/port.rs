@@ -14,7 +14,7 @@ use serde_json::Value;
 use serenity::all::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
     CreateEmbed, CreateInteractionResponseFollowup, CreateMessage, EditInteractionResponse,
-    EditMessage, MessageId, MessageReference, MessageReferenceKind,
+    EditMessage, MessageId, MessageReference, MessageReferenceKind, Nonce,
 };
 use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 use sorabot::chat::{
@@ -217,6 +217,9 @@ impl ChatPort for DiscordPort {
         if let Some(reference) = self.reference(channel, message.reply_to.as_deref()) {
             body = body.reference_message(reference);
         }
+        if let Some(nonce) = link_nonce(message) {
+            body = body.nonce(Nonce::String(nonce)).enforce_nonce(true);
+        }
         let id = self.post(channel, body, None).await.map_err(chat_error)?;
         Ok(id.to_string())
     }
@@ -310,10 +313,15 @@ impl ChatPort for DiscordPort {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("{}.mp4", media.job));
         let job = self.job(media);
+        // Sent again after a crash (uploaded, not yet recorded), the same
+        // nonce makes Discord return the first message instead of a second.
         let mut body = CreateMessage::new()
             .embed(delivery_embed(media, job.as_ref()))
             .allowed_mentions(no_pings())
             .components(rows(&media.buttons));
+        if let Some(nonce) = delivery_nonce(media) {
+            body = body.nonce(Nonce::String(nonce)).enforce_nonce(true);
+        }
         if let Some(reference) = self.reference(channel, media.reply_to.as_deref()) {
             body = body.reference_message(reference);
         }
@@ -327,6 +335,45 @@ impl ChatPort for DiscordPort {
             file_id: None,
         })
     }
+}
+
+/// The nonce of a result's upload: the engine's key for that one result
+/// (its job and index), so every attempt to deliver it carries the same one.
+/// At most 25 characters, as Discord allows. `None` for a message meant to
+/// be new (a re-send).
+pub fn delivery_nonce(media: &MediaFile) -> Option<String> {
+    let key = media.idempotency_key.as_deref()?;
+    let nonce = format!("sb-{key}");
+    (nonce.len() <= 25).then_some(nonce)
+}
+
+/// The nonce of a result sent as a link (too large to upload): the engine
+/// sends it as a text whose caption ends with the `#JOBID` line and whose
+/// only button is that job's Retry. The result is told apart by its link
+/// (a job may have several results), hashed, since the rest of the text
+/// (the limit it quotes) may differ after a restart. `None` for any other
+/// message.
+pub fn link_nonce(message: &Outgoing) -> Option<String> {
+    let [retry] = message.buttons.as_slice() else {
+        return None;
+    };
+    if retry.action != ButtonAction::Retry {
+        return None;
+    }
+    let tag = format!("#{}", retry.job);
+    let (_, after) = message.text.split_once(&format!("\n{tag}\n"))?;
+    let links: Vec<&str> = after
+        .split_whitespace()
+        .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
+        .collect();
+    Some(format!("sb-{}-l{:08x}", retry.job, fnv1a(&links.join(" "))))
+}
+
+/// 32-bit FNV-1a: a short hash that stays the same across builds.
+fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// The embed under a delivered file: the prompt, then model, duration and job.
@@ -474,6 +521,67 @@ mod tests {
                 .map(|l| l.chars().count()),
             Some(80)
         );
+    }
+
+    fn media(job: &JobId, key: Option<&str>) -> MediaFile {
+        MediaFile {
+            kind: MediaKind::Video,
+            path: std::path::PathBuf::from("/data/spool").join(format!("{job}-0.mp4")),
+            bytes: 1,
+            mime: "video/mp4".to_owned(),
+            caption: format!("a cat\n#{job}"),
+            reply_to: None,
+            buttons: vec![],
+            job: job.clone(),
+            idempotency_key: key.map(str::to_owned),
+            width: None,
+            height: None,
+            duration: None,
+            file_id: None,
+        }
+    }
+
+    #[test]
+    fn a_results_nonce_names_its_job_and_index_and_fits_discords_25() {
+        let job = JobId::generate();
+        let first = delivery_nonce(&media(&job, Some(&format!("{job}-0")))).expect("a nonce");
+        let second = delivery_nonce(&media(&job, Some(&format!("{job}-1"))));
+        assert_eq!(first, format!("sb-{job}-0"));
+        assert_eq!(second, Some(format!("sb-{job}-1")));
+        assert!(first.len() <= 25);
+        assert_eq!(delivery_nonce(&media(&job, None)), None, "a re-send is new");
+    }
+
+    #[test]
+    fn a_link_to_a_result_has_a_nonce_and_other_texts_have_none() {
+        let job = JobId::generate();
+        let retry = Button {
+            action: ButtonAction::Retry,
+            job: job.clone(),
+            label: "Retry".to_owned(),
+        };
+        let link = |url: &str, limit: u32| Outgoing {
+            text: format!("a cat\n#{job}\nToo large ({limit} MB): {url}"),
+            buttons: vec![retry.clone()],
+            ..Outgoing::default()
+        };
+        let first = link_nonce(&link("https://cdn.example/a.mp4", 10));
+        assert!(first.as_ref().is_some_and(|n| n.len() <= 25), "{first:?}");
+        // The same result after a restart that changed the quoted limit.
+        assert_eq!(link_nonce(&link("https://cdn.example/a.mp4", 25)), first);
+        assert_ne!(link_nonce(&link("https://cdn.example/b.mp4", 10)), first);
+
+        let failed_status = Outgoing {
+            text: format!("🎬 {job} · \"a cat\"\n❌ Failed"),
+            buttons: vec![retry.clone()],
+            ..Outgoing::default()
+        };
+        assert_eq!(link_nonce(&failed_status), None);
+        let no_buttons = Outgoing {
+            buttons: vec![],
+            ..link("https://cdn.example/a.mp4", 10)
+        };
+        assert_eq!(link_nonce(&no_buttons), None);
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub struct DiscordConfig {
     /// enabled in the developer portal; asking for it otherwise closes the
     /// gateway with 4014.
     pub message_content_allowed: bool,
+    /// How long a `nonce` sent with `enforce_nonce` stays unique: within it,
+    /// a second message of the same author in the same channel with the
+    /// same nonce returns the first instead of being created. Discord only
+    /// says "the past few minutes"; two minutes is the cautious reading.
+    pub nonce_window: Duration,
 }
 
 impl Default for DiscordConfig {
@@ -43,6 +48,7 @@ impl Default for DiscordConfig {
             token_lifetime: Duration::from_secs(15 * 60),
             heartbeat_interval: Duration::from_millis(41_250),
             message_content_allowed: false,
+            nonce_window: Duration::from_secs(120),
         }
     }
 }

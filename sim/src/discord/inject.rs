@@ -342,6 +342,7 @@ impl Shared {
             created: Instant::now(),
             edits: vec![],
             deleted: None,
+            nonce: None,
         };
         let mut event = objects::message(self, &world, &record);
         if world

@@ -190,6 +190,20 @@ impl DiscordHandle {
         });
     }
 
+    /// The next request that uploads files successfully is carried out (and
+    /// recorded) at once, but answered only `delay` later: a bot that dies meanwhile
+    /// never learns that its message was posted.
+    pub fn hold_next_upload(&self, delay: Duration) {
+        self.shared.world().upload_holds.push_back(delay);
+    }
+
+    /// Drops the scripted 429s and holds no request has taken yet.
+    pub fn clear_cues(&self) {
+        let mut world = self.shared.world();
+        world.cues.clear();
+        world.upload_holds.clear();
+    }
+
     /// Every message in a channel (deleted and ephemeral ones included), oldest first.
     pub fn messages(&self, channel: u64) -> Vec<MessageRecord> {
         self.shared
@@ -245,6 +259,18 @@ impl DiscordHandle {
     /// Every REST request, in order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.world().requests.clone()
+    }
+
+    /// The REST requests from the `start`th on (cheap to poll with the
+    /// length seen last time).
+    pub fn requests_from(&self, start: usize) -> Vec<RequestRecord> {
+        let world = self.shared.world();
+        world.requests.get(start..).unwrap_or_default().to_vec()
+    }
+
+    /// How many REST requests the fake has recorded.
+    pub fn request_count(&self) -> usize {
+        self.shared.world().requests.len()
     }
 
     /// The bytes of a file the fake holds.

@@ -148,6 +148,9 @@ fn message_at_depth(shared: &Shared, world: &World, record: &MessageRecord, dept
     if let Some(guild_id) = guild_id {
         value["guild_id"] = json!(guild_id.to_string());
     }
+    if let Some(nonce) = &record.nonce {
+        value["nonce"] = nonce.clone();
+    }
     if let Origin::Response { .. } | Origin::Followup { .. } = record.origin {
         value["webhook_id"] = json!(shared.application_id.to_string());
         value["application_id"] = json!(shared.application_id.to_string());

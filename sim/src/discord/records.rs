@@ -141,6 +141,9 @@ pub struct MessageRecord {
     pub created: Instant,
     pub edits: Vec<Edit>,
     pub deleted: Option<Instant>,
+    /// The `nonce` it was created with (an integer or a string), echoed in
+    /// the message object.
+    pub nonce: Option<Value>,
 }
 
 /// `EPHEMERAL` message flag.

@@ -187,16 +187,31 @@ pub async fn api(
             (response, files, json)
         }
     };
-    shared.world().requests.push(RequestRecord {
-        method: method.to_string(),
-        path,
-        status: response.status().as_u16(),
-        at: Instant::now(),
-        bot_auth,
-        files,
-        body: json,
-    });
+    let hold = {
+        let mut world = shared.world();
+        let hold = if files.is_empty() || !response.status().is_success() {
+            None
+        } else {
+            world.upload_holds.pop_front()
+        };
+        world.requests.push(RequestRecord {
+            method: method.to_string(),
+            path,
+            status: response.status().as_u16(),
+            at: Instant::now(),
+            bot_auth,
+            files,
+            body: json,
+        });
+        hold
+    };
     shared.touch();
+    if let Some(delay) = hold {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shared.shutdown.cancelled() => {}
+        }
+    }
     response
 }
 
@@ -615,10 +630,35 @@ fn create_message(shared: &Shared, channel: u64, body: &Value, files: &[Upload])
             )]));
         }
     }
+    if let Some(first) = enforced_nonce(shared, &world, channel, body) {
+        return Ok(ok(objects::message(shared, &world, first)));
+    }
     let message = new_message(shared, &mut world, channel, Origin::Bot, body, files, 0);
     let answer = objects::message(shared, &world, &message);
     store_message(shared, &mut world, message);
     Ok(ok(answer))
+}
+
+/// With `enforce_nonce`, the bot's message created in this channel with the
+/// same `nonce` within the nonce window: Discord returns it and creates
+/// nothing (a message deleted since does not count).
+fn enforced_nonce<'w>(
+    shared: &Shared,
+    world: &'w World,
+    channel: u64,
+    body: &Value,
+) -> Option<&'w MessageRecord> {
+    if body.get("enforce_nonce").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let nonce = body.get("nonce").filter(|n| !n.is_null())?;
+    world.messages.values().rev().find(|m| {
+        m.channel_id == channel
+            && m.author_id == shared.bot_id
+            && m.nonce.as_ref() == Some(nonce)
+            && m.deleted.is_none()
+            && m.created.elapsed() <= shared.config.nonce_window
+    })
 }
 
 /// `GET/PATCH/DELETE /channels/{id}/messages/{id}` with the bot token.
@@ -696,6 +736,7 @@ fn new_message(
         created: Instant::now(),
         edits: vec![],
         deleted: None,
+        nonce: body.get("nonce").filter(|n| !n.is_null()).cloned(),
     }
 }
 

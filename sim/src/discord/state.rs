@@ -75,6 +75,9 @@ pub struct World {
     pub commands: Vec<RegisteredCommand>,
     pub requests: Vec<RequestRecord>,
     pub cues: Vec<Cue>,
+    /// Holds scripted for the next requests that upload files: each is
+    /// carried out at once, its answer sent that much later.
+    pub upload_holds: std::collections::VecDeque<Duration>,
     pub files: HashMap<u64, Blob>,
     /// Events sent while no session was ready, delivered to the next one.
     pub pending: Vec<(String, Value)>,

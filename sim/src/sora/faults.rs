@@ -61,10 +61,10 @@ pub enum Fault {
     Delay(Duration),
     /// Never answer, until the simulator shuts down.
     Hang,
-    /// Do the request's work at once (a create makes its task, even if the
-    /// client hangs up), but answer only after this long (real time): the
-    /// answer a client times out on although the service took the job.
-    LateAnswer(Duration),
+    /// Handle the request at once (a creation creates its task), but send
+    /// the answer only after this long (real time): a client that dies
+    /// meanwhile never learns what its request did.
+    Hold(Duration),
     /// Answer 200 with this body and `Content-Type` instead of the real
     /// answer: an HTML error page served as the result file.
     Body {
@@ -122,6 +122,11 @@ impl FaultBook {
             path_contains,
             fault,
         });
+    }
+
+    /// Drops the scripted faults no request has taken yet.
+    pub fn clear_scripted(&mut self) {
+        self.scripted.clear();
     }
 
     pub fn set_rates(&mut self, rates: Faults) {
@@ -203,18 +208,13 @@ async fn apply(state: &SimState, scope: Scope, req: Request, next: Next) -> Resp
             state.shutdown.cancelled().await;
             status_page(503)
         }
-        Fault::LateAnswer(delay) => {
-            // The work runs on its own, so a client that gives up does not
-            // undo it.
-            let work = tokio::spawn(next.run(req));
+        Fault::Hold(delay) => {
+            let response = next.run(req).await;
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
-                () = state.shutdown.cancelled() => return status_page(503),
+                () = state.shutdown.cancelled() => {}
             }
-            match work.await {
-                Ok(response) => response,
-                Err(_) => status_page(500),
-            }
+            response
         }
         Fault::Body { content_type, body } => (
             StatusCode::OK,

@@ -34,6 +34,7 @@ pub use config::{
 pub use faults::{Fault, Faults};
 pub use record::{Recorded, RecordedPart, RequestCounts};
 pub use relays::{BALANCE_WORD, CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD};
+pub use state::TaskSummary;
 
 use media::Media;
 use state::SimState;
@@ -138,6 +139,16 @@ impl SimHandle {
     pub fn push_fault_for(&self, path_contains: &str, fault: Fault) {
         self.state
             .with_faults(|book, _| book.push(Some(path_contains.to_owned()), fault));
+    }
+
+    /// Drops the one-shot faults no request has taken yet.
+    pub fn clear_faults(&self) {
+        self.state.with_faults(|book, _| book.clear_scripted());
+    }
+
+    /// Every task created so far, oldest first: what each one was asked to do.
+    pub fn tasks(&self) -> Vec<TaskSummary> {
+        self.state.task_summaries()
     }
 
     /// Replaces the random fault rates.

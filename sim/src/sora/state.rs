@@ -90,6 +90,21 @@ impl TaskKind {
     }
 }
 
+/// What a created task was asked to do, for a caller that maps the service's
+/// work (and what it would have cost) back to its own requests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSummary {
+    pub id: String,
+    /// `video`, `character` or `image`.
+    pub kind: &'static str,
+    /// The prompt of a video or image task.
+    pub prompt: Option<String>,
+    /// The task a remix started from.
+    pub remixed_from: Option<String>,
+    /// When it was created (tokio's clock).
+    pub created: Instant,
+}
+
 /// A job; immutable, its phase is computed from the time elapsed since creation.
 #[derive(Debug)]
 pub struct Task {
@@ -245,6 +260,29 @@ impl SimState {
 
     pub fn task_count(&self) -> usize {
         lock(&self.tasks).len()
+    }
+
+    /// Every task, oldest first.
+    pub fn task_summaries(&self) -> Vec<TaskSummary> {
+        let mut tasks: Vec<TaskSummary> = lock(&self.tasks)
+            .values()
+            .map(|task| {
+                let (kind, prompt, remixed_from) = match &task.kind {
+                    TaskKind::Video(v) => ("video", Some(v.prompt.clone()), v.remixed_from.clone()),
+                    TaskKind::Character(_) => ("character", None, None),
+                    TaskKind::Image(i) => ("image", Some(i.prompt.clone()), None),
+                };
+                TaskSummary {
+                    id: task.id.clone(),
+                    kind,
+                    prompt,
+                    remixed_from,
+                    created: task.created,
+                }
+            })
+            .collect();
+        tasks.sort_by_key(|t| t.created);
+        tasks
     }
 
     /// Simulated seconds since the task was created.

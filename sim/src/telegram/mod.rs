@@ -242,6 +242,11 @@ impl TelegramHandle {
             .push_back(fault);
     }
 
+    /// Drops the scripted faults no call has taken yet.
+    pub fn clear_faults(&self) {
+        self.shared.world().faults.clear();
+    }
+
     /// The webhook URL the bot set, if any.
     pub fn webhook(&self) -> Option<String> {
         self.shared.world().webhook.as_ref().map(|w| w.url.clone())

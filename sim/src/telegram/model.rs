@@ -462,16 +462,17 @@ pub struct RecordedRequest {
     pub status: u16,
 }
 
-/// A scripted failure of the next call of a method.
+/// A scripted misbehaviour of the next call of a method.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// 429 `Too Many Requests: retry after N` with `parameters.retry_after`.
     RetryAfter(u32),
     /// Any error answer: `Error(403, "Forbidden: bot was blocked by the user")`.
     Error(u16, String),
-    /// The call takes effect at once (people in the chat see the message),
-    /// but its answer reaches the bot only this much later.
-    LateAnswer(std::time::Duration),
+    /// The call is carried out (and recorded) at once, but its answer is
+    /// sent only after this long: a bot that dies meanwhile never learns
+    /// that its message was sent.
+    Hold(std::time::Duration),
 }
 
 /// How the bot answered a button press.

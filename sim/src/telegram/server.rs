@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use bytes::Bytes;
 use serde_json::{Map, Value};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -20,7 +22,7 @@ use super::body;
 use super::errors::{ok, ApiError};
 use super::methods;
 use super::model::{Call, Fault, RecordedRequest};
-use super::spec::{spec, Params};
+use super::spec::{spec, MethodSpec, Params};
 use super::world::World;
 
 /// The longest long poll Telegram holds.
@@ -114,27 +116,42 @@ async fn serve(shared: &Arc<Shared>, request: Request) -> (Response, usize) {
     };
     let size = bytes.len();
     let fault = shared.world().take_fault(method);
-    let mut late = None;
-    if let Some(fault) = fault {
-        let error = match fault {
-            Fault::RetryAfter(seconds) => Some(ApiError::retry_after(seconds)),
-            Fault::Error(code, description) => Some(ApiError::new(code, description)),
-            Fault::LateAnswer(delay) => {
-                late = Some(delay);
-                None
-            }
-        };
-        if let Some(error) = error {
-            record(shared, method, Map::new(), vec![], &Err(error.clone()));
-            return (error.into_response(), size);
+    let error = match fault {
+        None => {
+            return (
+                run_call(shared, method, method_spec, &parts, bytes).await,
+                size,
+            )
         }
-    }
+        Some(Fault::Hold(delay)) => {
+            let answer = run_call(shared, method, method_spec, &parts, bytes).await;
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = shared.shutdown.cancelled() => {}
+            }
+            return (answer, size);
+        }
+        Some(Fault::RetryAfter(seconds)) => ApiError::retry_after(seconds),
+        Some(Fault::Error(code, description)) => ApiError::new(code, description),
+    };
+    record(shared, method, Map::new(), vec![], &Err(error.clone()));
+    (error.into_response(), size)
+}
+
+/// Reads, checks and carries out one call of `method`; records it.
+async fn run_call(
+    shared: &Arc<Shared>,
+    method: &str,
+    method_spec: &MethodSpec,
+    parts: &Parts,
+    bytes: Bytes,
+) -> Response {
     let is_field = |name: &str| method_spec.fields.iter().any(|f| f.name == name);
-    let raw = match body::read(&parts, bytes, is_field).await {
+    let raw = match body::read(parts, bytes, is_field).await {
         Ok(raw) => raw,
         Err(error) => {
             record(shared, method, Map::new(), vec![], &Err(error.clone()));
-            return (error.into_response(), size);
+            return error.into_response();
         }
     };
     let as_received: Map<String, Value> = raw
@@ -146,7 +163,7 @@ async fn serve(shared: &Arc<Shared>, request: Request) -> (Response, usize) {
         Ok(params) => params,
         Err(error) => {
             record(shared, method, as_received, vec![], &Err(error.clone()));
-            return (error.into_response(), size);
+            return error.into_response();
         }
     };
     let files = || {
@@ -170,14 +187,10 @@ async fn serve(shared: &Arc<Shared>, request: Request) -> (Response, usize) {
         shared.updates.notify_waiters();
         result
     };
-    let response = match result {
+    match result {
         Ok(value) => Json(ok(value)).into_response(),
         Err(error) => error.into_response(),
-    };
-    if let Some(delay) = late {
-        tokio::time::sleep(delay).await;
     }
-    (response, size)
 }
 
 fn record(
