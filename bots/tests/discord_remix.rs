@@ -302,3 +302,54 @@ async fn a_bang_remix_of_someone_elses_video_is_for_moderators_only() {
     );
     assert_eq!(job.owner, carol.id.to_string(), "the remix is carol's");
 }
+
+/// Alice's video as it appears in the channel, before the bot has heard that
+/// its upload went through (the fake holds the upload's answer back).
+async fn a_video_just_posted(
+    world: &World,
+    alice: &sorabot_sim::discord::Person,
+    prompt: &str,
+    hold_ms: u64,
+) -> (String, u64) {
+    world
+        .discord
+        .hold_next_upload(std::time::Duration::from_millis(hold_ms));
+    world.inject(Call::slash(
+        alice,
+        "video",
+        Options::new().string("prompt", prompt),
+    ));
+    let (job, _) = world.status_message(prompt).await;
+    let video = world.delivery(&job).await;
+    (job, video.id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bang_remix_reply_the_instant_the_video_appears_is_carried_out() {
+    let world = Setup::new().message_content().start().await;
+    let alice = world.person("alice");
+    let (source, video) = a_video_just_posted(&world, &alice, "a lantern at dusk", 1500).await;
+
+    world
+        .discord
+        .post(&alice, world.channel(), "!remix at dawn", Some(video));
+    let (remix, _) = world.status_message("at dawn").await;
+    world.delivery(&remix).await;
+
+    assert!(
+        matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
+    );
+    assert_eq!(world.sim_bodies("POST", "/remix").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remix_menu_the_instant_the_video_appears_opens_its_modal() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    let (source, video) = a_video_just_posted(&world, &alice, "a kite in the wind", 1000).await;
+
+    let menu = world.inject(Call::message_command(&alice, "Remix", video));
+    let (modal, _) = modal_of(&world, &world.callback(&menu).await);
+
+    assert_eq!(modal, format!("modal:remix:{source}"));
+}

@@ -7,6 +7,8 @@ use sorabot_storage::{
     CharacterRecord, CharacterSourceRecord, CharacterState, MessageKey, MessageRole, UserKey,
     UserSettings,
 };
+use std::time::Duration;
+
 use tokio::sync::broadcast;
 
 use super::render::button;
@@ -37,7 +39,7 @@ const DEFAULT_CHARACTER_SPAN: Timestamps = Timestamps {
 const TASKS_LISTED: usize = 10;
 /// Longest a reply waits for the message it answers to be recorded, while
 /// the bot is posting into the chat.
-const REPLY_SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
+const REPLY_SETTLE: Duration = Duration::from_secs(30);
 
 /// A button press.
 #[derive(Debug, Clone)]
@@ -133,25 +135,38 @@ impl Engine {
     /// A reply to a message the bot is posting this very moment (a video
     /// whose upload has been answered but not yet recorded) waits until the
     /// message is known, so "/remix" on a video the instant it appears works.
-    /// Only while an upload into the chat is under way, and at most
-    /// [`REPLY_SETTLE`].
     async fn settle_reply(&self, msg: &Incoming) {
-        let Some(reply) = &msg.reply_to else {
-            return;
-        };
+        if let Some(reply) = &msg.reply_to {
+            self.message_job(&msg.chat, reply, REPLY_SETTLE).await;
+        }
+    }
+
+    /// The job a message in `chat` belongs to (its status or its result).
+    /// While the bot is posting into the chat, a message not yet recorded
+    /// may be the one being posted: the answer then waits for it, at most
+    /// `wait` (a platform that must be answered quickly passes less).
+    pub async fn message_job(
+        &self,
+        chat: &ChatRef,
+        message_id: &str,
+        wait: Duration,
+    ) -> Option<JobId> {
         let key = MessageKey::new(
-            msg.chat.platform.clone(),
-            msg.chat.chat.clone(),
-            reply.clone(),
+            chat.platform.clone(),
+            chat.chat.clone(),
+            message_id.to_owned(),
         );
         let mut events = self.subscribe();
-        let deadline = tokio::time::Instant::now() + REPLY_SETTLE;
-        while matches!(self.inner.store.lookup_message(&key), Ok(None))
-            && self.uploading_into(&msg.chat)
-        {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match self.inner.store.lookup_message(&key) {
+                Ok(Some((job, _))) => return JobId::parse(&job),
+                Ok(None) if self.uploading_into(chat) => {}
+                _ => return None,
+            }
             match tokio::time::timeout_at(deadline, events.recv()).await {
                 Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
-                Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => break,
+                Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => return None,
             }
         }
     }

@@ -168,6 +168,9 @@ fn target_video(call: &CommandInteraction) -> Option<(u64, Attachment)> {
         .map(|video| (target.get(), video))
 }
 
+/// Longest a message menu waits for a video being posted to be recorded.
+const MENU_SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// "Remix" or "Save as character" on a message: its job, then the modal.
 async fn context_menu(bot: &Bot, call: &CommandInteraction) {
     let chat = chat_of(call.channel_id, call.guild_id.is_some());
@@ -180,11 +183,16 @@ async fn context_menu(bot: &Bot, call: &CommandInteraction) {
         CHARACTER_MENU => ButtonAction::SaveCharacter,
         _ => return,
     };
-    let job = call.data.target_id.and_then(|target| {
-        let key = MessageKey::new(PLATFORM, chat.chat.clone(), target.to_string());
-        let (job, _) = bot.engine.store().lookup_message(&key).ok().flatten()?;
-        JobId::parse(&job)
-    });
+    // A video posted this very moment may not be recorded yet; Discord
+    // wants the modal within 3 s, so the wait for it is short.
+    let job = match call.data.target_id {
+        Some(target) => {
+            bot.engine
+                .message_job(&chat, &target.to_string(), MENU_SETTLE)
+                .await
+        }
+        None => None,
+    };
     match (job, action, target_video(call)) {
         (Some(job), ..) => open_modal(bot, call.id, &call.token, &chat, &user, action, &job).await,
         // A video someone posted: a character may be cut from it by its URL.
