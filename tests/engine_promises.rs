@@ -466,9 +466,11 @@ async fn a_crash_during_the_submission_leaves_the_job_in_doubt_and_it_is_never_s
     let h = harness(FakeService::native(), |_| {});
     let id = h.video("a fox submit-hang", "ada").await;
     // The call is under way (and hangs): what it left stored is the intent.
-    h.until_true("the submission to reach the service", Duration::from_secs(10), || {
-        h.service.submits("a fox submit-hang") > 0
-    })
+    h.until_true(
+        "the submission to reach the service",
+        Duration::from_secs(10),
+        || h.service.submits("a fox submit-hang") > 0,
+    )
     .await;
     let job = h.job(&id);
     assert_eq!(job.state, JobState::Submitting);
@@ -687,7 +689,9 @@ async fn a_remix_reply_the_instant_the_video_appears_reaches_the_service() {
     let release = Arc::new(Notify::new());
     *h.chat.hold_uploads.lock().unwrap() = Some(release.clone());
     let id = h.video("a fox by the river", "ada").await;
-    h.chat.posted.notified().await;
+    tokio::time::timeout(Duration::from_secs(600), h.chat.posted.notified())
+        .await
+        .expect("the video is posted");
 
     // The video is in the chat; the engine has not heard back yet.
     let video_message = format!("video-{}", *h.chat.next.lock().unwrap());
@@ -701,7 +705,10 @@ async fn a_remix_reply_the_instant_the_video_appears_reaches_the_service() {
     tokio::task::yield_now().await;
     *h.chat.hold_uploads.lock().unwrap() = None;
     release.notify_one();
-    remix.await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), remix)
+        .await
+        .expect("the remix is answered")
+        .unwrap();
 
     h.until(&id, Duration::from_secs(60), |s| *s == JobState::Delivered)
         .await;
