@@ -304,10 +304,12 @@ async fn a_create_whose_answer_never_came_is_found_in_the_list_of_videos() {
         sorabot::backend::Dialect::OpenAi,
         sorabot::backend::AuthStyle::Raw,
     );
-    config.request_timeout = std::time::Duration::from_millis(300);
+    // Long enough for the request to reach the service on a busy machine;
+    // the answer comes far later.
+    config.request_timeout = std::time::Duration::from_secs(1);
     let backend = connect(&config);
     let since_ms = sorabot::clock::now_ms();
-    sim.push_fault(sorabot_sim::Fault::Hold(std::time::Duration::from_secs(2)));
+    sim.push_fault(sorabot_sim::Fault::Hold(std::time::Duration::from_secs(10)));
     let spec = video_spec("a lighthouse in a storm");
 
     let lost = backend.submit(&spec).await.unwrap_err();

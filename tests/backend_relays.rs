@@ -60,7 +60,16 @@ async fn sora2api() -> (SimHandle, Arc<dyn Backend>) {
 
 #[tokio::test]
 async fn sora2api_progress_comes_from_reasoning_and_the_video_from_content() {
-    let (sim, backend) = sora2api().await;
+    // Slow enough (about half a second) that the running phase is seen: the
+    // simulator's stream jumps to its end when its task is late to run.
+    let sim = start_sim(Style::Native, |c| {
+        c.relay = Relay::Sora2Api;
+        c.time_scale = 300.0;
+    })
+    .await;
+    let config = client_config(&sim.base_url(), Dialect::Chat, AuthStyle::Bearer)
+        .with_video_model("sora2-landscape-10s");
+    let backend = connect(&config);
 
     let (task, polled) = run_to_end(&*backend, &video_spec("a fox in snow")).await;
 

@@ -418,6 +418,15 @@ impl Harness {
         }
     }
 
+    /// Lets virtual time pass until `done` holds.
+    async fn until_true(&self, what: &str, limit: Duration, done: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < limit, "no {what} after {limit:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn until_finished(&self, id: &str, limit: Duration) -> Job {
         self.until(id, limit, JobState::is_finished).await
     }
@@ -456,9 +465,15 @@ impl Harness {
 async fn a_crash_during_the_submission_leaves_the_job_in_doubt_and_it_is_never_sent_again() {
     let h = harness(FakeService::native(), |_| {});
     let id = h.video("a fox submit-hang", "ada").await;
-    let job = h
-        .until(&id, Duration::from_secs(10), |s| *s == JobState::Submitting)
-        .await;
+    // The call is under way (and hangs): what it left stored is the intent.
+    h.until_true(
+        "the submission to reach the service",
+        Duration::from_secs(10),
+        || h.service.submits("a fox submit-hang") > 0,
+    )
+    .await;
+    let job = h.job(&id);
+    assert_eq!(job.state, JobState::Submitting);
     assert_eq!(
         job.submit_attempts, 1,
         "the intent is stored before the call"
@@ -674,7 +689,9 @@ async fn a_remix_reply_the_instant_the_video_appears_reaches_the_service() {
     let release = Arc::new(Notify::new());
     *h.chat.hold_uploads.lock().unwrap() = Some(release.clone());
     let id = h.video("a fox by the river", "ada").await;
-    h.chat.posted.notified().await;
+    tokio::time::timeout(Duration::from_secs(600), h.chat.posted.notified())
+        .await
+        .expect("the video is posted");
 
     // The video is in the chat; the engine has not heard back yet.
     let video_message = format!("video-{}", *h.chat.next.lock().unwrap());
@@ -688,7 +705,10 @@ async fn a_remix_reply_the_instant_the_video_appears_reaches_the_service() {
     tokio::task::yield_now().await;
     *h.chat.hold_uploads.lock().unwrap() = None;
     release.notify_one();
-    remix.await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), remix)
+        .await
+        .expect("the remix is answered")
+        .unwrap();
 
     h.until(&id, Duration::from_secs(60), |s| *s == JobState::Delivered)
         .await;
@@ -791,7 +811,9 @@ async fn every_failure_kind_ends_its_job_within_the_deadline() {
             assert_eq!(h.used_quota(user), 0, "{kind}: refunded");
         }
     }
-    assert_eq!(h.engine.active_jobs(), 0);
+    // A job is stored as ended a moment before its slot is given back.
+    h.until_true("free slots", TASK_TIME, || h.engine.active_jobs() == 0)
+        .await;
     assert_eq!(h.service.submits("a fox healthy"), 1);
     assert_eq!(h.chat.uploads_of("a fox healthy"), 1);
 }

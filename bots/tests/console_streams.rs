@@ -103,13 +103,31 @@ fn a_closed_stdout_ends_the_bot_cleanly() {
     let mut stdout = BufReader::new(child.stdout.take().expect("a stdout"));
     let mut stderr = child.stderr.take().expect("a stderr");
     stdin.write_all(b"/help\n").expect("the line is written");
-    let mut first = String::new();
-    stdout.read_line(&mut first).expect("a first line");
+    // `| head -1`: the reader takes one line and goes away (on a thread, so
+    // that a bot that never answers fails the test instead of hanging it).
+    let (read, first) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let outcome = stdout.read_line(&mut line).map(|_| line);
+        drop(stdout);
+        let _ = read.send(outcome);
+    });
+    let first = match first.recv_timeout(Duration::from_secs(30)) {
+        Ok(line) => line.expect("a first line"),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("no first line within 30 s");
+        }
+    };
 
-    // `| head -1`: the reader takes one line and goes away.
-    drop(stdout);
-    stdin.write_all(b"/help\n").expect("the bot still reads");
-    stdin.flush().expect("the bot still reads");
+    // The next line out meets the closed pipe: the rest of the first
+    // answer's, or the second answer's. The bot may be gone already, its
+    // stdin with it.
+    match stdin.write_all(b"/help\n").and_then(|()| stdin.flush()) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(error) => panic!("the line is not written: {error}"),
+    }
 
     let status = exit_within(&mut child, Duration::from_secs(30));
     let mut log = String::new();

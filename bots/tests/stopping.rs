@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sorabot_sim::{Fault, SimConfig, SimHandle, SoraSim, Style};
+use sorabot_sim::{Fault, Gate, SimConfig, SimHandle, SoraSim, Style};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -147,6 +147,19 @@ async fn until_requested(sim: &SimHandle, part: &str) {
     }
 }
 
+/// Waits until the bot's log has a line containing `part`.
+async fn until_logged(bot: &Bot, part: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !bot.stderr().contains(part) {
+        assert!(
+            Instant::now() < deadline,
+            "the log never said {part:?}:\n{}",
+            bot.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn videos(output: &str) -> usize {
     output.lines().filter(|l| l.contains("] video: ")).count()
 }
@@ -176,19 +189,29 @@ async fn resume(dir: &Path, sim: &SimHandle) -> String {
 async fn stop_mid_call_and_resume(signal: &str) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let sim = simulator().await;
-    sim.push_fault_for(POLL, Fault::Delay(Duration::from_secs(2)));
+    // The first poll is answered only once the engine has begun to drain:
+    // it is in the middle of its call when the signal comes, however slow
+    // the machine.
+    let gate = Gate::new();
+    sim.push_fault_for(POLL, Fault::Gated(gate.clone()));
     let mut bot = start(dir.path(), &sim, "8");
     bot.say("/video a lighthouse in a storm").await;
     until_requested(&sim, POLL).await;
 
     bot.signal(signal);
+    until_logged(&bot, "draining").await;
+    gate.open();
     let (code, took) = bot.exit(Duration::from_secs(8 + 5)).await;
 
     let (stdout, stderr) = (bot.stdout(), bot.stderr());
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(took < Duration::from_secs(8 + 5), "{took:?}");
+    let drained = stderr
+        .lines()
+        .find(|l| l.contains("drained: every running step finished"))
+        .unwrap_or_else(|| panic!("the running steps were let finish: {stderr}"));
     assert!(
-        stderr.contains("drained: every running step finished") && stderr.contains("steps=1"),
+        drained.contains("steps=1"),
         "the poll in the middle of its call was let finish: {stderr}"
     );
     assert!(stderr.contains("store flushed"), "{stderr}");

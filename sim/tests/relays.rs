@@ -34,7 +34,13 @@ fn events(text: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn sora2api_streams_progress_as_reasoning_and_the_video_as_html_content() {
-    let api = api(Relay::Sora2Api).await;
+    // Slow enough (about half a second) that the stream meets the running
+    // phase: a stream whose task is late to run jumps to its end.
+    let api = start(Style::Native, |c| {
+        c.relay = Relay::Sora2Api;
+        c.time_scale = 300.0;
+    })
+    .await;
 
     let (status, text) =
         chat_text(&api, "sora2-landscape-10s", &format!("a fox {RETRY_WORD}")).await;

@@ -130,6 +130,11 @@ pub(super) async fn run(engine: Engine, mut shutdown: watch::Receiver<bool>) {
 /// point they are waiting at (as a crash would, but with the store intact).
 async fn drain(mut running: JoinSet<()>, grace: Duration) {
     let steps = running.len();
+    tracing::info!(
+        steps,
+        grace_secs = grace.as_secs_f64(),
+        "draining: the running steps get the shutdown grace"
+    );
     let finished = tokio::time::timeout(grace, async {
         while let Some(ended) = running.join_next().await {
             report(ended);

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The shortest wait for a token (the timer's resolution).
+const MIN_WAIT: Duration = Duration::from_millis(1);
+
 /// A token bucket shared by all callers.
 pub struct RateLimiter {
     /// Tokens per second.
@@ -68,7 +71,12 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
             None
         } else {
-            Some(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
+            // Never a wait of nothing: a bucket a rounding error short of a
+            // token (0.999…9) asks for less than a nanosecond, and a zero
+            // sleep lets no time pass on a paused clock: the caller would ask
+            // again for ever.
+            let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate);
+            Some(wait.max(MIN_WAIT))
         }
     }
 
@@ -95,6 +103,19 @@ mod tests {
         }
         // Two at once, then four more at two per second.
         assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bucket_a_rounding_error_short_of_a_token_waits_a_real_moment() {
+        let limiter = RateLimiter::new(2.0, 1);
+        limiter.state.lock().unwrap().tokens = 1.0 - f64::EPSILON;
+
+        let wait = limiter.try_take();
+
+        assert!(wait.is_some_and(|w| w >= MIN_WAIT), "{wait:?}");
+        tokio::time::timeout(Duration::from_secs(1), limiter.acquire())
+            .await
+            .expect("a turn within a second");
     }
 
     #[tokio::test(start_paused = true)]

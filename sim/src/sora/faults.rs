@@ -73,6 +73,35 @@ pub enum Fault {
     },
     /// Answer `302 Found` to this `Location`.
     Redirect(String),
+    /// Hold the request until the test opens the gate, then answer
+    /// normally (a 503 if the simulator shuts down first): a call that is
+    /// under way for exactly as long as a test needs.
+    Gated(Gate),
+}
+
+/// What a [`Fault::Gated`] waits for; opened once, by the test. Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Gate(Arc<tokio_util::sync::CancellationToken>);
+
+impl Gate {
+    pub fn new() -> Self {
+        Gate::default()
+    }
+
+    /// Lets every request held at this gate (and every later one) through.
+    pub fn open(&self) {
+        self.0.cancel();
+    }
+
+    async fn opened(&self) {
+        self.0.cancelled().await;
+    }
+}
+
+impl PartialEq for Gate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Fault {
@@ -207,6 +236,12 @@ async fn apply(state: &SimState, scope: Scope, req: Request, next: Next) -> Resp
         Fault::Hang => {
             state.shutdown.cancelled().await;
             status_page(503)
+        }
+        Fault::Gated(gate) => {
+            tokio::select! {
+                () = gate.opened() => next.run(req).await,
+                () = state.shutdown.cancelled() => status_page(503),
+            }
         }
         Fault::Hold(delay) => {
             let response = next.run(req).await;

@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 pub use config::{
     AuthMode, ChatLink, ProgressShape, Relay, Shape, SimConfig, StateWords, Style, UrlPlacement,
 };
-pub use faults::{Fault, Faults};
+pub use faults::{Fault, Faults, Gate};
 pub use record::{Recorded, RecordedPart, RequestCounts};
 pub use relays::{BALANCE_WORD, CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD};
 pub use state::TaskSummary;
