@@ -315,6 +315,11 @@ pub struct Job {
     /// Uploads into the chat started (each may have posted a message).
     #[serde(default)]
     pub upload_attempts: u32,
+    /// The job is over but its status message does not say so yet: kept
+    /// among the unfinished jobs until it does, so a crash in between is
+    /// mended at the next start.
+    #[serde(default)]
+    pub untold: bool,
     /// The day (since the epoch) whose quota this job used, until refunded.
     pub charged_day: Option<u32>,
     /// What the service made, once it did.

@@ -223,6 +223,8 @@ struct Recorder {
     sent_to: Mutex<Vec<(String, String)>>,
     /// Captions of the uploads that reached the chat.
     uploads: Mutex<Vec<String>>,
+    /// Set: edits that end a job (✅) never come back, as if the bot died there.
+    stall_final_edits: Mutex<bool>,
     /// Set: an upload posts its message, then waits here before answering.
     hold_uploads: Mutex<Option<Arc<Notify>>>,
     posted: Notify,
@@ -276,6 +278,10 @@ impl ChatPort for Recorder {
     }
 
     async fn edit(&self, _chat: &ChatRef, id: &str, message: &Outgoing) -> Result<(), ChatError> {
+        let stall = *self.stall_final_edits.lock().unwrap();
+        if stall && message.text.contains("✅") {
+            return std::future::pending().await;
+        }
         let mut texts = self.texts.lock().unwrap();
         texts.push((id.to_owned(), message.text.clone()));
         Ok(())
@@ -490,6 +496,35 @@ async fn a_crash_during_the_submission_leaves_the_job_in_doubt_and_it_is_never_s
     assert_eq!(after.submits("a fox submit-hang"), 0, "not sent again");
     assert_eq!(h.used_quota("ada"), 0, "refunded");
     h.told(&job, "may or may not have started").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crash_before_the_status_says_done_is_mended_at_the_next_start() {
+    let h = harness(FakeService::native(), |_| {});
+    *h.chat.stall_final_edits.lock().unwrap() = true;
+    let id = h.video("a fox at dusk", "ada").await;
+    let job = h
+        .until(&id, Duration::from_secs(600), |s| *s == JobState::Delivered)
+        .await;
+    assert!(job.untold, "stored as delivered, the chat not told yet");
+
+    // The bot dies while editing the status; a new one starts on the store.
+    h.engine.shutdown();
+    *h.chat.stall_final_edits.lock().unwrap() = false;
+    let _restarted = start_engine(
+        FakeService::native(),
+        h.store.clone(),
+        &h.limits,
+        h.chat.clone(),
+    );
+
+    h.told(&job, "✅ Done in").await;
+    assert_eq!(h.chat.uploads_of("a fox at dusk"), 1, "not delivered again");
+    let start = Instant::now();
+    while h.job(&id).untold {
+        assert!(start.elapsed() < Duration::from_secs(10), "stored as told");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(start_paused = true)]

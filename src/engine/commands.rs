@@ -611,6 +611,7 @@ impl Engine {
             submit_attempts: 0,
             resubmits: 0,
             upload_attempts: 0,
+            untold: false,
             charged_day,
             results: vec![],
             spooled: vec![],
@@ -692,6 +693,7 @@ impl Engine {
         self.refund(&mut job);
         job.state = JobState::Cancelled;
         job.finished_ms = Some(now_ms());
+        job.untold = true;
         self.save(&job).await?;
         self.finish(&job);
         if let JobRequest::Character { name, .. } = &job.request {
@@ -699,8 +701,7 @@ impl Engine {
                 .store
                 .remove_character(&super::owner_key(&job), name)?;
         }
-        let text = say(job.lang, &Msg::Cancelled(job.id.as_str()));
-        self.replace_status(&mut job, text.clone()).await;
+        let text = self.tell_end(&mut job).await?;
         Ok(Some(text))
     }
 

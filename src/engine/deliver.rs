@@ -155,6 +155,7 @@ impl Engine {
     async fn delivered(&self, mut job: Job) -> Result<Next, EngineError> {
         job.state = JobState::Delivered;
         job.finished_ms = Some(now_ms());
+        job.untold = true;
         self.save(&job).await?;
         self.finish(&job);
         for spooled in &job.spooled {
@@ -162,13 +163,7 @@ impl Engine {
                 tracing::debug!(%error, "spool file already gone");
             }
         }
-        let took = job
-            .finished_ms
-            .zip(Some(job.created_ms))
-            .map(|(end, start)| end.saturating_sub(start) / 1000)
-            .unwrap_or(0);
-        let text = say(job.lang, &Msg::DoneIn { secs: took });
-        self.replace_status(&mut job, text).await;
+        self.tell_end(&mut job).await?;
         Ok(Next::Idle)
     }
 

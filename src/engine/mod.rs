@@ -197,6 +197,11 @@ impl Engine {
         let jobs: Vec<Job> = self.inner.store.active_jobs()?;
         let count = jobs.len();
         for job in jobs {
+            if job.state.is_finished() {
+                // Over, but its status was never told so: tell it now.
+                self.schedule(&job.id, Duration::ZERO);
+                continue;
+            }
             self.track_active(&job, 1);
             match job.state {
                 JobState::Queued => self.slots().queue.push_back(job.id.clone()),
@@ -353,7 +358,7 @@ impl Engine {
     /// Stores a job and flushes it to disk, then tells observers.
     async fn save(&self, job: &Job) -> Result<(), EngineError> {
         let owner = owner_key(job);
-        let active = !job.state.is_finished();
+        let active = !job.state.is_finished() || job.untold;
         self.inner
             .store
             .put_job(job.id.as_str(), &owner, job.created_ms, active, job)?;

@@ -76,6 +76,12 @@ impl Engine {
             JobState::Submitting => self.in_doubt(job).await,
             JobState::Submitted | JobState::Running { .. } => self.poll(job).await,
             JobState::Delivering => self.deliver(job).await,
+            // Over, but the chat was never told (a crash in between).
+            _ if job.untold => {
+                let mut job = job;
+                self.tell_end(&mut job).await?;
+                Ok(Next::Idle)
+            }
             _ => Ok(Next::Idle),
         }
     }
@@ -286,10 +292,10 @@ impl Engine {
         }
         job.state = JobState::Delivered;
         job.finished_ms = Some(now_ms());
+        job.untold = true;
         self.save(&job).await?;
         self.finish(&job);
-        let text = crate::i18n::say(job.lang, &crate::i18n::Msg::CharacterReady(&name));
-        self.replace_status(&mut job, text).await;
+        self.tell_end(&mut job).await?;
         Ok(Next::Idle)
     }
 
@@ -378,16 +384,27 @@ impl Engine {
     pub(super) async fn fail(&self, mut job: Job, failure: Failure) -> Result<Next, EngineError> {
         tracing::info!(job = %job.id, failure = ?failure, "job failed");
         self.refund(&mut job);
-        job.state = JobState::Failed(failure.clone());
+        job.state = JobState::Failed(failure);
         job.finished_ms = Some(now_ms());
+        job.untold = true;
         self.save(&job).await?;
         self.finish(&job);
         if let JobRequest::Character { name, .. } = &job.request {
             self.inner.store.remove_character(&owner_key(&job), name)?;
         }
-        let text = crate::i18n::say(job.lang, &crate::i18n::Msg::Failed(&failure));
-        self.replace_status(&mut job, text).await;
+        self.tell_end(&mut job).await?;
         Ok(Next::Idle)
+    }
+
+    /// Puts a finished job's last word in its status message, then stores
+    /// that it did; returns the text. A crash before that is mended at the
+    /// next start (the job stays among the unfinished ones until told).
+    pub(super) async fn tell_end(&self, job: &mut Job) -> Result<String, EngineError> {
+        let text = end_text(job);
+        self.replace_status(job, text.clone()).await;
+        job.untold = false;
+        self.save(job).await?;
+        Ok(text)
     }
 
     /// Gives back the quota a job used, once.
@@ -470,6 +487,27 @@ pub(super) fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_secs(1u64 << attempt.clamp(1, 6)).min(MAX_BACKOFF);
     let jitter = rand::thread_rng().gen_range(0.5..1.5);
     base.mul_f64(jitter).min(MAX_BACKOFF)
+}
+
+/// The last word of a finished job, in its owner's language.
+fn end_text(job: &Job) -> String {
+    use crate::i18n::{say, Msg};
+    match (&job.state, &job.request) {
+        (JobState::Delivered, JobRequest::Character { name, .. }) => {
+            say(job.lang, &Msg::CharacterReady(name))
+        }
+        (JobState::Delivered, _) => {
+            let secs = job
+                .finished_ms
+                .map(|end| end.saturating_sub(job.created_ms) / 1000)
+                .unwrap_or(0);
+            say(job.lang, &Msg::DoneIn { secs })
+        }
+        (JobState::Failed(failure), _) => say(job.lang, &Msg::Failed(failure)),
+        (JobState::Cancelled, _) => say(job.lang, &Msg::Cancelled(job.id.as_str())),
+        // Not over: what the status says now.
+        _ => crate::engine::render::status_text(job, None, None),
+    }
 }
 
 /// A step went well: no trouble to show or count any more.

@@ -60,10 +60,9 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 const STOP_WITHIN: Duration = Duration::from_secs(20);
 /// Status lines that end a job: done, failed, cancelled.
 const FINAL_MARKS: [&str; 3] = ["✅ ", "❌ ", "✖ "];
-/// How a job's owner is told its submission is in doubt. The engine says
-/// so with a failure (and a Retry button); until it has words of its own
-/// for it, every failed job counts as reported in doubt.
-const IN_DOUBT_MARKS: [&str; 1] = ["❌ "];
+/// How a job's owner is told its submission is in doubt (the engine's
+/// failure text for it, in English and Chinese, with a Retry button).
+const IN_DOUBT_MARKS: [&str; 2] = ["may or may not have started", "无法确定任务是否已开始"];
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -1177,7 +1176,7 @@ impl Report {
                 delivery.requests += shown.requests;
                 in_doubt |= rig.texts_about(i, &id).iter().any(|text| {
                     text.lines()
-                        .any(|line| IN_DOUBT_MARKS.iter().any(|mark| line.starts_with(mark)))
+                        .any(|line| IN_DOUBT_MARKS.iter().any(|mark| line.contains(mark)))
                 });
             }
             let creates = tasks
