@@ -165,18 +165,6 @@ impl BackendError {
             _ => false,
         }
     }
-
-    /// The service's own words, when the error carries them.
-    pub fn service_message(&self) -> Option<&str> {
-        match self {
-            BackendError::Unauthorized { message, .. } => message.as_deref(),
-            BackendError::Exhausted { message } | BackendError::Rejected { message, .. } => {
-                Some(message)
-            }
-            BackendError::Failed { reason } | BackendError::Unavailable { reason } => Some(reason),
-            _ => None,
-        }
-    }
 }
 
 /// Whether a text announces a content-policy refusal (moderation, guardrails,
