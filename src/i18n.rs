@@ -119,6 +119,8 @@ pub enum Msg<'a> {
     },
     /// To the operators: the store opened older or emptier than its last flush.
     StoreDamaged(&'a Damage),
+    /// `/cancel` with no job named, and none of the user's is running here.
+    NothingRunning,
 }
 
 /// The label of a button.
@@ -319,6 +321,7 @@ fn english(msg: &Msg) -> String {
         Msg::NotText => "That line is not text (it is not valid UTF-8), so I did nothing with it. Send /help for the commands.".into(),
         Msg::LineTooLong { max_kb } => format!("That line is longer than {max_kb} KB, so I did nothing with it."),
         Msg::StoreDamaged(d) => store_damaged_en(d),
+        Msg::NothingRunning => "You have no job running here. /tasks lists your jobs; /cancel JOBID cancels one.".into(),
     }
 }
 
@@ -438,6 +441,7 @@ fn chinese(msg: &Msg) -> String {
         Msg::NotText => "这一行不是文本（不是有效的 UTF-8），已忽略。发送 /help 查看命令。".into(),
         Msg::LineTooLong { max_kb } => format!("这一行超过 {max_kb} KB，已忽略。"),
         Msg::StoreDamaged(d) => store_damaged_zh(d),
+        Msg::NothingRunning => "你在这里没有进行中的任务。/tasks 可查看你的任务；/cancel 任务ID 可取消。".into(),
     }
 }
 

@@ -23,6 +23,14 @@ pub enum StoredImage {
     File { path: PathBuf, mime: String },
 }
 
+/// A character a prompt names: `@name` as the user wrote it, sent to the
+/// service as `@service_name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    pub name: String,
+    pub service_name: String,
+}
+
 /// What the job asks of the service, in a form that survives a restart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum JobRequest {
@@ -31,6 +39,10 @@ pub enum JobRequest {
         options: VideoOptions,
         images: Vec<StoredImage>,
         characters: Vec<CharacterUse>,
+        /// The characters the prompt names, as the user named them and as
+        /// the service knows them (the prompt stays as the user wrote it).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<Mention>,
     },
     Remix {
         /// The job whose video is remixed.
@@ -39,6 +51,8 @@ pub enum JobRequest {
         source_task: String,
         prompt: String,
         options: VideoOptions,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<Mention>,
     },
     Character {
         name: String,
@@ -104,9 +118,10 @@ impl JobRequest {
                 prompt,
                 options,
                 characters,
+                mentions,
                 ..
             } => JobSpec::Video(VideoRequest {
-                prompt: prompt.clone(),
+                prompt: service_prompt(prompt, mentions),
                 options: options.clone(),
                 images,
                 characters: characters.clone(),
@@ -115,10 +130,11 @@ impl JobRequest {
                 source_task,
                 prompt,
                 options,
+                mentions,
                 ..
             } => JobSpec::Remix(RemixRequest {
                 source: source_task.clone(),
-                prompt: prompt.clone(),
+                prompt: service_prompt(prompt, mentions),
                 options: options.clone(),
             }),
             JobRequest::Character {
@@ -243,6 +259,20 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// The state's name, for logs: `queued`, `running`, `failed`...
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Submitting => "submitting",
+            JobState::Submitted => "submitted",
+            JobState::Running { .. } => "running",
+            JobState::Delivering => "delivering",
+            JobState::Delivered => "delivered",
+            JobState::Failed(_) => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
     /// Whether the job is over, one way or another.
     pub fn is_finished(&self) -> bool {
         matches!(
@@ -350,5 +380,82 @@ impl Job {
             JobState::Delivering | JobState::Delivered => Some(1.0),
             _ => None,
         }
+    }
+}
+
+/// The prompt as the service takes it: each `@name` the user wrote becomes
+/// the name the service knows the character by.
+fn service_prompt(prompt: &str, mentions: &[Mention]) -> String {
+    mentions.iter().fold(prompt.to_owned(), |prompt, mention| {
+        replace_mention(&prompt, &mention.name, &mention.service_name)
+    })
+}
+
+/// Replaces each whole `@name` (any case) with `@username`.
+fn replace_mention(prompt: &str, name: &str, username: &str) -> String {
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(prompt.len());
+    let mut rest = prompt;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let end = after
+            .find(|c: char| !is_name_char(c))
+            .unwrap_or(after.len());
+        out.push('@');
+        if after[..end].to_lowercase() == name.to_lowercase() {
+            out.push_str(username);
+        } else {
+            out.push_str(&after[..end]);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_rewritten_to_the_service_name() {
+        assert_eq!(
+            replace_mention("@Bob dances with @bob", "bob", "cameo_1"),
+            "@cameo_1 dances with @cameo_1"
+        );
+        assert_eq!(
+            replace_mention("小明 @小明 跳舞", "小明", "cameo_2"),
+            "小明 @cameo_2 跳舞"
+        );
+        assert_eq!(
+            replace_mention("@bobby and @bob.", "bob", "c"),
+            "@bobby and @c."
+        );
+    }
+
+    #[test]
+    fn the_service_gets_its_names_and_the_job_keeps_the_users() {
+        let request = JobRequest::Video {
+            prompt: "@rex dancing with @Mia".into(),
+            options: VideoOptions::default(),
+            images: vec![],
+            characters: vec![],
+            mentions: vec![
+                Mention {
+                    name: "rex".into(),
+                    service_name: "cameo_ba10".into(),
+                },
+                Mention {
+                    name: "mia".into(),
+                    service_name: "cameo_7f".into(),
+                },
+            ],
+        };
+        assert_eq!(request.prompt(), "@rex dancing with @Mia");
+        let JobSpec::Video(spec) = request.to_spec(vec![]) else {
+            panic!("a video request makes a video spec");
+        };
+        assert_eq!(spec.prompt, "@cameo_ba10 dancing with @cameo_7f");
     }
 }

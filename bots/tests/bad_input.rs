@@ -48,11 +48,9 @@ const TABLE: &[(&str, &[&str])] = &[
         &["I can't find job 7QK3M2XD. /tasks lists your jobs."],
     ),
     (
+        // No job named, no reply, and no video of theirs yet.
         "/remix make it night",
-        &[
-            "⚠ /remix needs a job: reply to its message or give its job id.",
-            "Usage: /remix [JOBID] PROMPT",
-        ],
+        &["Reply to a video (one of mine, or one with a public link) with this command."],
     ),
     (
         "/character add bob --at 3,1",
@@ -73,7 +71,12 @@ const TABLE: &[(&str, &[&str])] = &[
         "/character",
         &["⚠ /character needs one of: add, list, remove."],
     ),
-    ("/status", &["⚠ /status needs a job"]),
+    ("/status", &["You have no jobs yet."]),
+    ("/cancel", &["You have no job running here."]),
+    (
+        "/cancel 7QK3M2X",
+        &["⚠ /cancel needs a job: reply to its message or give its job id."],
+    ),
     ("/cancel 7QK3M2XD", &["I can't find job 7QK3M2XD."]),
     ("/retry 7QK3M2XD", &["I can't find job 7QK3M2XD."]),
     ("/settings --lang fr", &["⚠ --lang fr: expected en or zh"]),

@@ -198,8 +198,10 @@ async fn character_from_a_delivered_video_is_saved_listed_cast_and_removed() {
     bot.expect(r"^@bob · 0–3 s$").await;
 
     bot.say("/video @bob dances in the rain").await;
-    let cast = bot.new_job("@cameo_").await;
+    // The status names the character as the user did; the service gets its own name.
+    let cast = bot.new_job("@bob dances in the rain").await;
     bot.delivered(&cast.id).await;
+    bot.expect(r"^@bob dances in the rain$").await; // the caption
     let bodies = bot.sim_bodies("POST", "/v1/videos/generations");
     let body = bodies.last().expect("the cast video");
     assert_eq!(

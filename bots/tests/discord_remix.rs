@@ -203,9 +203,9 @@ async fn a_character_is_saved_from_the_context_menu_cast_listed_and_removed() {
         panic!("a video job");
     };
     assert_eq!(characters.len(), 1);
-    assert!(
-        prompt.contains("@cameo_"),
-        "the service's name for bob: {prompt}"
+    assert_eq!(
+        prompt, "@bob dances in the rain",
+        "kept as the user wrote it"
     );
 
     let list = world.inject(Call::subcommand(

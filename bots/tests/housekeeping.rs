@@ -37,6 +37,12 @@ async fn an_image_past_its_retention_is_removed_and_retry_asks_for_it_again() {
     let job = bot.new_job("make it move").await;
     bot.wait_state(&job.id, "delivered", |s| *s == JobState::Delivered)
         .await;
+    // Its inputs are kept while it is among the unfinished jobs, which it is
+    // until its status says it ended: wait for that, not for the delivery.
+    bot.wait_for("the job's end to be told", || {
+        (!bot.job(&job.id).untold).then_some(())
+    })
+    .await;
     let kept = input_files(&bot, &job.id);
     assert_eq!(kept.len(), 1);
 

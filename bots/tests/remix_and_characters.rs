@@ -105,12 +105,17 @@ async fn a_character_is_used_by_its_owner_and_refused_to_another_user() {
 
     bot.send(&group(), &alice, "/video@sorabot @ziggy waves hello", None)
         .await;
-    let cast = bot.new_job("@cameo_").await;
+    let cast = bot.new_job("@ziggy waves hello").await;
     bot.delivered(&cast.id).await;
     let bodies = bot.sim_bodies("POST", "/v1/videos/generations");
     assert_eq!(
         bodies[1]["characters"][0]["from_task"],
         bot.task_of(&source.id).as_str()
+    );
+    let prompt = bodies[1]["prompt"].as_str().expect("a prompt");
+    assert!(
+        prompt.starts_with("@cameo_"),
+        "the service's name: {prompt}"
     );
 }
 

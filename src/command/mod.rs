@@ -131,6 +131,8 @@ pub enum Target {
     /// The job of the message this one replies to.
     Reply,
     Job(JobId),
+    /// None named and no reply: the user's latest fitting job in this chat.
+    Latest,
 }
 
 /// Video options given with a command; `None`/`false`: not given.
@@ -339,7 +341,7 @@ fn remix(args: &str, ctx: &Context) -> Result<Command, ParseError> {
     let mut args = Args::new(args);
     let given = args.take_flags(command, flags::VIDEO_FLAGS)?;
     let flags = flags::video_flags(command, &given)?;
-    let target = target(command, &mut args, ctx)?;
+    let target = target(&mut args, ctx);
     let prompt = required_prompt(command, &args)?;
     Ok(Command::Remix {
         target,
@@ -386,7 +388,7 @@ fn character_add(args: &mut Args, ctx: &Context) -> Result<Command, ParseError> 
     let name = character_name(first, args)?;
     let target = match job {
         Some(id) => Target::Job(id),
-        None => target(command, args, ctx)?,
+        None => target(args, ctx),
     };
     Ok(Command::CharacterAdd { name, at, target })
 }
@@ -430,7 +432,11 @@ fn character_name(first: Option<&str>, args: &Args) -> Result<String, ParseError
 fn job(command: CommandName, args: &str, ctx: &Context) -> Result<Target, ParseError> {
     let mut args = Args::new(args);
     args.take_flags(command, flags::NO_FLAGS)?;
-    target(command, &mut args, ctx)
+    match target(&mut args, ctx) {
+        // Words that name no job are a mistyped id: never "your latest".
+        Target::Latest if args.has_rest() => Err(ParseError::MissingTarget { command }),
+        target => Ok(target),
+    }
 }
 
 /// `/settings [video flags] [--lang L] [--reset]`; alone, it shows them.
@@ -452,12 +458,13 @@ fn no_options(command: CommandName, args: &str) -> Result<(), ParseError> {
         .map(drop)
 }
 
-/// The job named by the first word left, or else the replied-to message.
-fn target(command: CommandName, args: &mut Args, ctx: &Context) -> Result<Target, ParseError> {
+/// The job named by the first word left, else the replied-to message, else
+/// the user's latest fitting job (the same on every platform).
+fn target(args: &mut Args, ctx: &Context) -> Target {
     match args.take_job_id() {
-        Some(id) => Ok(Target::Job(id)),
-        None if ctx.is_reply => Ok(Target::Reply),
-        None => Err(ParseError::MissingTarget { command }),
+        Some(id) => Target::Job(id),
+        None if ctx.is_reply => Target::Reply,
+        None => Target::Latest,
     }
 }
 

@@ -327,11 +327,27 @@ fn remix_with_a_job_id_targets_that_job_even_as_a_reply() {
 }
 
 #[test]
-fn remix_without_reply_or_job_needs_a_target() {
+fn a_command_with_no_job_named_and_no_reply_means_the_latest() {
     assert_eq!(
-        error("/remix make it night", group()),
-        ParseError::MissingTarget {
-            command: CommandName::Remix
+        command("/remix make it night", group()),
+        Command::Remix {
+            target: Target::Latest,
+            prompt: "make it night".into(),
+            flags: VideoFlags::default(),
+        }
+    );
+    assert_eq!(
+        command("/status", group()),
+        Command::Status {
+            target: Target::Latest
+        }
+    );
+    assert_eq!(
+        command("/character add bob", group()),
+        Command::CharacterAdd {
+            name: "bob".into(),
+            at: None,
+            target: Target::Latest,
         }
     );
 }
@@ -676,7 +692,6 @@ fn bad_inputs_map_to_exact_errors() {
             reply(),
             missing_value(C::Character, "at"),
         ),
-        ("/status", group(), E::MissingTarget { command: C::Status }),
         (
             "/cancel 7QK3M2X",
             group(),
@@ -686,18 +701,6 @@ fn bad_inputs_map_to_exact_errors() {
             "/retry sunshine",
             group(),
             E::MissingTarget { command: C::Retry },
-        ),
-        (
-            "/remix make it night",
-            group(),
-            E::MissingTarget { command: C::Remix },
-        ),
-        (
-            "/character add bob",
-            group(),
-            E::MissingTarget {
-                command: C::Character,
-            },
         ),
         ("/character add", reply(), bad_name("")),
         ("/character add bob smith", reply(), bad_name("bob smith")),

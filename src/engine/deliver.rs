@@ -1,20 +1,13 @@
-//! Delivery: the result streamed into a spool file (size-capped, so memory
-//! stays flat), then put into the chat as an upload or, over the platform's
-//! limit, as a link. An upload that failed is retried from the spool file.
+//! Delivery: each result spooled (see `spool`), then put into the chat as an
+//! upload or, over the platform's limit, as a link. An upload that failed is
+//! retried from the spool file.
 
-use std::path::Path;
-
-use futures::StreamExt;
 use sorabot_storage::{MessageKey, MessageRole};
-use tokio::io::AsyncWriteExt;
-
-use std::time::Duration;
-
-use tokio::time::Instant;
 
 use super::render::button;
+use super::spool::{is_disk_full, SpoolError};
 use super::{Engine, EngineError, Next};
-use crate::backend::{BackendError, MediaRef};
+use crate::backend::MediaRef;
 use crate::chat::{ButtonAction, ChatError, Delivered, MediaFile, MediaKind, Outgoing};
 use crate::clock::now_ms;
 use crate::i18n::{say, Msg};
@@ -23,17 +16,6 @@ use crate::media;
 
 /// Longest caption the core writes; adapters cut further to their platform's limit.
 const MAX_CAPTION_CHARS: usize = 900;
-
-/// Why a result could not be spooled.
-enum SpoolError {
-    TooLarge(u64),
-    Backend(BackendError),
-    /// The download was too slow, or ran past its deadline.
-    Stalled(String),
-    /// The bytes were not the media asked for (an error page).
-    NotMedia(media::NotMedia),
-    Io(std::io::Error),
-}
 
 impl Engine {
     /// Puts every result not yet in the chat there, then ends the job. Each
@@ -108,7 +90,7 @@ impl Engine {
                         .store
                         .index_message(&key, job.id.as_str(), MessageRole::Result)?;
                     job.delivered.push(delivered);
-                    super::step::clear_trouble(&mut job);
+                    super::trouble::clear_trouble(&mut job);
                     self.save(&job).await?;
                 }
                 Err(ChatError::RateLimited(wait)) => {
@@ -165,68 +147,6 @@ impl Engine {
         }
         self.tell_end(&mut job).await?;
         Ok(Next::Idle)
-    }
-
-    /// Streams result `index` into the spool directory, within the
-    /// download's deadline and above its minimum rate.
-    async fn spool(&self, job: &Job, index: usize) -> Result<Spooled, SpoolError> {
-        let limits = &self.inner.limits;
-        let deadline = limits.download_deadline;
-        match tokio::time::timeout(deadline, self.spool_unbounded(job, index)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(SpoolError::Stalled(format!(
-                "the download did not finish within {} s",
-                deadline.as_secs()
-            ))),
-        }
-    }
-
-    async fn spool_unbounded(&self, job: &Job, index: usize) -> Result<Spooled, SpoolError> {
-        let max = self.inner.limits.max_result_bytes;
-        let task = job
-            .task
-            .clone()
-            .ok_or(SpoolError::Backend(BackendError::UnknownTask))?;
-        self.inner.limiter.acquire().await;
-        let download = self
-            .inner
-            .backend
-            .download(&task, &job.results[index])
-            .await
-            .map_err(SpoolError::Backend)?;
-        if let Some(length) = download.content_length.filter(|l| *l > max) {
-            return Err(SpoolError::TooLarge(length));
-        }
-        let dir = self.inner.limits.spool_dir();
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(SpoolError::Io)?;
-        let kind = media_kind(job);
-        let partial = dir.join(format!("{}-{index}.part", job.id));
-        let pace = Pace {
-            min_rate: self.inner.limits.download_min_rate,
-            window: self.inner.limits.download_grace,
-        };
-        let written = write_capped(&partial, download.stream, max, pace).await;
-        let (bytes, head) = match written {
-            Ok(written) => written,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                return Err(error);
-            }
-        };
-        let mime = match media::verify_head(kind, &head) {
-            Ok(mime) => mime.to_owned(),
-            Err(not_media) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                return Err(SpoolError::NotMedia(not_media));
-            }
-        };
-        let path = dir.join(format!("{}-{index}.{}", job.id, media::extension(&mime)));
-        tokio::fs::rename(&partial, &path)
-            .await
-            .map_err(SpoolError::Io)?;
-        Ok(Spooled { path, bytes, mime })
     }
 
     /// The upload of a spooled result, with caption, buttons and video facts.
@@ -372,7 +292,7 @@ fn public_link(media: &MediaRef) -> Option<&str> {
     }
 }
 
-fn media_kind(job: &Job) -> MediaKind {
+pub(super) fn media_kind(job: &Job) -> MediaKind {
     match job.request {
         JobRequest::Image { .. } => MediaKind::Image,
         _ => MediaKind::Video,
@@ -387,74 +307,6 @@ pub(super) fn caption(job: &Job) -> String {
         text.push('…');
     }
     format!("{text}\n#{}", job.id)
-}
-
-/// How fast a download must go: at least `min_rate` bytes a second over
-/// each `window` (a trickle is no download).
-#[derive(Debug, Clone, Copy)]
-struct Pace {
-    min_rate: u64,
-    window: Duration,
-}
-
-/// Writes a stream to `path`, refusing more than `max` bytes and a pace
-/// below `pace`; returns the size and the first bytes (to tell the file type).
-async fn write_capped(
-    path: &Path,
-    mut stream: futures::stream::BoxStream<'static, Result<bytes::Bytes, BackendError>>,
-    max: u64,
-    pace: Pace,
-) -> Result<(u64, Vec<u8>), SpoolError> {
-    let file = tokio::fs::File::create(path)
-        .await
-        .map_err(SpoolError::Io)?;
-    let mut file = tokio::io::BufWriter::new(file);
-    let mut written: u64 = 0;
-    let mut head = Vec::with_capacity(media::HEAD_BYTES);
-    let window = pace.window.max(Duration::from_millis(100));
-    let mut window_start = (Instant::now(), 0u64);
-    let mut check = tokio::time::interval_at(Instant::now() + window, window);
-    loop {
-        let chunk = tokio::select! {
-            chunk = stream.next() => chunk,
-            _ = check.tick() => {
-                let (since, at) = window_start;
-                let got = written - at;
-                let needed = (pace.min_rate as f64 * since.elapsed().as_secs_f64()) as u64;
-                if got < needed {
-                    return Err(SpoolError::Stalled(format!(
-                        "the download was too slow ({} bytes in {} s)",
-                        got,
-                        since.elapsed().as_secs()
-                    )));
-                }
-                window_start = (Instant::now(), written);
-                continue;
-            }
-        };
-        let Some(chunk) = chunk else { break };
-        let chunk = chunk.map_err(SpoolError::Backend)?;
-        written += chunk.len() as u64;
-        if written > max {
-            return Err(SpoolError::TooLarge(written));
-        }
-        if head.len() < media::HEAD_BYTES {
-            let take = (media::HEAD_BYTES - head.len()).min(chunk.len());
-            head.extend_from_slice(&chunk[..take]);
-        }
-        file.write_all(&chunk).await.map_err(SpoolError::Io)?;
-    }
-    file.flush().await.map_err(SpoolError::Io)?;
-    file.get_ref().sync_all().await.map_err(SpoolError::Io)?;
-    Ok((written, head))
-}
-
-/// Whether an I/O error means the disk (or the user's share of it) is full.
-fn is_disk_full(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-    ) || error.raw_os_error() == Some(28)
 }
 
 /// An upload into a chat under way, counted while it lasts (even when the
@@ -477,5 +329,32 @@ impl<'a> Uploading<'a> {
 impl Drop for Uploading<'_> {
     fn drop(&mut self) {
         self.engine.track_upload(&self.chat, -1);
+    }
+}
+
+impl Engine {
+    /// Counts an upload into `chat` in (or out).
+    fn track_upload(&self, chat: &crate::chat::ChatRef, delta: isize) {
+        let key = format!("{}:{}", chat.platform, chat.chat);
+        let mut uploading = self
+            .inner
+            .uploading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let count = uploading.entry(key.clone()).or_default();
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            uploading.remove(&key);
+        }
+    }
+
+    /// Whether something is being posted into `chat` right now.
+    pub(super) fn uploading_into(&self, chat: &crate::chat::ChatRef) -> bool {
+        let key = format!("{}:{}", chat.platform, chat.chat);
+        self.inner
+            .uploading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(&key)
     }
 }

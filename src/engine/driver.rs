@@ -69,6 +69,17 @@ impl Timers {
         (due, None)
     }
 
+    /// When the earliest timer that still counts falls due.
+    fn next_due(&self) -> Option<Instant> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state
+            .heap
+            .iter()
+            .filter(|Reverse((_, seq, id))| state.current.get(id) == Some(seq))
+            .map(|Reverse((at, _, _))| *at)
+            .min()
+    }
+
     /// Timers pending (for statistics).
     pub(super) fn pending(&self) -> usize {
         self.state
@@ -76,6 +87,36 @@ impl Timers {
             .unwrap_or_else(|p| p.into_inner())
             .current
             .len()
+    }
+}
+
+impl Engine {
+    /// Runs, one after another, the steps whose timers are due now, and sets
+    /// each job's next timer as its step asks; returns what each step asked.
+    /// For tests and tools that drive the engine a step at a time instead of
+    /// [`Engine::run`] (with tokio's paused clock, `advance` makes the next
+    /// timers due).
+    pub async fn run_due_steps(&self) -> Vec<(JobId, Next)> {
+        self.ensure_resumed().ok();
+        let mut ran = Vec::new();
+        loop {
+            let (due, _) = self.inner.timers.take_due();
+            if due.is_empty() {
+                return ran;
+            }
+            for id in due {
+                let next = self.step(&id).await;
+                if let Next::After(delay) = next {
+                    self.schedule(&id, delay);
+                }
+                ran.push((id, next));
+            }
+        }
+    }
+
+    /// When the next timer falls due, if any is set.
+    pub fn next_due(&self) -> Option<Instant> {
+        self.inner.timers.next_due()
     }
 }
 

@@ -11,11 +11,14 @@ mod alerts;
 mod commands;
 mod deliver;
 mod driver;
+mod ending;
 mod housekeeping;
 pub mod planner;
 mod ratelimit;
 mod render;
+mod spool;
 mod step;
+mod trouble;
 mod verify;
 
 use std::collections::{HashMap, VecDeque};
@@ -32,7 +35,7 @@ use crate::ids::JobId;
 use crate::job::{Job, JobState};
 use crate::limits::Limits;
 
-pub use commands::{Press, PressAnswer};
+pub use commands::{Press, PressAnswer, Refusal};
 pub use driver::Next;
 pub use housekeeping::Swept;
 pub use ratelimit::RateLimiter;
@@ -59,6 +62,8 @@ pub enum EngineError {
     Io(#[from] std::io::Error),
     #[error("no chat port for platform {0}")]
     NoPort(String),
+    #[error("chat: {0}")]
+    Chat(#[from] crate::chat::ChatError),
 }
 
 /// The engine. Cheap to clone; all clones are the same engine.
@@ -321,31 +326,6 @@ impl Engine {
             .step_failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Counts an upload into `chat` in (or out).
-    fn track_upload(&self, chat: &crate::chat::ChatRef, delta: isize) {
-        let key = format!("{}:{}", chat.platform, chat.chat);
-        let mut uploading = self
-            .inner
-            .uploading
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let count = uploading.entry(key.clone()).or_default();
-        *count = count.saturating_add_signed(delta);
-        if *count == 0 {
-            uploading.remove(&key);
-        }
-    }
-
-    /// Whether something is being posted into `chat` right now.
-    fn uploading_into(&self, chat: &crate::chat::ChatRef) -> bool {
-        let key = format!("{}:{}", chat.platform, chat.chat);
-        self.inner
-            .uploading
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(&key)
     }
 
     fn port(&self, platform: &str) -> Result<&Arc<dyn ChatPort>, EngineError> {

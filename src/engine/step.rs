@@ -1,34 +1,43 @@
 //! One step of a job: submit it, poll it, or (in `deliver`) put its result
-//! into the chat; and the endings every step may reach (failure, refund).
+//! into the chat. What goes wrong is in `trouble`, the endings in `ending`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use rand::Rng;
-use sorabot_storage::{CharacterState, UserKey};
+use sorabot_storage::CharacterState;
 
 use super::planner::{self, PlanInput};
+use super::trouble::{backoff, clear_trouble, failure_from_reason};
 use super::{owner_key, Engine, EngineError, Next};
 use crate::backend::{BackendError, ImageInput, JobSpec, Output, TaskStatus};
 use crate::clock::now_ms;
 use crate::ids::JobId;
-use crate::job::{Failure, Job, JobRequest, JobState, StoredImage, Trouble};
-
-/// Longest wait between retries of a failing call.
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+use crate::job::{Failure, Job, JobRequest, JobState, StoredImage};
 
 impl Engine {
     /// Runs the job's next step; says when to come back. A `/cancel` of the
     /// job stops the step at its next wait, so no call holds the job long.
+    #[tracing::instrument(name = "step", skip_all, fields(
+        job = %id,
+        platform = tracing::field::Empty,
+        chat = tracing::field::Empty,
+        state = tracing::field::Empty,
+    ))]
     pub async fn step(&self, id: &JobId) -> Next {
         let guard = self.job_guard(id);
         let _held = guard.lock.lock().await;
         let outcome = match self.load(id) {
-            Ok(Some(job)) => tokio::select! {
+            Ok(Some(job)) => {
+                let span = tracing::Span::current();
+                span.record("platform", job.chat.platform.as_str());
+                span.record("chat", job.chat.chat.as_str());
+                span.record("state", job.state.name());
+                tokio::select! {
                 outcome = self.step_job(job) => outcome,
-                // The canceller takes the job from here.
-                _ = guard.cancel.cancelled() => Ok(Next::Idle),
-            },
+                    // The canceller takes the job from here.
+                    _ = guard.cancel.cancelled() => Ok(Next::Idle),
+                }
+            }
             Ok(None) => Ok(Next::Idle),
             Err(e) => Err(e),
         };
@@ -299,145 +308,6 @@ impl Engine {
         Ok(Next::Idle)
     }
 
-    /// What to do when the service could not be asked: retry what may pass,
-    /// a bounded number of times, and fail what will not.
-    pub(super) async fn backend_trouble(
-        &self,
-        job: Job,
-        error: BackendError,
-        what: &str,
-    ) -> Result<Next, EngineError> {
-        if let Some(wait) = error.retry_after() {
-            self.inner.limiter.pause(wait);
-        }
-        if !error.is_transient() {
-            tracing::warn!(job = %job.id, %error, "{what} refused");
-            self.alert_operators(&error);
-            return self.fail(job, failure_from_error(error)).await;
-        }
-        if matches!(error, BackendError::RateLimited { .. }) {
-            // Being asked to slow down is no failure of the job; the deadline
-            // bounds it.
-            if self.past_deadline(&job) {
-                return self.time_out(job).await;
-            }
-            self.save(&job).await?;
-            return Ok(Next::After(
-                error.retry_after().unwrap_or(Duration::from_secs(5)),
-            ));
-        }
-        let answered = error.answered_text();
-        let text = answered.clone().unwrap_or_else(|| error.to_string());
-        let permanent = answered.is_some();
-        self.trouble(job, what, Trouble::Service, text, permanent, |message| {
-            Failure::GaveUp { message }
-        })
-        .await
-    }
-
-    /// One more failed attempt of a step: the job waits with backoff and its
-    /// status says what went wrong; past the retry bound or the deadline, or
-    /// when the service answered the very same words again and again
-    /// (`repeats_count`), it fails with `give_up`'s failure.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn trouble(
-        &self,
-        mut job: Job,
-        what: &str,
-        kind: Trouble,
-        text: String,
-        repeats_count: bool,
-        give_up: impl FnOnce(String) -> Failure,
-    ) -> Result<Next, EngineError> {
-        if self.past_deadline(&job) {
-            return self.time_out(job).await;
-        }
-        let limits = &self.inner.limits;
-        if job.last_error.as_deref() == Some(text.as_str()) {
-            job.same_errors += 1;
-        } else {
-            job.last_error = Some(text.clone());
-            job.same_errors = 1;
-        }
-        job.errors += 1;
-        job.trouble = Some(kind);
-        let repeated = repeats_count && job.same_errors >= limits.same_error_limit.max(1);
-        if repeated || job.errors > limits.retry_limit {
-            tracing::warn!(job = %job.id, attempts = job.errors, error = %text, "{what} kept failing; giving up");
-            return self.fail(job, give_up(text)).await;
-        }
-        tracing::info!(job = %job.id, error = %text, attempt = job.errors, "{what} failed; will retry");
-        self.save(&job).await?;
-        if self.update_status(&mut job, false).await {
-            self.save(&job).await?;
-        }
-        Ok(Next::After(backoff(job.errors)))
-    }
-
-    /// Ends a job that ran past its deadline.
-    pub(super) async fn time_out(&self, job: Job) -> Result<Next, EngineError> {
-        let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
-        self.fail(job, Failure::Timeout { minutes }).await
-    }
-
-    /// Ends a job as failed: refunds its quota, frees its slot, tells the chat.
-    pub(super) async fn fail(&self, mut job: Job, failure: Failure) -> Result<Next, EngineError> {
-        tracing::info!(job = %job.id, failure = ?failure, "job failed");
-        self.refund(&mut job);
-        job.state = JobState::Failed(failure);
-        job.finished_ms = Some(now_ms());
-        job.untold = true;
-        self.save(&job).await?;
-        self.finish(&job);
-        if let JobRequest::Character { name, .. } = &job.request {
-            self.inner.store.remove_character(&owner_key(&job), name)?;
-        }
-        self.tell_end(&mut job).await?;
-        Ok(Next::Idle)
-    }
-
-    /// Puts a finished job's last word in its status message, then stores
-    /// that it did; returns the text. A crash before that is mended at the
-    /// next start (the job stays among the unfinished ones until told).
-    pub(super) async fn tell_end(&self, job: &mut Job) -> Result<String, EngineError> {
-        let text = end_text(job);
-        self.replace_status(job, text.clone()).await;
-        job.untold = false;
-        self.save(job).await?;
-        Ok(text)
-    }
-
-    /// Gives back the quota a job used, once.
-    pub(super) fn refund(&self, job: &mut Job) {
-        if let Some(day) = job.charged_day.take() {
-            let owner = UserKey::new(job.chat.platform.clone(), job.owner.clone());
-            if let Err(error) = self.inner.store.refund(&owner, day) {
-                tracing::error!(job = %job.id, %error, "could not refund quota");
-            }
-        }
-    }
-
-    /// Bookkeeping once a job is over.
-    pub(super) fn finish(&self, job: &Job) {
-        self.release_slot(&job.id);
-        self.track_active(job, -1);
-        self.forget_lock(&job.id);
-        self.step_failures().remove(&job.id);
-    }
-
-    /// Whether the job's current stage ran past `JOB_DEADLINE_MINS`: the
-    /// generation counts from its submission (or acceptance), the delivery
-    /// from when the service was seen done.
-    pub(super) fn past_deadline(&self, job: &Job) -> bool {
-        let start = match job.state {
-            JobState::Delivering => job.done_seen_ms,
-            _ => job.submitted_ms,
-        }
-        .unwrap_or(job.created_ms);
-        let deadline = self.inner.limits.job_deadline.as_millis() as u64;
-        now_ms().saturating_sub(start) > deadline
-    }
-
     /// When to poll next, and the time left.
     pub(super) fn plan(&self, job: &Job) -> planner::Plan {
         let limits = &self.inner.limits;
@@ -480,107 +350,4 @@ async fn read_images(images: &[StoredImage]) -> std::io::Result<Vec<ImageInput>>
         });
     }
     Ok(inputs)
-}
-
-/// Exponential backoff with jitter: about 2, 4, 8 … seconds, at most a minute.
-pub(super) fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_secs(1u64 << attempt.clamp(1, 6)).min(MAX_BACKOFF);
-    let jitter = rand::thread_rng().gen_range(0.5..1.5);
-    base.mul_f64(jitter).min(MAX_BACKOFF)
-}
-
-/// The last word of a finished job, in its owner's language.
-fn end_text(job: &Job) -> String {
-    use crate::i18n::{say, Msg};
-    match (&job.state, &job.request) {
-        (JobState::Delivered, JobRequest::Character { name, .. }) => {
-            say(job.lang, &Msg::CharacterReady(name))
-        }
-        (JobState::Delivered, _) => {
-            let secs = job
-                .finished_ms
-                .map(|end| end.saturating_sub(job.created_ms) / 1000)
-                .unwrap_or(0);
-            say(job.lang, &Msg::DoneIn { secs })
-        }
-        (JobState::Failed(failure), _) => say(job.lang, &Msg::Failed(failure)),
-        (JobState::Cancelled, _) => say(job.lang, &Msg::Cancelled(job.id.as_str())),
-        // Not over: what the status says now.
-        _ => crate::engine::render::status_text(job, None, None),
-    }
-}
-
-/// A step went well: no trouble to show or count any more.
-pub(super) fn clear_trouble(job: &mut Job) {
-    job.errors = 0;
-    job.last_error = None;
-    job.trouble = None;
-    job.same_errors = 0;
-}
-
-/// A service error that ends a job, as the user's reason.
-pub(super) fn failure_from_error(error: BackendError) -> Failure {
-    match error {
-        e @ BackendError::Rejected { .. } if e.is_content_policy() => {
-            let BackendError::Rejected { message, .. } = e else {
-                return Failure::Internal;
-            };
-            Failure::ContentPolicy { message }
-        }
-        BackendError::Rejected { message, .. } => Failure::Rejected { message },
-        BackendError::Unsupported(u) => Failure::Unsupported(u),
-        BackendError::Unauthorized { .. } => Failure::Unauthorized,
-        BackendError::Exhausted { .. } => Failure::ServiceBalance,
-        BackendError::UnknownTask => Failure::Lost,
-        BackendError::Refused { reason } => Failure::RefusedLink { reason },
-        BackendError::Failed { reason } => failure_from_reason(reason),
-        BackendError::Broken { .. } => Failure::Lost,
-        BackendError::RateLimited { .. }
-        | BackendError::Unavailable { .. }
-        | BackendError::Interrupted { .. }
-        | BackendError::Malformed { .. } => Failure::Internal,
-    }
-}
-
-/// A failure the service reported, sorted into moderation or other.
-fn failure_from_reason(reason: String) -> Failure {
-    let probe = BackendError::Rejected {
-        status: 200,
-        code: None,
-        message: reason.clone(),
-    };
-    if probe.is_content_policy() {
-        Failure::ContentPolicy { message: reason }
-    } else {
-        Failure::Generation { message: reason }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        for attempt in 0..20 {
-            let wait = backoff(attempt);
-            assert!(
-                wait >= Duration::from_secs(1) && wait <= MAX_BACKOFF,
-                "{wait:?}"
-            );
-        }
-        assert!(backoff(1) < Duration::from_secs(4));
-    }
-
-    #[test]
-    fn moderation_failures_are_told_apart() {
-        assert!(matches!(
-            failure_from_reason("output violates content policy".into()),
-            Failure::ContentPolicy { .. }
-        ));
-        assert!(matches!(
-            failure_from_reason("GPU out of memory".into()),
-            Failure::Generation { .. }
-        ));
-    }
 }

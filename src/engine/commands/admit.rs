@@ -1,0 +1,147 @@
+//! Admission: the checks every new job passes (what the service can do, the
+//! per-user cap, the queue, the daily quota), then the job is stored, queued
+//! and its status message sent.
+
+use sorabot_storage::{MessageKey, MessageRole};
+
+use super::{Handled, Outcome, Refusal};
+use crate::backend::{ImageInput, JobSpec};
+use crate::chat::{ButtonAction, Incoming, Outgoing};
+use crate::clock::{now_ms, today};
+use crate::command::Lang;
+use crate::engine::render::button;
+use crate::engine::{Engine, EngineError};
+use crate::ids::JobId;
+use crate::job::{Job, JobRequest, JobState};
+
+impl Engine {
+    /// Why the service cannot do `request`; `None` if it can.
+    pub(super) fn unsupported(&self, request: &JobRequest) -> Option<Refusal> {
+        let capabilities = self.inner.backend.capabilities();
+        let refusal = capabilities.check(&probe_spec(request)).err()?;
+        Some(Refusal::Unsupported(refusal))
+    }
+
+    /// Accepts a job: checks it, charges the quota, stores it, queues it and
+    /// sends its status message.
+    pub(super) async fn admit(&self, msg: &Incoming, lang: Lang, request: JobRequest) -> Handled {
+        if let Some(refusal) = self.unsupported(&request) {
+            return Ok(refusal.into());
+        }
+        let user = self.user_key(msg);
+        let admin = self.is_admin(msg);
+        let max_active = self.inner.limits.max_active_per_user;
+        if !admin && self.active_of(&user) >= max_active {
+            return Ok(Refusal::TooManyActive { max: max_active }.into());
+        }
+        if self.queue_len() >= self.inner.limits.max_queue {
+            return Ok(Refusal::QueueFull.into());
+        }
+        let (day, resets_in) = today();
+        let limit = self.inner.limits.daily_quota;
+        let charged_day = if admin {
+            None
+        } else if self.inner.store.try_charge(&user, day, limit)?.is_some() {
+            Some(day)
+        } else {
+            return Ok(Refusal::QuotaExhausted { limit, resets_in }.into());
+        };
+        let mut job = new_job(msg, lang, request, charged_day);
+        // The command's span (handle, execute, press) names the job from here.
+        tracing::Span::current().record("job", job.id.as_str());
+        if let JobRequest::Character { name, .. } = &job.request {
+            self.link_character(&user, name, &job.id)?;
+        }
+        let guard = self.job_guard(&job.id);
+        let _held = guard.lock.lock().await;
+        if let Err(error) = self.save(&job).await {
+            self.refund(&mut job);
+            return Err(error);
+        }
+        self.track_active(&job, 1);
+        self.slots().queue.push_back(job.id.clone());
+        self.dispatch();
+        tracing::info!(job = %job.id, user = %user, "job accepted");
+        self.send_status(&mut job).await?;
+        Ok(Outcome::Accepted(job.id))
+    }
+
+    /// Sends a new job's status message and remembers it.
+    async fn send_status(&self, job: &mut Job) -> Result<(), EngineError> {
+        let text = self.current_status(job);
+        let message = Outgoing {
+            text: text.clone(),
+            reply_to: job.command_message.clone(),
+            buttons: vec![button(job, ButtonAction::Cancel)],
+            ask_reply: false,
+        };
+        let port = self.port(&job.chat.platform)?;
+        match port.send(&job.chat, &message).await {
+            Ok(message_id) => {
+                let key = MessageKey::new(
+                    job.chat.platform.clone(),
+                    job.chat.chat.clone(),
+                    message_id.clone(),
+                );
+                self.inner
+                    .store
+                    .index_message(&key, job.id.as_str(), MessageRole::Status)?;
+                job.status_message = Some(message_id);
+                job.status_text = Some(text);
+                job.status_edited_ms = Some(now_ms());
+                self.save(job).await
+            }
+            Err(error) => {
+                tracing::warn!(job = %job.id, %error, "could not send the status message");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A job just asked for, queued.
+fn new_job(msg: &Incoming, lang: Lang, request: JobRequest, charged_day: Option<u32>) -> Job {
+    Job {
+        id: JobId::generate(),
+        owner: msg.user.id.clone(),
+        owner_name: msg.user.name.clone(),
+        chat: msg.chat.clone(),
+        lang,
+        request,
+        state: JobState::Queued,
+        command_message: Some(msg.message_id.clone()),
+        status_message: None,
+        status_text: None,
+        status_edited_ms: None,
+        task: None,
+        created_ms: now_ms(),
+        submitted_ms: None,
+        finished_ms: None,
+        done_seen_ms: None,
+        samples: vec![],
+        polls: 0,
+        errors: 0,
+        last_error: None,
+        trouble: None,
+        same_errors: 0,
+        submit_attempts: 0,
+        resubmits: 0,
+        upload_attempts: 0,
+        untold: false,
+        charged_day,
+        results: vec![],
+        spooled: vec![],
+        delivered: vec![],
+        linked: false,
+    }
+}
+
+/// A request shaped as the service would get it, for the capability check.
+fn probe_spec(request: &JobRequest) -> JobSpec {
+    let placeholders = request
+        .stored_images()
+        .iter()
+        .map(|_| ImageInput::Url(String::new()))
+        .collect();
+    request.to_spec(placeholders)
+}

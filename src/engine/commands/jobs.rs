@@ -1,0 +1,208 @@
+//! A user's jobs: `/tasks`, `/status`, `/cancel`, `/retry`, and which job a
+//! command is about (named, replied to, or else the user's latest fitting
+//! one in this chat, the same on every platform).
+
+use super::{Handled, Outcome, Refusal};
+use crate::backend::OutputKind;
+use crate::chat::Incoming;
+use crate::clock::now_ms;
+use crate::command::{Lang, Target};
+use crate::engine::{owner_key, Engine, EngineError};
+use crate::i18n::{say, state_line, Msg};
+use crate::job::{Job, JobRequest, JobState};
+
+/// Jobs `/tasks` lists.
+const TASKS_LISTED: usize = 10;
+/// How far back "your latest job" looks among a user's jobs.
+const LATEST_SCANNED: usize = 50;
+
+/// What kind of job a command with no job named is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fitting {
+    /// A video that is made (remix, character).
+    Video,
+    /// A job not yet over (cancel).
+    Unfinished,
+    /// Any job (status, retry).
+    Any,
+}
+
+impl Fitting {
+    fn fits(self, job: &Job) -> bool {
+        match self {
+            Fitting::Any => true,
+            Fitting::Unfinished => !job.state.is_finished(),
+            Fitting::Video => is_made_video(job),
+        }
+    }
+
+    /// The refusal when the user has no such job here.
+    fn none(self) -> Refusal {
+        match self {
+            Fitting::Video => Refusal::NeedVideoReply,
+            Fitting::Unfinished => Refusal::NothingRunning,
+            Fitting::Any => Refusal::NoJobs,
+        }
+    }
+}
+
+impl Engine {
+    pub(super) fn tasks(&self, msg: &Incoming, lang: Lang) -> Handled {
+        let jobs: Vec<Job> = self
+            .inner
+            .store
+            .jobs_of(&self.user_key(msg), TASKS_LISTED)?;
+        if jobs.is_empty() {
+            return Ok(Outcome::Said(say(lang, &Msg::NoTasks)));
+        }
+        let lines: Vec<String> = jobs.iter().map(task_line).collect();
+        Ok(Outcome::Said(lines.join("\n")))
+    }
+
+    /// A delivered result is shown again where the platform kept its file
+    /// (no upload); otherwise the status is the answer.
+    pub(super) async fn status(&self, msg: &Incoming, target: &Target) -> Handled {
+        let job = match self.resolve(msg, target, Fitting::Any)? {
+            Ok(job) => job,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        if self.resend(&job, &msg.chat, &msg.message_id).await {
+            return Ok(Outcome::Done);
+        }
+        Ok(Outcome::Said(self.current_status(&job)))
+    }
+
+    pub(super) async fn cancel(&self, msg: &Incoming, target: &Target) -> Handled {
+        let job = match self.resolve(msg, target, Fitting::Unfinished)? {
+            Ok(job) => job,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        if !self.may_use(&job, &msg.chat, &msg.user, false) {
+            return Ok(Refusal::NotYours.into());
+        }
+        if job.state.is_finished() {
+            return Ok(Refusal::AlreadyFinished(job.id.to_string()).into());
+        }
+        // Stop a step under way at its next wait (a download, an upload), so
+        // the answer does not wait for it.
+        let guard = self.job_guard(&job.id);
+        guard.cancel.cancel();
+        let _held = guard.lock.lock().await;
+        // Read again under the lock: a step may have moved it on.
+        let Some(mut job) = self.load(&job.id)? else {
+            return Ok(Refusal::NoSuchJob(job.id.to_string()).into());
+        };
+        if job.state.is_finished() {
+            return Ok(Refusal::AlreadyFinished(job.id.to_string()).into());
+        }
+        self.refund(&mut job);
+        job.state = JobState::Cancelled;
+        job.finished_ms = Some(now_ms());
+        job.untold = true;
+        self.save(&job).await?;
+        self.finish(&job);
+        if let JobRequest::Character { name, .. } = &job.request {
+            self.inner.store.remove_character(&owner_key(&job), name)?;
+        }
+        let text = self.tell_end(&mut job).await?;
+        Ok(Outcome::Said(text))
+    }
+
+    pub(super) async fn retry(&self, msg: &Incoming, lang: Lang, target: &Target) -> Handled {
+        let job = match self.resolve(msg, target, Fitting::Any)? {
+            Ok(job) => job,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        if !self.may_use(&job, &msg.chat, &msg.user, false) {
+            return Ok(Refusal::NotYours.into());
+        }
+        if !job.state.is_finished() {
+            return Ok(Outcome::Said(self.current_status(&job)));
+        }
+        if let JobRequest::Character {
+            name,
+            source,
+            timestamps,
+        } = &job.request
+        {
+            return self
+                .start_character(msg, lang, name.clone(), source.clone(), *timestamps)
+                .await;
+        }
+        if !Self::inputs_kept(&job) {
+            let retention = self.inner.limits.input_retention.as_secs();
+            let days = retention.div_ceil(24 * 3600);
+            return Ok(Refusal::InputGone { days }.into());
+        }
+        self.admit(msg, lang, job.request.clone()).await
+    }
+
+    /// A made video a command can build on (remix, character).
+    pub(super) fn resolve_video(
+        &self,
+        msg: &Incoming,
+        target: &Target,
+    ) -> Result<Result<Job, Refusal>, EngineError> {
+        let job = match self.resolve(msg, target, Fitting::Video)? {
+            Ok(job) => job,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        if job.request.output_kind() != OutputKind::Video {
+            return Ok(Err(Refusal::NotAVideo(job.id.to_string())));
+        }
+        if !is_made_video(&job) {
+            return Ok(Err(Refusal::NotReady(job.id.to_string())));
+        }
+        Ok(Ok(job))
+    }
+
+    /// The job a command is about: the one named, the one replied to, or
+    /// else the user's latest fitting one in this chat.
+    fn resolve(
+        &self,
+        msg: &Incoming,
+        target: &Target,
+        fitting: Fitting,
+    ) -> Result<Result<Job, Refusal>, EngineError> {
+        let id = match target {
+            Target::Job(id) => id.clone(),
+            Target::Reply => match self.replied_job(msg) {
+                Some(id) => id,
+                None => return Ok(Err(Refusal::NeedVideoReply)),
+            },
+            Target::Latest => {
+                let latest = self.latest(msg, fitting)?;
+                return Ok(latest.ok_or_else(|| fitting.none()));
+            }
+        };
+        Ok(self
+            .load(&id)?
+            .ok_or_else(|| Refusal::NoSuchJob(id.to_string())))
+    }
+
+    /// The sender's newest job in this chat that fits.
+    fn latest(&self, msg: &Incoming, fitting: Fitting) -> Result<Option<Job>, EngineError> {
+        let jobs: Vec<Job> = self
+            .inner
+            .store
+            .jobs_of(&self.user_key(msg), LATEST_SCANNED)?;
+        Ok(jobs
+            .into_iter()
+            .find(|job| job.chat.chat == msg.chat.chat && fitting.fits(job)))
+    }
+}
+
+/// A video the service has made: done there is enough (it may still be
+/// uploading into the chat).
+fn is_made_video(job: &Job) -> bool {
+    job.request.output_kind() == OutputKind::Video
+        && matches!(job.state, JobState::Delivering | JobState::Delivered)
+        && job.task.is_some()
+}
+
+fn task_line(job: &Job) -> String {
+    let progress = job.progress().map(crate::engine::render::progress_bar);
+    let state = state_line(job.lang, &job.state, None, progress.as_deref(), None);
+    let prompt: String = job.request.prompt().chars().take(40).collect();
+    format!("{} · {state} · {prompt}", job.id)
+}

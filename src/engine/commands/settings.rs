@@ -1,0 +1,103 @@
+//! `/settings` (a user's defaults: framing, length, model, HD, language)
+//! and `/quota` (what is left of today's jobs).
+
+use sorabot_storage::UserSettings;
+
+use super::{Handled, Outcome};
+use crate::backend::ModelTier;
+use crate::chat::Incoming;
+use crate::clock::today;
+use crate::command::{Lang, VideoFlags};
+use crate::engine::Engine;
+use crate::i18n::{say, Msg};
+
+impl Engine {
+    pub(super) fn settings(
+        &self,
+        msg: &Incoming,
+        lang: Lang,
+        flags: VideoFlags,
+        new_lang: Option<Lang>,
+        reset: bool,
+    ) -> Handled {
+        let user = self.user_key(msg);
+        let mut settings = if reset {
+            UserSettings::default()
+        } else {
+            self.inner.store.settings(&user)?
+        };
+        let changed = reset || !flags.is_empty() || new_lang.is_some();
+        if let Some(aspect) = flags.aspect {
+            settings.aspect = Some(aspect.as_ratio().to_owned());
+        }
+        if let Some(seconds) = flags.seconds {
+            settings.seconds = Some(seconds);
+        }
+        if let Some(tier) = flags.tier {
+            settings.model = Some(match tier {
+                ModelTier::Standard => "sora-2".to_owned(),
+                ModelTier::Pro => "sora-2-pro".to_owned(),
+            });
+        }
+        if flags.hd {
+            settings.hd = Some(true);
+        }
+        if let Some(new_lang) = new_lang {
+            settings.lang = Some(new_lang.code().to_owned());
+        }
+        let lang = new_lang.unwrap_or(if reset {
+            self.inner.limits.default_lang
+        } else {
+            lang
+        });
+        let summary = settings_summary(lang, &settings);
+        if changed {
+            self.inner.store.put_settings(&user, &settings)?;
+            Ok(Outcome::Said(say(lang, &Msg::SettingsSaved(&summary))))
+        } else {
+            Ok(Outcome::Said(say(lang, &Msg::Settings(&summary))))
+        }
+    }
+
+    pub(super) fn quota(&self, msg: &Incoming, lang: Lang) -> Handled {
+        let (day, resets_in) = today();
+        let used = self.inner.store.usage(&self.user_key(msg), day)?;
+        let limit = self.inner.limits.daily_quota;
+        Ok(Outcome::Said(if self.is_admin(msg) {
+            say(lang, &Msg::QuotaUnlimited { used })
+        } else {
+            say(
+                lang,
+                &Msg::Quota {
+                    used,
+                    limit,
+                    resets_in,
+                },
+            )
+        }))
+    }
+}
+
+fn settings_summary(lang: Lang, settings: &UserSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(a) = &settings.aspect {
+        parts.push(a.clone());
+    }
+    if let Some(s) = settings.seconds {
+        parts.push(format!("{s}s"));
+    }
+    if let Some(m) = &settings.model {
+        parts.push(m.clone());
+    }
+    if settings.hd == Some(true) {
+        parts.push("HD".to_owned());
+    }
+    if let Some(l) = settings.lang.as_deref().and_then(Lang::parse) {
+        parts.push(l.native_name().to_owned());
+    }
+    if parts.is_empty() {
+        say(lang, &Msg::ServiceDefaults)
+    } else {
+        parts.join(" · ")
+    }
+}

@@ -1,0 +1,95 @@
+//! The endings every step may reach: failed, timed out, or over and told;
+//! the quota given back and the job's place freed.
+
+use sorabot_storage::UserKey;
+
+use super::{owner_key, Engine, EngineError, Next};
+use crate::clock::now_ms;
+use crate::i18n::{say, Msg};
+use crate::job::{Failure, Job, JobRequest, JobState};
+
+impl Engine {
+    /// Ends a job that ran past its deadline.
+    pub(super) async fn time_out(&self, job: Job) -> Result<Next, EngineError> {
+        let minutes = self.inner.limits.job_deadline.as_secs().div_ceil(60);
+        self.fail(job, Failure::Timeout { minutes }).await
+    }
+
+    /// Ends a job as failed: refunds its quota, frees its slot, tells the chat.
+    pub(super) async fn fail(&self, mut job: Job, failure: Failure) -> Result<Next, EngineError> {
+        tracing::info!(job = %job.id, failure = ?failure, "job failed");
+        self.refund(&mut job);
+        job.state = JobState::Failed(failure);
+        job.finished_ms = Some(now_ms());
+        job.untold = true;
+        self.save(&job).await?;
+        self.finish(&job);
+        if let JobRequest::Character { name, .. } = &job.request {
+            self.inner.store.remove_character(&owner_key(&job), name)?;
+        }
+        self.tell_end(&mut job).await?;
+        Ok(Next::Idle)
+    }
+
+    /// Puts a finished job's last word in its status message, then stores
+    /// that it did; returns the text. A crash before that is mended at the
+    /// next start (the job stays among the unfinished ones until told).
+    pub(super) async fn tell_end(&self, job: &mut Job) -> Result<String, EngineError> {
+        let text = end_text(job);
+        self.replace_status(job, text.clone()).await;
+        job.untold = false;
+        self.save(job).await?;
+        Ok(text)
+    }
+
+    /// Gives back the quota a job used, once.
+    pub(super) fn refund(&self, job: &mut Job) {
+        if let Some(day) = job.charged_day.take() {
+            let owner = UserKey::new(job.chat.platform.clone(), job.owner.clone());
+            if let Err(error) = self.inner.store.refund(&owner, day) {
+                tracing::error!(job = %job.id, %error, "could not refund quota");
+            }
+        }
+    }
+
+    /// Bookkeeping once a job is over.
+    pub(super) fn finish(&self, job: &Job) {
+        self.release_slot(&job.id);
+        self.track_active(job, -1);
+        self.forget_lock(&job.id);
+        self.step_failures().remove(&job.id);
+    }
+
+    /// Whether the job's current stage ran past `JOB_DEADLINE_MINS`: the
+    /// generation counts from its submission (or acceptance), the delivery
+    /// from when the service was seen done.
+    pub(super) fn past_deadline(&self, job: &Job) -> bool {
+        let start = match job.state {
+            JobState::Delivering => job.done_seen_ms,
+            _ => job.submitted_ms,
+        }
+        .unwrap_or(job.created_ms);
+        let deadline = self.inner.limits.job_deadline.as_millis() as u64;
+        now_ms().saturating_sub(start) > deadline
+    }
+}
+
+/// The last word of a finished job, in its owner's language.
+fn end_text(job: &Job) -> String {
+    match (&job.state, &job.request) {
+        (JobState::Delivered, JobRequest::Character { name, .. }) => {
+            say(job.lang, &Msg::CharacterReady(name))
+        }
+        (JobState::Delivered, _) => {
+            let secs = job
+                .finished_ms
+                .map(|end| end.saturating_sub(job.created_ms) / 1000)
+                .unwrap_or(0);
+            say(job.lang, &Msg::DoneIn { secs })
+        }
+        (JobState::Failed(failure), _) => say(job.lang, &Msg::Failed(failure)),
+        (JobState::Cancelled, _) => say(job.lang, &Msg::Cancelled(job.id.as_str())),
+        // Not over: what the status says now.
+        _ => crate::engine::render::status_text(job, None, None),
+    }
+}
