@@ -9,7 +9,9 @@ mod discord {
     use futures::{SinkExt, StreamExt};
     use reqwest::StatusCode;
     use serde_json::{json, Value};
-    use sorabot_sim::discord::{Call, DiscordConfig, DiscordHandle, FakeDiscord, Options};
+    use sorabot_sim::discord::{
+        Call, DiscordConfig, DiscordHandle, FakeDiscord, Options, TooManyRequests,
+    };
     use tokio_tungstenite::tungstenite::Message;
 
     const WAIT: Duration = Duration::from_secs(5);
@@ -191,38 +193,195 @@ mod discord {
         assert_eq!(served.len(), 1000);
     }
 
-    #[tokio::test]
-    async fn a_cued_429_carries_retry_after_and_the_next_call_passes() {
-        let (discord, http) = start(|_| {}).await;
-        discord.rate_limit_next("POST", "/messages", Duration::from_secs(2));
-        let messages = url(
-            &discord,
-            &format!("/channels/{}/messages", discord.channel_id()),
-        );
-
-        let response = http
-            .post(&messages)
-            .header("Authorization", bot(&discord))
+    async fn post_message(
+        discord: &DiscordHandle,
+        http: &reqwest::Client,
+        channel: u64,
+    ) -> reqwest::Response {
+        http.post(url(discord, &format!("/channels/{channel}/messages")))
+            .header("Authorization", bot(discord))
             .json(&json!({"content": "a"}))
             .send()
             .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(response.headers()["retry-after"], "2");
-        let body: Value = response.json().await.unwrap();
+            .unwrap()
+    }
+
+    fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+        response.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cued_429_carries_retry_after_and_holds_its_bucket_until_then() {
+        let (discord, http) = start(|_| {}).await;
+        let channel = discord.channel_id();
+        discord.rate_limit(
+            TooManyRequests::next("POST", "/messages", Duration::from_millis(2500)).times(2),
+        );
+
+        let limited = post_message(&discord, &http, channel).await;
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            header(&limited, "retry-after"),
+            Some("3"),
+            "whole seconds, rounded up"
+        );
+        assert_eq!(header(&limited, "x-ratelimit-scope"), Some("user"));
+        assert_eq!(header(&limited, "x-ratelimit-remaining"), Some("0"));
+        assert_eq!(header(&limited, "x-ratelimit-reset-after"), Some("2.500"));
+        assert!(header(&limited, "x-ratelimit-bucket").is_some());
+        assert_eq!(header(&limited, "x-ratelimit-global"), None);
+        let (_, body) = json_of(limited).await;
         assert_eq!(
             body,
-            json!({"message": "You are being rate limited.", "retry_after": 2.0, "global": false})
+            json!({"message": "You are being rate limited.", "retry_after": 2.5, "global": false})
         );
 
-        let again = http
-            .post(&messages)
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let early = post_message(&discord, &http, channel).await;
+        assert_eq!(
+            early.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "the bucket is held"
+        );
+        assert_eq!(json_of(early).await.1["retry_after"], 1.5);
+
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let second = post_message(&discord, &http, channel).await;
+        assert_eq!(
+            second.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "the second of two"
+        );
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(
+            post_message(&discord, &http, channel).await.status(),
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_answer_carries_its_bucket_and_a_bucket_past_its_limit_answers_429() {
+        let (discord, http) = start(|_| {}).await;
+        let channel = discord.channel_id();
+        let dm = discord.dm_channel(&discord.person("alice"));
+        discord.limit_route(
+            "POST",
+            "/channels/{channel_id}/messages",
+            2,
+            Duration::from_secs(3),
+        );
+
+        let first = post_message(&discord, &http, channel).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(header(&first, "x-ratelimit-limit"), Some("2"));
+        assert_eq!(header(&first, "x-ratelimit-remaining"), Some("1"));
+        assert_eq!(header(&first, "x-ratelimit-reset-after"), Some("3.000"));
+        let reset: f64 = header(&first, "x-ratelimit-reset")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(reset > 1.4e9, "a Unix time: {reset}");
+        let bucket = header(&first, "x-ratelimit-bucket").unwrap().to_owned();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let second = post_message(&discord, &http, channel).await;
+        assert_eq!(header(&second, "x-ratelimit-remaining"), Some("0"));
+        assert_eq!(header(&second, "x-ratelimit-reset-after"), Some("2.000"));
+
+        let over = post_message(&discord, &http, channel).await;
+        assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header(&over, "x-ratelimit-bucket"), Some(bucket.as_str()));
+        assert_eq!(header(&over, "retry-after"), Some("2"));
+        assert_eq!(json_of(over).await.1["retry_after"], 2.0);
+
+        let elsewhere = post_message(&discord, &http, dm).await;
+        assert_eq!(
+            elsewhere.status(),
+            StatusCode::OK,
+            "each channel is counted apart"
+        );
+        assert_eq!(
+            header(&elsewhere, "x-ratelimit-bucket"),
+            Some(bucket.as_str())
+        );
+        assert_eq!(header(&elsewhere, "x-ratelimit-remaining"), Some("1"));
+        let me = http
+            .get(url(&discord, "/users/@me"))
             .header("Authorization", bot(&discord))
-            .json(&json!({"content": "a"}))
             .send()
             .await
             .unwrap();
-        assert_eq!(again.status(), StatusCode::OK);
+        assert_ne!(header(&me, "x-ratelimit-bucket"), Some(bucket.as_str()));
+        assert_eq!(
+            header(&me, "x-ratelimit-limit"),
+            Some("1000"),
+            "the default"
+        );
+
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let next = post_message(&discord, &http, channel).await;
+        assert_eq!(next.status(), StatusCode::OK, "a new window");
+        assert_eq!(header(&next, "x-ratelimit-remaining"), Some("1"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_global_429_holds_every_route_but_interaction_endpoints() {
+        let (discord, http) = start(|_| {}).await;
+        let alice = discord.person("alice");
+        let call = discord.inject(Call::slash(&alice, "quota", Options::new()));
+        discord.rate_limit(
+            TooManyRequests::next("GET", "/users/@me", Duration::from_millis(1500)).global(),
+        );
+        let me = || {
+            http.get(url(&discord, "/users/@me"))
+                .header("Authorization", bot(&discord))
+                .send()
+        };
+
+        let limited = me().await.unwrap();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header(&limited, "x-ratelimit-global"), Some("true"));
+        assert_eq!(header(&limited, "x-ratelimit-scope"), Some("global"));
+        assert_eq!(header(&limited, "retry-after"), Some("2"));
+        assert_eq!(header(&limited, "x-ratelimit-bucket"), None);
+        assert_eq!(
+            json_of(limited).await.1,
+            json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": true})
+        );
+        let other = post_message(&discord, &http, discord.channel_id()).await;
+        assert_eq!(other.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(json_of(other).await.1["global"], true);
+        let deferred = http
+            .post(url(
+                &discord,
+                &format!("/interactions/{}/{}/callback", call.id, call.token),
+            ))
+            .json(&json!({"type": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert!(deferred.status().is_success(), "{}", deferred.status());
+
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_global_limit_takes_so_many_requests_a_second() {
+        let (discord, http) = start(|c| c.global_limit = Some(3)).await;
+        let me = || {
+            http.get(url(&discord, "/users/@me"))
+                .header("Authorization", bot(&discord))
+                .send()
+        };
+        for _ in 0..3 {
+            assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let over = me().await.unwrap();
+        assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(json_of(over).await.1["retry_after"], 0.6);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(me().await.unwrap().status(), StatusCode::OK);
     }
 
     #[tokio::test]

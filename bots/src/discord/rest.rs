@@ -1,32 +1,42 @@
 //! The one way the adapter calls Discord's REST API: serenity's routes,
-//! request builder and multipart, sent through serenity's `Http` when its
-//! ratelimiter runs (discord.com), or straight through the same reqwest
-//! client when `DISCORD_API_URL` points elsewhere (serenity only honours a
-//! proxy with its ratelimiter off). Then a 429 is ours to obey: its
-//! `Retry-After` (or at least a second) blocks that route until it passes,
-//! and the caller hears `RateLimited`.
+//! request builder and multipart, sent through our reqwest client to
+//! discord.com, or to `DISCORD_API_URL` when set (serenity's own
+//! ratelimiter would ignore that URL, so it is never used here). Every
+//! answer's rate-limit headers are read (`buckets`): a request whose bucket
+//! has nothing remaining waits for its reset, a 429 waits what it asks
+//! (its body's `retry_after`, else `Retry-After`, else a second) and is
+//! tried again, a global 429 holds every request the global limit binds.
+//! Retries and waits are bounded; past them the caller hears
+//! `RateLimited` with how long Discord still asks to wait.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod buckets;
+
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use serenity::all::{ApplicationId, UserId};
-use serenity::http::{Http, HttpBuilder, HttpError, Request};
+use serenity::http::{Http, HttpBuilder, Request};
 use tokio::time::Instant;
 
 use crate::config::DiscordSettings;
+use buckets::{Buckets, Limited, RouteKey, Told};
 
-/// Shortest wait after a 429 that names none.
-const MIN_BACKOFF: Duration = Duration::from_secs(1);
 /// Longest any one call may take (uploads of large videos included).
 const CALL_TIMEOUT: Duration = Duration::from_secs(300);
+/// Tries after a 429, at most, before the call gives up.
+const MAX_RETRIES: u32 = 3;
+/// Longest one call waits for rate limits, in all; a longer wait is the
+/// caller's to schedule.
+const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RestError {
-    #[error("rate limited for {0:?}")]
+    /// Discord's rate limit asks for a wait longer than a call may take, or
+    /// kept answering 429: try again no sooner than this.
+    #[error("rate limited by Discord: try again in {0:?}")]
     RateLimited(Duration),
     /// Discord answered with an error status and its JSON error code.
     #[error("HTTP {status} (Discord code {code})")]
@@ -58,15 +68,27 @@ impl RestError {
     }
 }
 
-/// The REST client: serenity's `Http`, and what a 429 blocks.
+/// The REST client: serenity's requests, our client, and what Discord's
+/// rate limits said (shared by every clone).
 #[derive(Clone)]
 pub struct Rest {
-    pub http: Arc<Http>,
+    /// The token and the application id, for building requests (its own
+    /// sending, and its ratelimiter, are never used).
+    http: Arc<Http>,
     client: reqwest::Client,
-    /// `true`: a proxy URL is set and serenity's ratelimiter is off.
-    direct: bool,
-    /// Route buckets blocked until the instant a 429 named.
-    blocked: Arc<Mutex<HashMap<String, Instant>>>,
+    /// `DISCORD_API_URL`, in place of `https://discord.com`.
+    base: Option<String>,
+    buckets: Arc<Mutex<Buckets>>,
+}
+
+/// One answer, before it is sorted into a result.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    /// `Null` when empty or not JSON.
+    body: Value,
+    /// The body was there but not JSON.
+    garbled: bool,
 }
 
 impl Rest {
@@ -76,17 +98,23 @@ impl Rest {
             .connect_timeout(Duration::from_secs(10))
             .timeout(CALL_TIMEOUT)
             .build()?;
-        let http = build_http(settings, client.clone());
+        let http = HttpBuilder::new(settings.token.expose_secret())
+            .client(client.clone())
+            .ratelimiter_disabled(true)
+            .build();
         Ok(Rest {
             http: Arc::new(http),
             client,
-            direct: settings.api_url.is_some(),
-            blocked: Arc::default(),
+            base: settings
+                .api_url
+                .as_ref()
+                .map(|url| url.as_str().trim_end_matches('/').to_owned()),
+            buckets: Arc::default(),
         })
     }
 
-    /// Another `Http` like this one, for serenity's gateway client (which
-    /// takes its own by value).
+    /// An `Http` for serenity's gateway client (which takes its own by
+    /// value and asks it for the gateway's URL).
     pub fn gateway_http(&self, settings: &DiscordSettings) -> Http {
         let http = build_http(settings, self.client.clone());
         if let Some(app) = self.http.application_id() {
@@ -99,91 +127,100 @@ impl Rest {
         self.http.application_id()
     }
 
-    /// Sends a request; `bucket` names the route for 429 bookkeeping.
-    /// Returns the JSON answer (`Null` for 204).
-    pub async fn call(&self, bucket: &str, request: Request<'_>) -> Result<Value, RestError> {
-        if let Some(wait) = self.wait_for(bucket) {
-            return Err(RestError::RateLimited(wait));
+    /// Sends a request, within Discord's rate limits; `what` names the call
+    /// in logs (never with a token). Returns the JSON answer (`Null` for 204).
+    pub async fn call(&self, what: &str, request: Request<'_>) -> Result<Value, RestError> {
+        let method = request.method_ref().reqwest_method();
+        let route = RouteKey::new(method.as_str(), &request.route_ref().path());
+        let mut waited = Duration::ZERO;
+        let mut retries = 0;
+        loop {
+            self.wait_turn(what, &route, &mut waited).await?;
+            let answer = self.send(request.clone()).await?;
+            let now = Instant::now();
+            self.buckets()
+                .learn(&route, &Told::from_headers(&answer.headers), now);
+            if answer.status != 429 {
+                return answer.result();
+            }
+            let limited = Limited::of(&answer.headers, &answer.body);
+            self.buckets().limited(&route, &limited, now);
+            tracing::warn!(
+                call = what,
+                wait_ms = limited.wait.as_millis() as u64,
+                global = limited.global,
+                scope = limited.scope.as_deref().unwrap_or("?"),
+                retries,
+                "Discord answered 429"
+            );
+            if retries == MAX_RETRIES {
+                return Err(RestError::RateLimited(limited.wait));
+            }
+            retries += 1;
         }
-        let outcome = if self.direct {
-            self.send_direct(request).await
-        } else {
-            self.send_ratelimited(request).await
-        };
-        if let Err(RestError::RateLimited(wait)) = &outcome {
-            self.block(bucket, *wait);
+    }
+
+    /// Waits until the rate limits let a request on `route` go, or fails
+    /// when that would take the call past `MAX_WAIT` in all.
+    async fn wait_turn(
+        &self,
+        what: &str,
+        route: &RouteKey,
+        waited: &mut Duration,
+    ) -> Result<(), RestError> {
+        loop {
+            let Some(wait) = self.reserve(route) else {
+                return Ok(());
+            };
+            if *waited + wait > MAX_WAIT {
+                tracing::warn!(
+                    call = what,
+                    wait_ms = wait.as_millis() as u64,
+                    "Discord's rate limit asks for too long a wait; the call gives up"
+                );
+                return Err(RestError::RateLimited(wait));
+            }
+            tracing::debug!(
+                call = what,
+                wait_ms = wait.as_millis() as u64,
+                "waiting for Discord's rate limit"
+            );
+            tokio::time::sleep(wait).await;
+            *waited += wait;
         }
-        outcome
     }
 
-    fn wait_for(&self, bucket: &str) -> Option<Duration> {
-        let blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        let until = blocked.get(bucket)?;
-        let now = Instant::now();
-        (*until > now).then(|| *until - now)
+    /// A place for `route` now, or how long until there is one.
+    fn reserve(&self, route: &RouteKey) -> Option<Duration> {
+        self.buckets().reserve(route, Instant::now())
     }
 
-    fn block(&self, bucket: &str, wait: Duration) {
-        let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
-        blocked.retain(|_, until| *until > Instant::now());
-        blocked.insert(bucket.to_owned(), Instant::now() + wait);
-        tracing::warn!(
-            bucket,
-            wait_ms = wait.as_millis() as u64,
-            "Discord rate limit"
-        );
+    fn buckets(&self) -> MutexGuard<'_, Buckets> {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn send_direct(&self, request: Request<'_>) -> Result<Value, RestError> {
-        let proxy = self.http.proxy.as_deref();
+    /// One request and its whole answer.
+    async fn send(&self, request: Request<'_>) -> Result<Answer, RestError> {
         let builder = request
-            .build(&self.client, self.http.token(), proxy)
+            .build(&self.client, self.http.token(), self.base.as_deref())
             .map_err(|e| RestError::Network(redact(&e.to_string())))?;
         let response = builder
             .send()
             .await
             .map_err(|e| RestError::Network(redact(&e.without_url().to_string())))?;
         let status = response.status().as_u16();
-        let retry_after = header_secs(response.headers().get(reqwest::header::RETRY_AFTER));
-        let bytes = response.bytes().await.map_err(|_| RestError::Unreadable)?;
-        let body: Value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).map_err(|_| RestError::Unreadable)?
-        };
-        if (200..300).contains(&status) {
-            return Ok(body);
-        }
-        if status == 429 {
-            let named = retry_after.or_else(|| body.get("retry_after").and_then(Value::as_f64));
-            return Err(RestError::RateLimited(backoff(named)));
-        }
-        let code = body.get("code").and_then(Value::as_i64).unwrap_or(0);
-        Err(RestError::Api { status, code })
-    }
-
-    async fn send_ratelimited(&self, request: Request<'_>) -> Result<Value, RestError> {
-        match self.http.request(request).await {
-            Ok(response) => {
-                let bytes = response.bytes().await.map_err(|_| RestError::Unreadable)?;
-                if bytes.is_empty() {
-                    return Ok(Value::Null);
-                }
-                serde_json::from_slice(&bytes).map_err(|_| RestError::Unreadable)
-            }
-            Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(error))) => {
-                let status = error.status_code.as_u16();
-                if status == 429 {
-                    // serenity keeps no Retry-After for us here.
-                    return Err(RestError::RateLimited(MIN_BACKOFF));
-                }
-                Err(RestError::Api {
-                    status,
-                    code: error.error.code as i64,
-                })
-            }
-            Err(error) => Err(RestError::Network(redact(&error.to_string()))),
-        }
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| RestError::Network(redact(&e.without_url().to_string())))?;
+        let parsed = (!bytes.is_empty()).then(|| serde_json::from_slice::<Value>(&bytes).ok());
+        Ok(Answer {
+            status,
+            headers,
+            garbled: matches!(parsed, Some(None)),
+            body: parsed.flatten().unwrap_or(Value::Null),
+        })
     }
 
     /// The bot's own user id and name (`GET /users/@me`): checks the token.
@@ -232,6 +269,26 @@ impl Rest {
     }
 }
 
+impl Answer {
+    /// A success's JSON, or the error the answer stands for.
+    fn result(self) -> Result<Value, RestError> {
+        if (200..300).contains(&self.status) {
+            return match self.garbled {
+                true => Err(RestError::Unreadable),
+                false => Ok(self.body),
+            };
+        }
+        let code = self.body.get("code").and_then(Value::as_i64).unwrap_or(0);
+        Err(RestError::Api {
+            status: self.status,
+            code,
+        })
+    }
+}
+
+/// The `Http` serenity's gateway client uses for its own few calls: with
+/// its ratelimiter on discord.com, without it for a proxy URL (which it
+/// would ignore otherwise).
 fn build_http(settings: &DiscordSettings, client: reqwest::Client) -> Http {
     let mut builder = HttpBuilder::new(settings.token.expose_secret()).client(client);
     if let Some(url) = &settings.api_url {
@@ -240,19 +297,6 @@ fn build_http(settings: &DiscordSettings, client: reqwest::Client) -> Http {
             .ratelimiter_disabled(true);
     }
     builder.build()
-}
-
-/// The wait a 429 asks for: what it names, and never under a second.
-fn backoff(named: Option<f64>) -> Duration {
-    named
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(MIN_BACKOFF)
-        .max(MIN_BACKOFF)
-}
-
-fn header_secs(value: Option<&reqwest::header::HeaderValue>) -> Option<f64> {
-    value?.to_str().ok()?.trim().parse().ok()
 }
 
 /// Error texts may hold URLs with interaction tokens: keep the words only.
@@ -266,14 +310,6 @@ fn redact(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_429_waits_what_it_names_and_at_least_a_second() {
-        assert_eq!(backoff(Some(2.5)), Duration::from_millis(2500));
-        assert_eq!(backoff(Some(0.2)), MIN_BACKOFF);
-        assert_eq!(backoff(None), MIN_BACKOFF);
-        assert_eq!(backoff(Some(f64::NAN)), MIN_BACKOFF);
-    }
 
     #[test]
     fn urls_are_dropped_from_error_texts() {

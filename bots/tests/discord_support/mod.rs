@@ -109,6 +109,17 @@ fn init_logs() {
     }
 }
 
+/// The settings the binary would read from `DISCORD_*` for `discord`.
+pub fn settings(discord: &DiscordHandle, message_content: bool) -> DiscordSettings {
+    DiscordSettings {
+        token: SecretString::from(discord.token().to_owned()),
+        api_url: Some(discord.api_url().parse().expect("the fake's URL")),
+        guild_id: Some(discord.guild_id()),
+        message_content,
+        upload_limit: 10 * 1024 * 1024,
+    }
+}
+
 /// The simulator, the fake Discord and the bot between them.
 pub struct World {
     pub sim: SimHandle,
@@ -126,13 +137,7 @@ impl World {
 
     /// The settings the binary would read from `DISCORD_*`.
     pub fn settings(&self) -> DiscordSettings {
-        DiscordSettings {
-            token: SecretString::from(self.discord.token().to_owned()),
-            api_url: Some(self.discord.api_url().parse().expect("the fake's URL")),
-            guild_id: Some(self.discord.guild_id()),
-            message_content: self.message_content,
-            upload_limit: 10 * 1024 * 1024,
-        }
+        settings(&self.discord, self.message_content)
     }
 
     pub fn engine(&self) -> &Engine {

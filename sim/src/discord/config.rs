@@ -34,6 +34,17 @@ pub struct DiscordConfig {
     /// same nonce returns the first instead of being created. Discord only
     /// says "the past few minutes"; two minutes is the cautious reading.
     pub nonce_window: Duration,
+    /// Requests a bucket takes per window, for routes without a limit of
+    /// their own (`DiscordHandle::limit_route`). Discord's own limits are
+    /// lower (a channel takes about 5 messages per 5 s) and change without
+    /// notice; this default only shows in the headers, so that a test meets
+    /// a limit only when it sets one.
+    pub bucket_limit: u32,
+    /// How long a bucket's window lasts from its first request.
+    pub bucket_window: Duration,
+    /// Requests per second the global limit takes (50 on Discord), counted
+    /// over every route it binds; `None`: not enforced.
+    pub global_limit: Option<u32>,
 }
 
 impl Default for DiscordConfig {
@@ -49,6 +60,9 @@ impl Default for DiscordConfig {
             heartbeat_interval: Duration::from_millis(41_250),
             message_content_allowed: false,
             nonce_window: Duration::from_secs(120),
+            bucket_limit: 1000,
+            bucket_window: Duration::from_secs(1),
+            global_limit: None,
         }
     }
 }

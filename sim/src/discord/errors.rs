@@ -21,6 +21,8 @@ pub struct DiscordError {
     pub errors: Option<Value>,
     /// Set on a 429: the `Retry-After` header and `retry_after` field.
     pub retry_after: Option<Duration>,
+    /// A 429's `X-RateLimit-Scope`: `user`, `shared` or `global`.
+    pub scope: Option<&'static str>,
 }
 
 impl DiscordError {
@@ -31,6 +33,7 @@ impl DiscordError {
             message: message.into(),
             errors: None,
             retry_after: None,
+            scope: None,
         }
     }
 
@@ -137,10 +140,12 @@ impl DiscordError {
         )
     }
 
-    /// A 429 on cue.
-    pub fn rate_limited(retry_after: Duration) -> Self {
+    /// A 429 of a route's limit (`scope` `user`, or `shared` for a
+    /// resource's own limit).
+    pub fn rate_limited(retry_after: Duration, scope: &'static str) -> Self {
         DiscordError {
             retry_after: Some(retry_after),
+            scope: Some(scope),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 0,
@@ -149,13 +154,22 @@ impl DiscordError {
         }
     }
 
+    /// A 429 of the global limit: every request waits.
+    pub fn rate_limited_globally(retry_after: Duration) -> Self {
+        Self::rate_limited(retry_after, "global")
+    }
+
+    fn global(&self) -> bool {
+        self.scope == Some("global")
+    }
+
     /// The JSON body Discord sends.
     pub fn body(&self) -> Value {
         if let Some(wait) = self.retry_after {
             return json!({
                 "message": self.message,
                 "retry_after": wait.as_secs_f64(),
-                "global": false,
+                "global": self.global(),
             });
         }
         let mut body = json!({"message": self.message, "code": self.code});
@@ -167,6 +181,8 @@ impl DiscordError {
 }
 
 impl IntoResponse for DiscordError {
+    /// A 429 carries `Retry-After` (whole seconds, rounded up) and its
+    /// scope; the bucket's own headers are added by `limits` on every answer.
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
         if let Some(wait) = self.retry_after {
@@ -175,12 +191,12 @@ impl IntoResponse for DiscordError {
             if let Ok(value) = HeaderValue::from_str(&secs) {
                 headers.insert(header::RETRY_AFTER, value);
             }
-            let reset = format!("{:.3}", wait.as_secs_f64());
-            if let Ok(value) = HeaderValue::from_str(&reset) {
-                headers.insert("x-ratelimit-reset-after", value);
+            if let Some(scope) = self.scope {
+                headers.insert("x-ratelimit-scope", HeaderValue::from_static(scope));
             }
-            headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
-            headers.insert("x-ratelimit-scope", HeaderValue::from_static("user"));
+            if self.global() {
+                headers.insert("x-ratelimit-global", HeaderValue::from_static("true"));
+            }
         }
         response
     }

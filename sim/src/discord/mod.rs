@@ -11,6 +11,7 @@ mod config;
 mod errors;
 mod gateway;
 mod inject;
+mod limits;
 mod objects;
 mod records;
 mod rest;
@@ -32,13 +33,14 @@ use tokio::task::JoinHandle;
 pub use config::{DiscordConfig, DEFAULT_UPLOAD_LIMIT};
 pub use errors::DiscordError;
 pub use inject::{Call, Options};
+pub use limits::{Scope, TooManyRequests};
 pub use records::{
     intents, permissions, CallbackRecord, Edit, FileInfo, Injected, MessageRecord, Origin, Person,
     RegisteredCommand, RequestRecord, Via, EPHEMERAL, LOADING,
 };
 pub use schema::Violation;
 
-use state::{Blob, Cue, Shared};
+use state::{Blob, Shared};
 
 /// Entry point of the fake.
 pub struct FakeDiscord;
@@ -181,13 +183,25 @@ impl DiscordHandle {
     }
 
     /// The next request of `method` whose path contains `path_contains`
-    /// answers 429 with `Retry-After`.
+    /// answers 429 with `retry_after` (and `Retry-After`), and its bucket
+    /// takes nothing more until then.
     pub fn rate_limit_next(&self, method: &str, path_contains: &str, retry_after: Duration) {
-        self.shared.world().cues.push(Cue {
-            method: method.to_owned(),
-            path_contains: path_contains.to_owned(),
-            retry_after,
-        });
+        self.rate_limit(TooManyRequests::next(method, path_contains, retry_after));
+    }
+
+    /// Scripts 429s (several, global or shared ones: see [`TooManyRequests`]).
+    pub fn rate_limit(&self, script: TooManyRequests) {
+        self.shared.world().limits.scripted.push(script);
+    }
+
+    /// Sets the limit of the bucket of `method` on `template` (the route as
+    /// the OpenAPI description spells it: `/channels/{channel_id}/messages`):
+    /// `limit` requests per `window`, for each channel, guild or webhook
+    /// apart. A window already begun keeps its count until it ends.
+    pub fn limit_route(&self, method: &str, template: &str, limit: u32, window: Duration) {
+        let route = format!("{} {template}", method.to_ascii_uppercase());
+        let limit = limits::BucketLimit { limit, window };
+        self.shared.world().limits.routes.insert(route, limit);
     }
 
     /// The next request that uploads files successfully is carried out (and
@@ -200,7 +214,7 @@ impl DiscordHandle {
     /// Drops the scripted 429s and holds no request has taken yet.
     pub fn clear_cues(&self) {
         let mut world = self.shared.world();
-        world.cues.clear();
+        world.limits.scripted.clear();
         world.upload_holds.clear();
     }
 

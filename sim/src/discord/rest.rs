@@ -1,5 +1,6 @@
 //! The REST API under `/api/v10`: one dispatcher that records the request,
-//! answers a scripted 429, checks the token, the upload limit and the body
+//! counts it against the rate limits (`limits`: a 429, or the bucket's
+//! headers on the answer), checks the token, the upload limit and the body
 //! (against the OpenAPI description and the documented rules), then runs
 //! the route.
 
@@ -15,6 +16,7 @@ use tokio::time::Instant;
 
 use super::body::{self, BodyError, ParsedBody, Upload};
 use super::errors::DiscordError;
+use super::limits::{self, Place};
 use super::objects;
 use super::records::{
     CallbackRecord, Edit, FileInfo, MessageRecord, Origin, RegisteredCommand, RequestRecord, Via,
@@ -142,6 +144,27 @@ impl Route {
         }
     }
 
+    /// Where it stands in the rate limits: its top-level resource (a
+    /// channel, a guild, a webhook with its token) is counted apart, and
+    /// interaction endpoints are not bound by the global limit.
+    fn place(&self) -> Place {
+        let major = match self {
+            Route::ChannelMessages { channel } | Route::ChannelMessage { channel, .. } => {
+                format!("channels/{channel}")
+            }
+            Route::Member { guild, .. } => format!("guilds/{guild}"),
+            Route::Webhook { app, token } | Route::WebhookMessage { app, token, .. } => {
+                format!("webhooks/{app}/{token}")
+            }
+            _ => String::new(),
+        };
+        Place {
+            template: self.template(),
+            major,
+            global: self.needs_bot_token(),
+        }
+    }
+
     /// Interaction callbacks and webhooks authenticate by their token.
     fn needs_bot_token(&self) -> bool {
         !matches!(
@@ -165,28 +188,31 @@ pub async fn api(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         == Some(format!("Bot {}", shared.config.token).as_str());
-    let (response, files, json) = match body::read(&parts, raw).await {
-        Err(BodyError::TooLarge) => (DiscordError::too_large().into_response(), vec![], None),
-        Err(BodyError::Unreadable) => (
-            DiscordError::unreadable_body().into_response(),
-            vec![],
-            None,
-        ),
-        Ok(parsed) => {
-            let files = parsed
+    let read = body::read(&parts, raw).await;
+    let (files, json) = match &read {
+        Ok(parsed) => (
+            parsed
                 .files
                 .iter()
                 .map(|f| (f.filename.clone(), f.data.len() as u64))
-                .collect();
-            let json = parsed.json.clone();
-            let response = match handle(&shared, &method, &path, bot_auth, parsed) {
-                Ok((status, Some(body))) => (status, Json(body)).into_response(),
-                Ok((status, None)) => status.into_response(),
-                Err(error) => error.into_response(),
-            };
-            (response, files, json)
-        }
+                .collect(),
+            parsed.json.clone(),
+        ),
+        Err(_) => (vec![], None),
     };
+    let place = Route::parse(&path).map(|route| route.place());
+    let verdict = limits::admit(&shared, &method, &path, place.as_ref());
+    let mut response = match (verdict.refused.clone(), read) {
+        (Some(limited), _) => limited.into_response(),
+        (None, Err(BodyError::TooLarge)) => DiscordError::too_large().into_response(),
+        (None, Err(BodyError::Unreadable)) => DiscordError::unreadable_body().into_response(),
+        (None, Ok(parsed)) => match handle(&shared, &method, &path, bot_auth, parsed) {
+            Ok((status, Some(body))) => (status, Json(body)).into_response(),
+            Ok((status, None)) => status.into_response(),
+            Err(error) => error.into_response(),
+        },
+    };
+    verdict.stamp(response.headers_mut());
     let hold = {
         let mut world = shared.world();
         let hold = if files.is_empty() || !response.status().is_success() {
@@ -222,9 +248,6 @@ fn handle(
     bot_auth: bool,
     body: ParsedBody,
 ) -> Answer {
-    if let Some(cue) = take_cue(shared, method, path) {
-        return Err(DiscordError::rate_limited(cue));
-    }
     let route = Route::parse(path).ok_or_else(DiscordError::not_found)?;
     if route.needs_bot_token() && !bot_auth {
         return Err(DiscordError::unauthorized());
@@ -292,15 +315,6 @@ fn ok(body: Value) -> (StatusCode, Option<Value>) {
 
 fn no_content() -> (StatusCode, Option<Value>) {
     (StatusCode::NO_CONTENT, None)
-}
-
-/// The first scripted 429 this request matches, used up.
-fn take_cue(shared: &Shared, method: &Method, path: &str) -> Option<std::time::Duration> {
-    let mut world = shared.world();
-    let index = world.cues.iter().position(|c| {
-        c.method.eq_ignore_ascii_case(method.as_str()) && path.contains(&c.path_contains)
-    })?;
-    Some(world.cues.remove(index).retry_after)
 }
 
 /// Per-file upload limit (413) and number of files.

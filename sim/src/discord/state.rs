@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::config::DiscordConfig;
+use super::limits::Limits;
 use super::records::{
     permissions, CallbackRecord, FileInfo, MessageRecord, Person, RegisteredCommand, RequestRecord,
 };
@@ -49,14 +50,6 @@ pub struct InteractionState {
     pub source_message: Option<u64>,
 }
 
-/// A 429 scripted for the next request that matches.
-#[derive(Debug, Clone)]
-pub struct Cue {
-    pub method: String,
-    pub path_contains: String,
-    pub retry_after: Duration,
-}
-
 /// A file's bytes and what it is.
 #[derive(Debug, Clone)]
 pub struct Blob {
@@ -74,7 +67,8 @@ pub struct World {
     pub callbacks: Vec<CallbackRecord>,
     pub commands: Vec<RegisteredCommand>,
     pub requests: Vec<RequestRecord>,
-    pub cues: Vec<Cue>,
+    /// Buckets, the global limit and scripted 429s.
+    pub limits: Limits,
     /// Holds scripted for the next requests that upload files: each is
     /// carried out at once, its answer sent that much later.
     pub upload_holds: std::collections::VecDeque<Duration>,
