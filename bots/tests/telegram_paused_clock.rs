@@ -54,7 +54,12 @@ async fn a_two_minute_job_is_polled_sparingly_and_delivered_as_soon_as_it_is_don
     })
     .await
     .unwrap_or_else(|_| {
-        let sim: Vec<String> = bot.sim.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        let sim: Vec<String> = bot
+            .sim
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
         panic!("not delivered: {}\nsim: {sim:?}", bot.transcript())
     });
     let took = started.elapsed();

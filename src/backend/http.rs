@@ -94,8 +94,27 @@ impl SoraHttp {
     }
 
     /// Sends and checks the status; a non-2xx answer becomes the matching error.
+    /// Each call is logged (method, path without its query, status, time)
+    /// inside the caller's span, which names the job.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, BackendError> {
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let (client, request) = request.build_split();
+        let request = request.map_err(|e| self.transport_error(&e))?;
+        let (method, path) = (request.method().clone(), request.url().path().to_owned());
+        let started = std::time::Instant::now();
+        let sent = client.execute(request).await;
+        let ms = started.elapsed().as_millis() as u64;
+        let response = match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                tracing::debug!(%method, %path, status, ms, "service answered");
+                response
+            }
+            Err(error) => {
+                let error = self.transport_error(&error);
+                tracing::debug!(%method, %path, ms, %error, "service call failed");
+                return Err(error);
+            }
+        };
         if response.status().is_success() {
             return Ok(response);
         }

@@ -29,9 +29,9 @@ impl Engine {
         let outcome = match self.load(id) {
             Ok(Some(job)) => {
                 let span = tracing::Span::current();
-                span.record("platform", job.chat.platform.as_str());
-                span.record("chat", job.chat.chat.as_str());
-                span.record("state", job.state.name());
+                span.record("platform", tracing::field::display(&job.chat.platform));
+                span.record("chat", tracing::field::display(&job.chat.chat));
+                span.record("state", tracing::field::display(job.state.name()));
                 tokio::select! {
                 outcome = self.step_job(job) => outcome,
                     // The canceller takes the job from here.

@@ -48,7 +48,7 @@ impl Engine {
         };
         let mut job = new_job(msg, lang, request, charged_day);
         // The command's span (handle, execute, press) names the job from here.
-        tracing::Span::current().record("job", job.id.as_str());
+        tracing::Span::current().record("job", tracing::field::display(&job.id));
         if let JobRequest::Character { name, .. } = &job.request {
             self.link_character(&user, name, &job.id)?;
         }

@@ -69,7 +69,7 @@ type Handled = Result<Outcome, EngineError>;
 impl Engine {
     /// Handles one message from a chat: parses it, runs it, answers.
     #[tracing::instrument(name = "handle", skip_all, fields(
-        platform = %msg.chat.platform, chat = %msg.chat.chat, message = %msg.message_id,
+        platform = %msg.chat.platform, chat = %msg.chat.chat, message_id = %msg.message_id,
         job = tracing::field::Empty,
     ))]
     pub async fn handle(&self, msg: &Incoming) {
@@ -102,7 +102,7 @@ impl Engine {
     pub async fn execute(&self, msg: &Incoming, command: Command) {
         let span = tracing::info_span!(
             "execute",
-            platform = %msg.chat.platform, chat = %msg.chat.chat, message = %msg.message_id,
+            platform = %msg.chat.platform, chat = %msg.chat.chat, message_id = %msg.message_id,
             job = tracing::field::Empty,
         );
         self.execute_command(msg, command).instrument(span).await
