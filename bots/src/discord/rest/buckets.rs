@@ -317,7 +317,8 @@ mod tests {
         let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(30);
         let only_reset = Told::from_headers(&headers(&[
             ("x-ratelimit-remaining", "0"),
-            ("x-ratelimit-reset", &format!("{:.3}", reset.as_secs_f64())),
+            // Whole seconds, rounded down: the reset is at most 30 s away.
+            ("x-ratelimit-reset", &reset.as_secs().to_string()),
         ]));
         let after = only_reset
             .reset_after
