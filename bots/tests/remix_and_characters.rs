@@ -67,6 +67,22 @@ async fn remix_reply_by_the_owner_in_a_group_is_allowed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remix_with_no_reply_and_no_job_takes_the_senders_latest_video_in_this_chat() {
+    let mut bot = Bot::start().await;
+    let (source, _) = alices_video(&mut bot, "a lighthouse").await;
+
+    let alice = person("alice", false);
+    bot.send(&group(), &alice, "/remix@sorabot in the fog", None)
+        .await;
+    let remix = bot.new_job("in the fog").await;
+
+    assert!(matches!(
+        bot.job(&remix.id).request,
+        JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source.id
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_of_someone_elses_job_is_refused() {
     let mut bot = engine_support::Setup::new().time_scale(20.0).start().await;
     let alice = person("alice", false);

@@ -39,6 +39,38 @@ async fn a_remix_command_replying_to_the_bots_video_remixes_it() {
 }
 
 #[tokio::test]
+async fn a_remix_with_no_reply_and_no_job_remixes_the_senders_latest_video_here() {
+    let bot = Bot::start().await;
+    let (_, older) = alices_video(&bot, "a kite at noon").await;
+    let (_, latest) = alices_video(&bot, "a kite at dusk").await;
+    assert_ne!(older, latest);
+
+    let remix = bot.say(&group(), &alice(), "/remix@sorabot add fireworks");
+    let (_, job) = bot.status_of(&group(), remix.message_id).await;
+
+    assert_eq!(remix_source(&bot.job(&job).request), latest);
+}
+
+#[tokio::test]
+async fn a_remix_with_no_video_of_ones_own_here_asks_for_a_reply() {
+    let bot = Bot::start().await;
+    alices_video(&bot, "a sailboat").await;
+
+    let remix = bot.say(&group(), &bob(), "/remix@sorabot make it stormy");
+    let answer = bot
+        .bot_message(&group(), "the answer to bob", |m| {
+            m.reply_to == Some(remix.message_id)
+        })
+        .await;
+
+    assert!(
+        answer.content().starts_with("Reply to a video"),
+        "{}",
+        answer.content()
+    );
+}
+
+#[tokio::test]
 async fn the_remix_button_asks_with_force_reply_and_the_answer_starts_the_remix() {
     let bot = Bot::start().await;
     let (video, source) = alices_video(&bot, "a dog surfing").await;
