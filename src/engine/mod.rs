@@ -13,6 +13,7 @@ mod deliver;
 mod driver;
 mod housekeeping;
 pub mod planner;
+mod queries;
 mod ratelimit;
 mod render;
 mod step;
@@ -35,6 +36,7 @@ use crate::limits::Limits;
 pub use commands::{Press, PressAnswer};
 pub use driver::Next;
 pub use housekeeping::Swept;
+pub use queries::{Fitting, Records};
 pub use ratelimit::RateLimiter;
 
 /// How many waiting jobs get their status (queue position) edited when the
