@@ -132,6 +132,8 @@ pub enum Target {
     /// The job of the message this one replies to.
     Reply,
     Job(JobId),
+    /// None named and no reply: the user's latest fitting job in this chat.
+    Latest,
 }
 
 /// Video options given with a command; `None`/`false`: not given.

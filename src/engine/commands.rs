@@ -120,6 +120,13 @@ impl Engine {
                 return;
             }
         };
+        let command = match self.pin_latest(msg, lang, command) {
+            Ok(command) => command,
+            Err(refusal) => {
+                self.reply(msg, refusal).await;
+                return;
+            }
+        };
         match self.run_command(msg, lang, command).await {
             Ok(Some(text)) => self.reply(msg, text).await,
             Ok(None) => {}
@@ -128,6 +135,49 @@ impl Engine {
                 tracing::error!(%reference, error = %error, "command failed");
                 self.reply(msg, say(lang, &Msg::Internal(reference.as_str())))
                     .await;
+            }
+        }
+    }
+
+    /// A command about `Target::Latest`, made about the user's latest job
+    /// that fits it (in this chat), or the refusal when there is none.
+    fn pin_latest(
+        &self,
+        msg: &Incoming,
+        lang: Lang,
+        mut command: Command,
+    ) -> Result<Command, String> {
+        let name = command.name();
+        let fitting = super::Fitting::for_command(&command);
+        let target = match &mut command {
+            Command::Remix { target, .. }
+            | Command::CharacterAdd { target, .. }
+            | Command::Status { target }
+            | Command::Cancel { target }
+            | Command::Retry { target } => target,
+            _ => return Ok(command),
+        };
+        if *target != Target::Latest {
+            return Ok(command);
+        }
+        let latest =
+            fitting.and_then(
+                |fitting| match self.latest_job(&msg.chat, &msg.user, fitting) {
+                    Ok(job) => job,
+                    Err(error) => {
+                        tracing::error!(%error, "could not read the latest jobs");
+                        None
+                    }
+                },
+            );
+        match latest {
+            Some(job) => {
+                *target = Target::Job(job.id);
+                Ok(command)
+            }
+            None => {
+                let error = crate::command::ParseError::MissingTarget { command: name };
+                Err(say(lang, &Msg::Invalid(&error)))
             }
         }
     }
@@ -789,7 +839,7 @@ impl Engine {
     fn resolve(&self, msg: &Incoming, lang: Lang, target: &Target) -> Result<Job, String> {
         let id = match target {
             Target::Job(id) => id.clone(),
-            Target::Reply => {
+            Target::Reply | Target::Latest => {
                 let found = msg.reply_to.as_ref().and_then(|reply| {
                     let key = MessageKey::new(
                         msg.chat.platform.clone(),
@@ -838,7 +888,7 @@ impl Engine {
     ) -> Result<CharacterSource, String> {
         let ours = match target {
             Target::Job(_) => true,
-            Target::Reply => msg.reply_to.as_ref().is_some_and(|reply| {
+            Target::Reply | Target::Latest => msg.reply_to.as_ref().is_some_and(|reply| {
                 let key = MessageKey::new(
                     msg.chat.platform.clone(),
                     msg.chat.chat.clone(),
