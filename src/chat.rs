@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::VideoOptions;
 use crate::command::Lang;
 use crate::ids::JobId;
 
@@ -192,6 +193,12 @@ pub struct MediaFile {
     /// A platform file id from an earlier upload of the same file, to send
     /// again without uploading.
     pub file_id: Option<String>,
+    /// The language of the job's answers, for any words an adapter shows
+    /// beside the file.
+    pub lang: Lang,
+    /// The options the video was asked with (model, HD, length), for an
+    /// adapter that shows them beside the file; `None` for a picture.
+    pub options: Option<VideoOptions>,
 }
 
 /// What a delivery left in the chat.

@@ -94,6 +94,9 @@ pub struct Limits {
     /// chat handlers) before it stops them where they stand; their jobs
     /// resume from the store at the next start.
     pub shutdown_grace: Duration,
+    /// Bytes of page cache the database keeps in memory; `None`: the
+    /// store's default (see [`crate::engine::Engine::open`]).
+    pub store_cache_bytes: Option<u64>,
 }
 
 impl Limits {
@@ -128,6 +131,7 @@ impl Limits {
             download_min_rate: 16 * 1024,
             download_grace: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(10),
+            store_cache_bytes: None,
         }
     }
 

@@ -11,7 +11,6 @@ use sorabot::chat::ChatPort;
 use sorabot::i18n::{self, Msg};
 use sorabot::{Engine, Limits};
 use sorabot_sim::{Relay, SimConfig, SimHandle, SoraSim, Style};
-use sorabot_storage::Store;
 use tokio::sync::watch;
 
 use crate::adapter::Adapter;
@@ -107,7 +106,6 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     let service = service(&config).await?;
     std::fs::create_dir_all(&config.limits.data_dir)
         .with_context(|| format!("cannot create {}", config.limits.data_dir.display()))?;
-    let store = open_store(&config)?;
     let out: console::Sink = Arc::new(Mutex::new(std::io::stdout()));
     let port = Arc::new(ConsolePort::new(
         out,
@@ -116,8 +114,8 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     ));
     let limits = service.limits(&config.limits);
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
-    report_damage(&store, &ports, &limits).await;
-    let engine = Engine::new(service.backend.clone(), store, limits, ports);
+    let engine = open_engine(&service, limits, ports.clone())?;
+    report_damage(&engine, &ports).await;
     let driver = start_engine(&engine);
     let user = console::local_user(
         std::env::var("USER").unwrap_or_else(|_| "you".to_owned()),
@@ -144,19 +142,25 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the database under `DATA_DIR`.
-fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let dir = config.limits.db_dir();
-    Store::open(&dir).with_context(|| format!("cannot open the database in {}", dir.display()))
+/// The engine over the database under `DATA_DIR`.
+fn open_engine(
+    service: &Service,
+    limits: Limits,
+    ports: Vec<Arc<dyn ChatPort>>,
+) -> anyhow::Result<Engine> {
+    let dir = limits.db_dir();
+    Engine::open(service.backend.clone(), limits, ports)
+        .with_context(|| format!("cannot open the database in {}", dir.display()))
 }
 
 /// Tells the operators (`ADMINS`) on each connected platform that the
 /// store opened damaged (each message bounded in time); the console, whose
 /// reader runs the bot, hears it whether or not it is listed.
-async fn report_damage(store: &Store, ports: &[Arc<dyn ChatPort>], limits: &Limits) {
-    let Some(damage) = store.damage() else {
+async fn report_damage(engine: &Engine, ports: &[Arc<dyn ChatPort>]) {
+    let Some(damage) = engine.damage() else {
         return;
     };
+    let limits = engine.limits();
     let text = i18n::say(limits.default_lang, &Msg::StoreDamaged(damage));
     let mut messages = Vec::new();
     for port in ports {
@@ -213,7 +217,6 @@ const ADMIN_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     let mut signals = Shutdown::listen();
     let service = service(&config).await?;
-    let store = open_store(&config)?;
     let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
     if let Some(settings) = &config.telegram {
         let tuning =
@@ -225,9 +228,9 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     }
     let ports: Vec<Arc<dyn ChatPort>> = adapters.iter().map(|a| a.port()).collect();
     let limits = service.limits(&config.limits);
-    report_damage(&store, &ports, &limits).await;
     let grace = limits.shutdown_grace;
-    let engine = Engine::new(service.backend.clone(), store, limits, ports);
+    let engine = open_engine(&service, limits, ports.clone())?;
+    report_damage(&engine, &ports).await;
     let driver = start_engine(&engine);
     let (stop_adapters, stopped) = watch::channel(false);
     let mut runs = tokio::task::JoinSet::new();
@@ -296,9 +299,9 @@ async fn stop(
         Ok(Err(error)) => tracing::error!(%error, "engine stopped with an error"),
         Err(error) => tracing::error!(%error, "engine task failed"),
     }
-    match engine.store().flush().await {
+    match engine.flush().await {
         Ok(()) => tracing::info!(
-            unfinished_jobs = engine.store().active_count(),
+            unfinished_jobs = engine.stored_unfinished(),
             "store flushed; unfinished jobs resume on the next start"
         ),
         Err(error) => tracing::error!(%error, "could not flush the store"),

@@ -5,7 +5,18 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use sorabot_storage::{Store, UserKey};
+/// What the database under `data` held at its last flush, as the flush
+/// marker beside it (`db.marker`) says; with no database there, a start
+/// finds it lost all of it (deleted, or restored from before).
+fn last_flushed(data: &Path, unfinished_jobs: u64, charges: u64) {
+    std::fs::create_dir_all(data).expect("the data directory is created");
+    let marker = serde_json::json!({
+        "generation": 7,
+        "unfinished_jobs": unfinished_jobs,
+        "charges": charges,
+    });
+    std::fs::write(data.join("db.marker"), marker.to_string()).expect("the marker is written");
+}
 
 /// Runs the console binary on `data` with no input until it exits.
 fn run(dir: &Path, data: &Path) -> Output {
@@ -30,21 +41,11 @@ fn run(dir: &Path, data: &Path) -> Output {
     output
 }
 
-#[tokio::test]
-async fn a_deleted_database_is_logged_at_error_and_told_to_the_admin_once() {
+#[test]
+fn a_deleted_database_is_logged_at_error_and_told_to_the_admin_once() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data = dir.path().join("data");
-    {
-        let store = Store::open(&data.join("db")).expect("the store opens");
-        let owner = UserKey::new("console", "local");
-        for (n, id) in ["JOBAAAAA", "JOBBBBBB"].iter().enumerate() {
-            let job = serde_json::json!({ "id": id });
-            store.put_job(id, &owner, n as u64, true, &job).unwrap();
-            store.try_charge(&owner, 1, 20).unwrap();
-        }
-        store.flush().await.unwrap();
-    }
-    std::fs::remove_dir_all(data.join("db")).expect("the database is deleted");
+    last_flushed(&data, 2, 2);
 
     let first = run(dir.path(), &data);
     let again = run(dir.path(), &data);
@@ -82,15 +83,7 @@ async fn a_telegram_admin_is_told_in_private_and_sigterm_stops_the_chat_bot() {
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data = dir.path().join("data");
-    {
-        let store = Store::open(&data.join("db")).expect("the store opens");
-        let owner = UserKey::new("telegram", "7001");
-        store
-            .put_job("JOBCCCCC", &owner, 1, true, &serde_json::json!({}))
-            .unwrap();
-        store.flush().await.unwrap();
-    }
-    std::fs::remove_dir_all(data.join("db")).expect("the database is deleted");
+    last_flushed(&data, 1, 0);
     let telegram = FakeTelegram::start(FakeConfig::default())
         .await
         .expect("the fake Bot API starts");
@@ -171,16 +164,7 @@ async fn a_discord_admin_is_told_in_a_dm_and_sigterm_stops_the_chat_bot() {
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let data = dir.path().join("data");
-    {
-        let store = Store::open(&data.join("db")).expect("the store opens");
-        let owner = UserKey::new("discord", "1");
-        store
-            .put_job("JOBDDDDD", &owner, 1, true, &serde_json::json!({}))
-            .unwrap();
-        store.try_charge(&owner, 1, 20).unwrap();
-        store.flush().await.unwrap();
-    }
-    std::fs::remove_dir_all(data.join("db")).expect("the database is deleted");
+    last_flushed(&data, 1, 1);
     let discord = FakeDiscord::start(DiscordConfig::default())
         .await
         .expect("the fake Discord starts");

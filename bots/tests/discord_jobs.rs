@@ -458,6 +458,8 @@ async fn a_result_uploaded_again_after_a_crash_is_posted_once() {
         height: None,
         duration: None,
         file_id: None,
+        lang: sorabot::command::Lang::En,
+        options: None,
     };
     let chat = channel_chat(&world);
 

@@ -61,6 +61,27 @@ async fn remix_by_button_opens_a_modal_and_makes_a_remix_of_that_video() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slash_remix_with_only_a_prompt_remixes_the_users_latest_video() {
+    let world = World::start().await;
+    let alice = world.person("alice");
+    world.video_by(&alice, "an old tram").await;
+    let (latest, _) = world.video_by(&alice, "a red tram").await;
+
+    world.inject(Call::slash(
+        &alice,
+        "remix",
+        Options::new().string("prompt", "in the snow"),
+    ));
+    let (remix, _) = world.status_message("in the snow").await;
+
+    assert!(
+        matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == latest),
+        "{:?}",
+        world.job(&remix).request
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remix_from_the_message_context_menu_finds_the_videos_job() {
     let world = World::start().await;
     let alice = world.person("alice");

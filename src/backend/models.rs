@@ -1,12 +1,48 @@
-//! Model names as each service spells them, and what each dialect and model
-//! can do: seed 000's `sora-2`/`sora-2-pro`, seed 001's `sora_video2` whose
-//! options ride on the name (`sora_video2-landscape-hd-15s`), and `sora_image`.
+//! Model names as users and each service spell them, and what each dialect
+//! and model can do: the tiers as users name them (`sora-2`, `sora-2-pro`:
+//! in options, choices, settings and captions), seed 000's `sora-2`/
+//! `sora-2-pro`, seed 001's `sora_video2` whose options ride on the name
+//! (`sora_video2-landscape-hd-15s`), and `sora_image`.
+
+use std::fmt;
 
 use super::config::Dialect;
 use super::options::{AspectRatio, Capabilities, ModelTier, VideoOptions};
 
 /// Seed 001's video model family, the one that takes name suffixes.
 const SUFFIXED_FAMILY: &str = "sora_video2";
+/// What the pro tier adds to a model's name, at the service and for users.
+const PRO_SUFFIX: &str = "-pro";
+
+/// The one mapping between tiers and their names.
+impl ModelTier {
+    /// Every tier, the default first: the choices a user is offered.
+    pub const ALL: [ModelTier; 2] = [ModelTier::Standard, ModelTier::Pro];
+
+    /// The tier as users name it: `sora-2`, `sora-2-pro`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelTier::Standard => "sora-2",
+            ModelTier::Pro => "sora-2-pro",
+        }
+    }
+
+    /// A tier as a user or a stored setting names it, with some slack in
+    /// the spelling (`sora2`, `standard`, `pro`; any case).
+    pub fn parse(text: &str) -> Option<ModelTier> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sora-2" | "sora2" | "standard" => Some(ModelTier::Standard),
+            "sora-2-pro" | "sora2-pro" | "sora2pro" | "pro" => Some(ModelTier::Pro),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ModelTier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Whether the configured model is seed 001's `sora_video2` family.
 pub fn is_suffixed_family(model: &str) -> bool {
@@ -20,7 +56,7 @@ pub fn model_for_request(base: &str, options: &VideoOptions) -> String {
         return suffixed_model(base, options);
     }
     match options.tier {
-        ModelTier::Pro if !base.ends_with("-pro") => format!("{base}-pro"),
+        ModelTier::Pro if !base.ends_with(PRO_SUFFIX) => format!("{base}{PRO_SUFFIX}"),
         _ => base.to_owned(),
     }
 }
@@ -45,7 +81,7 @@ pub fn suffixed_model(base: &str, options: &VideoOptions) -> String {
         _ => {}
     }
     if options.tier == ModelTier::Pro {
-        name.push_str("-pro");
+        name.push_str(PRO_SUFFIX);
     }
     name
 }
@@ -177,6 +213,16 @@ mod tests {
             model_for_request("sora-2", &VideoOptions::default()),
             "sora-2"
         );
+    }
+
+    #[test]
+    fn a_tier_reads_back_from_its_name() {
+        for tier in ModelTier::ALL {
+            assert_eq!(ModelTier::parse(tier.as_str()), Some(tier));
+            assert_eq!(tier.to_string(), tier.as_str());
+        }
+        assert_eq!(ModelTier::parse(" Sora2Pro "), Some(ModelTier::Pro));
+        assert_eq!(ModelTier::parse("sora-3"), None);
     }
 
     #[test]

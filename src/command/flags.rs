@@ -268,7 +268,7 @@ pub(crate) fn video_flags(command: CommandName, given: &[Given]) -> Result<Video
                     Some(seconds.ok_or_else(|| g.bad_value(command, EXPECTED_SECONDS))?);
             }
             Flag::Model => {
-                let tier = parse_tier(g.value);
+                let tier = ModelTier::parse(g.value);
                 flags.tier = Some(tier.ok_or_else(|| g.bad_value(command, EXPECTED_MODEL))?);
             }
             Flag::Pro => flags.tier = Some(ModelTier::Pro),
@@ -299,11 +299,7 @@ pub(crate) fn image_size(
 
 /// Reads `--at` among `given`.
 pub(crate) fn timestamps(given: &[Given]) -> Result<Option<Timestamps>, ParseError> {
-    last_value(given, Flag::At, |g| {
-        parse_timestamps(g.value).ok_or_else(|| ParseError::BadTimestamps {
-            value: g.value.to_owned(),
-        })
-    })
+    last_value(given, Flag::At, |g| parse_timestamps(g.value))
 }
 
 /// Reads `--lang` among `given`.
@@ -339,15 +335,6 @@ fn parse_seconds(value: &str) -> Option<u32> {
     (1..=60).contains(&seconds).then_some(seconds)
 }
 
-/// `sora-2` or `sora-2-pro`, with some slack in the spelling.
-fn parse_tier(value: &str) -> Option<ModelTier> {
-    match value.to_ascii_lowercase().as_str() {
-        "sora-2" | "sora2" | "standard" => Some(ModelTier::Standard),
-        "sora-2-pro" | "sora2-pro" | "sora2pro" | "pro" => Some(ModelTier::Pro),
-        _ => None,
-    }
-}
-
 /// `1024x1024`, also with `X`, `*` or `×`; each side 64 to 4096.
 fn parse_size(value: &str) -> Option<(u32, u32)> {
     let (width, height) = value.split_once(['x', 'X', '*', '×'])?;
@@ -359,8 +346,16 @@ fn parse_size(value: &str) -> Option<(u32, u32)> {
     Some((side(width)?, side(height)?))
 }
 
-/// `START,END` (or `START-END`) in seconds, valid as [`Timestamps`].
-fn parse_timestamps(value: &str) -> Option<Timestamps> {
+/// A character's span, `START,END` (or `START-END`) in seconds, valid as
+/// [`Timestamps`]: the value of `--at`, and of any form field that asks
+/// for the span (so every platform takes and refuses the same).
+pub fn parse_timestamps(value: &str) -> Result<Timestamps, ParseError> {
+    span(value).ok_or_else(|| ParseError::BadTimestamps {
+        value: value.to_owned(),
+    })
+}
+
+fn span(value: &str) -> Option<Timestamps> {
     let (start, end) = value
         .split_once([',', '，'])
         .or_else(|| value.split_once(['-', '~']))?;
@@ -403,20 +398,21 @@ mod tests {
     fn timestamps_take_commas_or_dashes_and_must_be_valid() {
         assert_eq!(
             parse_timestamps("1.5,3"),
-            Some(Timestamps {
+            Ok(Timestamps {
                 start: 1.5,
                 end: 3.0
             })
         );
         assert_eq!(
             parse_timestamps("0-3"),
-            Some(Timestamps {
+            Ok(Timestamps {
                 start: 0.0,
                 end: 3.0
             })
         );
         for bad in ["3,1", "0,4", "-1,1", "1", "a,b", "inf,inf", "NaN,1", ","] {
-            assert_eq!(parse_timestamps(bad), None, "{bad}");
+            let refused = ParseError::BadTimestamps { value: bad.into() };
+            assert_eq!(parse_timestamps(bad), Err(refused), "{bad}");
         }
     }
 

@@ -17,9 +17,10 @@ mod tests;
 use crate::backend::{AspectRatio, ModelTier, Timestamps, VideoOptions};
 use crate::ids::JobId;
 
+pub use flags::parse_timestamps;
 use flags::{Args, Flag};
 pub use lang::Lang;
-pub use names::{character_mentions, is_character_name, MAX_CHARACTER_NAME};
+pub use names::{character_mentions, is_character_name, parse_character_name, MAX_CHARACTER_NAME};
 pub use prompt::{
     clean_prompt, is_invisible, is_stripped_control, strip_controls, with_clean_prompt,
 };
@@ -415,16 +416,10 @@ impl Subcommand {
 /// else left in `args` (a name is one word).
 fn character_name(first: Option<&str>, args: &Args) -> Result<String, ParseError> {
     let first = first.unwrap_or_default();
-    let first = first.strip_prefix(['@', '＠']).unwrap_or(first);
-    let name = if args.has_rest() {
-        format!("{first} {}", args.rest())
+    if args.has_rest() {
+        parse_character_name(&format!("{first} {}", args.rest()))
     } else {
-        first.to_owned()
-    };
-    if is_character_name(&name) {
-        Ok(name)
-    } else {
-        Err(ParseError::BadCharacterName { name })
+        parse_character_name(first)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use super::lexer::is_name_char;
+use super::ParseError;
 
 /// Longest character name.
 pub const MAX_CHARACTER_NAME: usize = 32;
@@ -13,6 +14,21 @@ pub const MAX_CHARACTER_NAME: usize = 32;
 pub fn is_character_name(name: &str) -> bool {
     let length = name.chars().count();
     (1..=MAX_CHARACTER_NAME).contains(&length) && name.chars().all(is_name_char)
+}
+
+/// A character's name as a user gives it (an `@` before it allowed, spaces
+/// around it ignored), or why it cannot be one: the one reading of a name,
+/// for the command text and for any form field that asks for a name.
+pub fn parse_character_name(text: &str) -> Result<String, ParseError> {
+    let name = text.trim();
+    let name = name.strip_prefix(['@', '＠']).unwrap_or(name);
+    if is_character_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(ParseError::BadCharacterName {
+            name: name.to_owned(),
+        })
+    }
 }
 
 /// The characters a prompt mentions as `@NAME`, each once (ignoring case,
@@ -60,6 +76,19 @@ mod tests {
         ] {
             assert!(!is_character_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_given_name_may_start_with_an_at_and_must_be_one_word() {
+        assert_eq!(parse_character_name(" @bob "), Ok("bob".into()));
+        assert_eq!(parse_character_name("＠小明"), Ok("小明".into()));
+        assert_eq!(
+            parse_character_name("@bob smith"),
+            Err(ParseError::BadCharacterName {
+                name: "bob smith".into()
+            })
+        );
+        assert!(parse_character_name("@").is_err());
     }
 
     #[test]

@@ -171,6 +171,8 @@ impl Engine {
             height: info.map(|i| i.height),
             duration: info.map(|i| i.seconds),
             file_id: None,
+            lang: job.lang,
+            options: job.request.options().cloned(),
         }
     }
 
@@ -228,6 +230,8 @@ impl Engine {
                 height: None,
                 duration: None,
                 file_id: Some(file_id),
+                lang: job.lang,
+                options: job.request.options().cloned(),
             };
             match port.deliver(chat, &media).await {
                 Ok(sent) => {

@@ -14,6 +14,7 @@ mod driver;
 mod ending;
 mod housekeeping;
 pub mod planner;
+mod queries;
 mod ratelimit;
 mod render;
 mod spool;
@@ -38,6 +39,7 @@ use crate::limits::Limits;
 pub use commands::{Press, PressAnswer, Refusal};
 pub use driver::Next;
 pub use housekeeping::Swept;
+pub use queries::{Fitting, Records};
 pub use ratelimit::RateLimiter;
 
 /// How many waiting jobs get their status (queue position) edited when the

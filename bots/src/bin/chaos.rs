@@ -38,6 +38,8 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use clap::Parser;
 use regex::Regex;
+use sorabot::engine::Records;
+use sorabot::ids::JobId;
 use sorabot::job::{Job, JobState};
 use sorabot::Limits;
 use sorabot_sim::discord::{
@@ -48,7 +50,6 @@ use sorabot_sim::telegram::{
     FakeConfig, FakeTelegram, TelegramHandle, TgChat, TgUser, UserMessage,
 };
 use sorabot_sim::{Fault, SimConfig, SimHandle, SoraSim, Style};
-use sorabot_storage::{Store, UserKey};
 use tokio::process::{Child, Command};
 use tokio::time::{sleep, Instant};
 
@@ -291,11 +292,17 @@ enum Platform {
     Discord,
 }
 
+/// Whose jobs a command's are: the platform and the user's id there.
+struct Owner {
+    platform: &'static str,
+    id: String,
+}
+
 /// One `/video` a person sends.
 struct VideoCommand {
     platform: Platform,
     prompt: String,
-    user: UserKey,
+    user: Owner,
     tg_user: TgUser,
     person: Option<Person>,
     /// When it was sent; `None` until then.
@@ -375,8 +382,14 @@ impl Rig {
                 let person =
                     (platform == Platform::Discord).then(|| discord.person(&format!("tester{i}")));
                 let user = match &person {
-                    Some(person) => UserKey::new("discord", person.id.to_string()),
-                    None => UserKey::new("telegram", tg_user.id.to_string()),
+                    Some(person) => Owner {
+                        platform: "discord",
+                        id: person.id.to_string(),
+                    },
+                    None => Owner {
+                        platform: "telegram",
+                        id: tg_user.id.to_string(),
+                    },
                 };
                 VideoCommand {
                     platform,
@@ -883,10 +896,10 @@ impl Rig {
     /// With the bot stopped: whether its store holds every command's job as
     /// finished.
     fn store_finished(&self) -> anyhow::Result<bool> {
-        let store = Store::open(&Limits::new(&self.data_dir).db_dir())
-            .context("opening the bot's store")?;
+        let records =
+            Records::open(&Limits::new(&self.data_dir)).context("opening the bot's store")?;
         for (i, command) in self.commands.iter().enumerate() {
-            let jobs = store.jobs_of::<Job>(&command.user, 100)?;
+            let jobs = records.jobs_of(command.user.platform, &command.user.id, 100)?;
             let owed = !(self.refused(i) || self.unacknowledged(i));
             if (jobs.is_empty() && owed) || jobs.iter().any(|j| !j.state.is_finished()) {
                 return Ok(false);
@@ -1147,14 +1160,14 @@ impl Report {
     /// Reads the store (the bot has stopped) and the records.
     fn gather(rig: &Rig, kills: &[Kill]) -> anyhow::Result<Report> {
         let limits = Limits::new(&rig.data_dir);
-        let store = Store::open(&limits.db_dir()).context("opening the bot's store")?;
+        let records = Records::open(&limits).context("opening the bot's store")?;
         let today = sorabot::clock::today().0;
         let tasks = rig.sim.tasks();
         let requests = rig.sim.requests();
         let mut outcomes = Vec::new();
         for (i, command) in rig.commands.iter().enumerate() {
-            let mut ids: Vec<String> = store
-                .jobs_of::<Job>(&command.user, 100)?
+            let mut ids: Vec<String> = records
+                .jobs_of(command.user.platform, &command.user.id, 100)?
                 .into_iter()
                 .map(|j| j.id.to_string())
                 .collect();
@@ -1163,7 +1176,10 @@ impl Report {
             ids.retain(|id| seen.insert(id.clone()));
             let mut jobs = Vec::new();
             for id in &ids {
-                if let Some(job) = store.get_job::<Job>(id)? {
+                let Some(id) = JobId::parse(id) else {
+                    continue;
+                };
+                if let Some(job) = records.job(&id)? {
                     jobs.push(job);
                 }
             }
@@ -1203,7 +1219,7 @@ impl Report {
                     && jobs.iter().all(|j| j.state.is_finished())
                     && !rig.shows_end(i),
                 window_kills,
-                charged: store.usage(&command.user, today)?,
+                charged: records.charged(command.user.platform, &command.user.id, today)?,
                 jobs,
             });
         }

@@ -34,7 +34,6 @@ use sorabot::chat::{
 use sorabot::job::{Job, JobState};
 use sorabot::{Engine, Limits};
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
-use sorabot_storage::{Store, UserKey};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -238,7 +237,7 @@ fn command(i: usize) -> Incoming {
             private: true,
         },
         user: UserRef {
-            id: format!("u{i}"),
+            id: user_of(i),
             name: format!("user {i}"),
             language: Some("en".to_owned()),
             chat_admin: false,
@@ -252,8 +251,9 @@ fn command(i: usize) -> Incoming {
     }
 }
 
-fn user_of(i: usize) -> UserKey {
-    UserKey::new(PLATFORM, format!("u{i}"))
+/// The id of the `i`th simulated user.
+fn user_of(i: usize) -> String {
+    format!("u{i}")
 }
 
 // ---------------------------------------------------------------- set-up
@@ -277,24 +277,16 @@ impl Rig {
             .await
             .context("starting the simulator")?;
         let dir = tempfile::tempdir().context("creating a temporary directory")?;
-        let limits = limits_of(dir.path());
-        let store = match args.cache_mb {
-            Some(mb) => Store::open_with(&limits.db_dir(), mb * 1024 * 1024),
-            None => Store::open(&limits.db_dir()),
-        }
-        .context("opening the store")?;
+        let mut limits = limits_of(dir.path());
+        limits.store_cache_bytes = args.cache_mb.map(|mb| mb * 1024 * 1024);
         let url = sim.base_url().parse().context("simulator URL")?;
         let sora = SoraConfig::new(url, sim.key())
             .with_dialect(Dialect::Native, AuthStyle::Bearer)
             .with_video_model("sora-2");
         let backend = backend::connect(&sora).context("setting up the Sora client")?;
         let port = Arc::new(BenchPort::default());
-        let engine = Engine::new(
-            backend,
-            store,
-            limits,
-            vec![port.clone() as Arc<dyn ChatPort>],
-        );
+        let engine = Engine::open(backend, limits, vec![port.clone() as Arc<dyn ChatPort>])
+            .context("opening the store")?;
         let driver = tokio::spawn({
             let engine = engine.clone();
             async move {
@@ -481,7 +473,7 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
     let mut delivered = 0;
     let mut states: HashMap<&'static str, usize> = HashMap::new();
     for i in 0..n {
-        let jobs: Vec<Job> = rig.engine.store().jobs_of(&user_of(i), 1)?;
+        let jobs: Vec<Job> = rig.engine.jobs_of(PLATFORM, &user_of(i), 1)?;
         let Some(job) = jobs.into_iter().next() else {
             *states.entry("never admitted").or_default() += 1;
             continue;

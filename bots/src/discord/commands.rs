@@ -9,11 +9,12 @@ use serenity::all::{
     CreateCommandOption, GuildId,
 };
 use serenity::http::{LightMethod, Request, Route};
-use sorabot::backend::{AspectRatio, ModelTier, Timestamps};
+use sorabot::backend::{AspectRatio, ModelTier};
 use sorabot::command::{
-    is_character_name, Command, CommandName, Lang, ParseError, Target, VideoFlags,
+    parse_character_name, parse_timestamps, Command, CommandName, Lang, ParseError, Target,
+    VideoFlags,
 };
-use sorabot::i18n::{say, Msg};
+use sorabot::i18n::Msg;
 use sorabot::ids::JobId;
 
 use super::rest::Rest;
@@ -162,13 +163,14 @@ fn video_flag_options() -> Vec<CreateCommandOption> {
             [("zh-CN", cn.clone()), ("zh-TW", cn)],
         );
     }
-    let model = option(
+    let mut model = option(
         CommandOptionType::String,
         tr("model", "模型", "模型"),
         tr("Model", "模型", "模型"),
-    )
-    .add_string_choice("sora-2", "sora-2")
-    .add_string_choice("sora-2-pro", "sora-2-pro");
+    );
+    for tier in ModelTier::ALL {
+        model = model.add_string_choice(tier.as_str(), tier.as_str());
+    }
     let hd = option(
         CommandOptionType::Boolean,
         tr("hd", "高清", "高畫質"),
@@ -366,32 +368,54 @@ pub fn is_personal(name: &str, options: &[CommandDataOption]) -> bool {
     }
 }
 
-/// Which of the user's jobs a command falls back to without a job given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Latest {
-    /// The latest delivered video.
-    Video,
-    /// The latest job not yet finished.
-    Unfinished,
-    /// The latest job at all.
-    Any,
+/// Why an invocation or a form was not read as a command; the core says
+/// it to the user ([`Refusal::msg`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// What the core's grammar finds wrong with it.
+    Invalid(ParseError),
+    /// The job option names no job of ours (neither an id nor a link to
+    /// one of the bot's messages).
+    NoSuchJob(String),
+    /// The form was about a video the bot no longer holds (a restart).
+    FormExpired,
 }
 
-/// The job look-ups reading a command needs.
+impl From<ParseError> for Refusal {
+    fn from(error: ParseError) -> Self {
+        Refusal::Invalid(error)
+    }
+}
+
+impl Refusal {
+    /// As the core's message.
+    pub fn msg(&self) -> Msg<'_> {
+        match self {
+            Refusal::Invalid(error) => Msg::Invalid(error),
+            Refusal::NoSuchJob(text) => Msg::NoSuchJob(text),
+            Refusal::FormExpired => Msg::FormExpired,
+        }
+    }
+}
+
+/// The look-up reading a command needs: the job a message of the bot's
+/// belongs to, for a job option given as a message link.
 pub trait Jobs {
-    /// A job named by its id (`7QK3M2XD`, `#7QK3M2XD`) or by a link to one of the bot's messages.
-    fn named(&self, text: &str) -> Option<JobId>;
-    /// The user's latest job of a kind.
-    fn latest(&self, which: Latest) -> Option<JobId>;
+    fn of_message(
+        &self,
+        channel: &str,
+        message: &str,
+    ) -> impl std::future::Future<Output = Option<JobId>> + Send;
 }
 
-/// Reads a slash invocation as the core's command; `Err` is the refusal to show.
-pub fn to_command(
+/// Reads a slash invocation as the core's command. A command about a job
+/// that names none is about the user's latest fitting one
+/// ([`Target::Latest`]), as the core decides on every platform.
+pub async fn to_command(
     name: &str,
     options: &[CommandDataOption],
-    lang: Lang,
-    jobs: &dyn Jobs,
-) -> Result<Command, String> {
+    jobs: &impl Jobs,
+) -> Result<Command, Refusal> {
     let get = Getter(options);
     Ok(match name {
         "video" => Command::Video {
@@ -404,39 +428,18 @@ pub fn to_command(
             size: None,
         },
         "remix" => Command::Remix {
-            target: Target::Job(job(
-                &get,
-                "video",
-                Latest::Video,
-                CommandName::Remix,
-                lang,
-                jobs,
-            )?),
+            target: target(&get, "video", jobs).await?,
             prompt: get.string("prompt").unwrap_or_default(),
             flags: VideoFlags::default(),
         },
-        "character" => character(options, lang, jobs)?,
+        "character" => character(options, jobs).await?,
         "tasks" => Command::Tasks,
         "quota" => Command::Quota,
         "status" => Command::Status {
-            target: Target::Job(job(
-                &get,
-                "job",
-                Latest::Any,
-                CommandName::Status,
-                lang,
-                jobs,
-            )?),
+            target: target(&get, "job", jobs).await?,
         },
         "cancel" => Command::Cancel {
-            target: Target::Job(job(
-                &get,
-                "job",
-                Latest::Unfinished,
-                CommandName::Cancel,
-                lang,
-                jobs,
-            )?),
+            target: target(&get, "job", jobs).await?,
         },
         "settings" => Command::Settings {
             flags: get.flags(),
@@ -452,11 +455,7 @@ pub fn to_command(
     })
 }
 
-fn character(
-    options: &[CommandDataOption],
-    lang: Lang,
-    jobs: &dyn Jobs,
-) -> Result<Command, String> {
+async fn character(options: &[CommandDataOption], jobs: &impl Jobs) -> Result<Command, Refusal> {
     let Some(first) = options.first() else {
         return Ok(Command::CharacterList);
     };
@@ -465,77 +464,62 @@ fn character(
     };
     let get = Getter(inner);
     match first.name.as_str() {
-        "add" => Ok(Command::CharacterAdd {
-            name: character_name(&get.string("name").unwrap_or_default(), lang)?,
-            at: match get.string("at") {
-                Some(text) => Some(timestamps(&text, lang)?),
-                None => None,
-            },
-            target: Target::Job(job(
-                &get,
-                "video",
-                Latest::Video,
-                CommandName::Character,
-                lang,
-                jobs,
-            )?),
-        }),
+        "add" => {
+            let name = get.string("name").unwrap_or_default();
+            let at = get.string("at");
+            let target = target(&get, "video", jobs).await?;
+            character_add(&name, at.as_deref(), target)
+        }
         "remove" => Ok(Command::CharacterRemove {
-            name: character_name(&get.string("name").unwrap_or_default(), lang)?,
+            name: parse_character_name(&get.string("name").unwrap_or_default())?,
         }),
         _ => Ok(Command::CharacterList),
     }
 }
 
-/// A character name as typed (an `@` before it allowed), or the refusal.
-pub fn character_name(text: &str, lang: Lang) -> Result<String, String> {
-    let name = text.trim();
-    let name = name.strip_prefix(['@', '＠']).unwrap_or(name);
-    if is_character_name(name) {
-        Ok(name.to_owned())
-    } else {
-        let error = ParseError::BadCharacterName {
-            name: name.to_owned(),
-        };
-        Err(say(lang, &Msg::Invalid(&error)))
-    }
+/// A character from a name and span as a user typed them (into an option
+/// or a form), read as the core reads `/character add NAME --at START,END`.
+pub fn character_add(name: &str, at: Option<&str>, target: Target) -> Result<Command, Refusal> {
+    // In the core's order: the span is checked before the name.
+    let at = at.map(parse_timestamps).transpose()?;
+    Ok(Command::CharacterAdd {
+        name: parse_character_name(name)?,
+        at,
+        target,
+    })
 }
 
-/// `START,END` in seconds, or the refusal.
-pub fn timestamps(text: &str, lang: Lang) -> Result<Timestamps, String> {
-    let parsed = text.split_once([',', '，', '-']).and_then(|(a, b)| {
-        let start = a.trim().parse::<f32>().ok()?;
-        let end = b.trim().parse::<f32>().ok()?;
-        Some(Timestamps { start, end })
-    });
-    match parsed {
-        Some(at) if at.is_valid() => Ok(at),
-        _ => {
-            let error = ParseError::BadTimestamps {
-                value: text.to_owned(),
-            };
-            Err(say(lang, &Msg::Invalid(&error)))
+/// The job an option names (its id, or a link to one of the bot's
+/// messages); none named: the user's latest fitting job.
+async fn target(get: &Getter<'_>, option: &str, jobs: &impl Jobs) -> Result<Target, Refusal> {
+    let Some(text) = get.string(option) else {
+        return Ok(Target::Latest);
+    };
+    if let Some(id) = JobId::parse(&text) {
+        return Ok(Target::Job(id));
+    }
+    let linked = match message_link(&text) {
+        Some((channel, message)) => jobs.of_message(&channel, &message).await,
+        None => None,
+    };
+    linked.map(Target::Job).ok_or(Refusal::NoSuchJob(text))
+}
+
+/// The channel and message of a Discord message link
+/// (`https://discord.com/channels/GUILD/CHANNEL/MESSAGE`).
+fn message_link(text: &str) -> Option<(String, String)> {
+    let (_, path) = text.trim().split_once("/channels/")?;
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, channel, message] if is_snowflake(channel) && is_snowflake(message) => {
+            Some(((*channel).to_owned(), (*message).to_owned()))
         }
+        _ => None,
     }
 }
 
-/// The job an option names, else the user's latest of a kind, else the refusal.
-fn job(
-    get: &Getter,
-    option: &str,
-    latest: Latest,
-    command: CommandName,
-    lang: Lang,
-    jobs: &dyn Jobs,
-) -> Result<JobId, String> {
-    match get.string(option) {
-        Some(text) => jobs
-            .named(&text)
-            .ok_or_else(|| say(lang, &Msg::NoSuchJob(text.trim()))),
-        None => jobs
-            .latest(latest)
-            .ok_or_else(|| say(lang, &Msg::Invalid(&ParseError::MissingTarget { command }))),
-    }
+fn is_snowflake(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Typed access to a list of options.
@@ -571,13 +555,7 @@ impl Getter<'_> {
         VideoFlags {
             aspect: self.string("aspect").and_then(|a| AspectRatio::parse(&a)),
             seconds: self.integer("duration").and_then(|s| u32::try_from(s).ok()),
-            tier: self.string("model").map(|m| {
-                if m.ends_with("pro") {
-                    ModelTier::Pro
-                } else {
-                    ModelTier::Standard
-                }
-            }),
+            tier: self.string("model").and_then(|m| ModelTier::parse(&m)),
             hd: self.boolean("hd").unwrap_or(false),
         }
     }
@@ -587,14 +565,14 @@ impl Getter<'_> {
 mod tests {
     use super::*;
     use serde_json::Value;
+    use sorabot::backend::Timestamps;
+    use sorabot::command::{parse, Context, Parsed};
 
-    struct NoJobs;
+    /// No message of the bot's is known.
+    struct NoMessages;
 
-    impl Jobs for NoJobs {
-        fn named(&self, text: &str) -> Option<JobId> {
-            JobId::parse(text)
-        }
-        fn latest(&self, _: Latest) -> Option<JobId> {
+    impl Jobs for NoMessages {
+        async fn of_message(&self, _: &str, _: &str) -> Option<JobId> {
             None
         }
     }
@@ -604,6 +582,12 @@ mod tests {
         let kind = if value.is_i64() { 4 } else { 3 };
         serde_json::from_value(serde_json::json!({"name": name, "type": kind, "value": value}))
             .expect("a valid option")
+    }
+
+    /// `/character add` with these options, as the gateway sends it.
+    fn character_add_options(options: serde_json::Value) -> Vec<CommandDataOption> {
+        let add = serde_json::json!({"name": "add", "type": 1, "options": options});
+        vec![serde_json::from_value(add).expect("a valid subcommand")]
     }
 
     #[test]
@@ -631,15 +615,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn video_options_become_typed_flags() {
+    #[tokio::test]
+    async fn video_options_become_typed_flags() {
         let options = [
             opt("prompt", serde_json::json!("a fox in snow")),
             opt("aspect", serde_json::json!("9:16")),
             opt("duration", serde_json::json!(15)),
             opt("model", serde_json::json!("sora-2-pro")),
         ];
-        let command = to_command("video", &options, Lang::En, &NoJobs);
+        let command = to_command("video", &options, &NoMessages).await;
         assert_eq!(
             command,
             Ok(Command::Video {
@@ -654,27 +638,140 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_remix_without_a_video_and_no_latest_is_refused() {
-        let options = [opt("prompt", serde_json::json!("at night"))];
-        let refused = to_command("remix", &options, Lang::En, &NoJobs);
-        assert!(
-            matches!(refused, Err(ref text) if text.contains("/remix")),
-            "{refused:?}"
+    #[tokio::test]
+    async fn every_model_choice_reads_back_as_its_tier() {
+        for tier in ModelTier::ALL {
+            let options = [
+                opt("prompt", serde_json::json!("a fox")),
+                opt("model", serde_json::json!(tier.as_str())),
+            ];
+            let command = to_command("video", &options, &NoMessages).await;
+            assert!(
+                matches!(command, Ok(Command::Video { flags, .. }) if flags.tier == Some(tier)),
+                "{tier}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_command_that_names_no_job_is_about_the_latest() {
+        let remix = [opt("prompt", serde_json::json!("at night"))];
+        assert_eq!(
+            to_command("remix", &remix, &NoMessages).await,
+            Ok(Command::Remix {
+                target: Target::Latest,
+                prompt: "at night".into(),
+                flags: VideoFlags::default(),
+            })
         );
+        for name in ["status", "cancel"] {
+            let command = to_command(name, &[], &NoMessages).await;
+            let target = match command {
+                Ok(Command::Status { target } | Command::Cancel { target }) => target,
+                other => panic!("{name}: {other:?}"),
+            };
+            assert_eq!(target, Target::Latest, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_option_is_an_id_or_a_link_to_a_message_of_the_bots() {
+        struct OneMessage(JobId);
+        impl Jobs for OneMessage {
+            async fn of_message(&self, channel: &str, message: &str) -> Option<JobId> {
+                (channel == "22" && message == "333").then(|| self.0.clone())
+            }
+        }
+        let job = JobId::generate();
+        let jobs = OneMessage(job.clone());
+        for given in [
+            format!("#{job}"),
+            "https://discord.com/channels/1/22/333".to_owned(),
+        ] {
+            let options = [opt("job", serde_json::json!(given))];
+            assert_eq!(
+                to_command("status", &options, &jobs).await,
+                Ok(Command::Status {
+                    target: Target::Job(job.clone())
+                }),
+                "{given}"
+            );
+        }
+        for unknown in ["https://discord.com/channels/1/22/444", "my fox video"] {
+            let options = [opt("job", serde_json::json!(unknown))];
+            assert_eq!(
+                to_command("status", &options, &jobs).await,
+                Err(Refusal::NoSuchJob(unknown.to_owned()))
+            );
+        }
     }
 
     #[test]
-    fn character_names_and_spans_are_checked() {
-        assert_eq!(character_name("@bob", Lang::En), Ok("bob".into()));
-        assert!(character_name("bob smith", Lang::En).is_err());
+    fn message_links_name_their_channel_and_message() {
         assert_eq!(
-            timestamps("1,3", Lang::En),
-            Ok(Timestamps {
-                start: 1.0,
-                end: 3.0
+            message_link("https://discord.com/channels/1/22/333"),
+            Some(("22".into(), "333".into()))
+        );
+        assert_eq!(
+            message_link("https://ptb.discord.com/channels/@me/22/333/"),
+            Some(("22".into(), "333".into()))
+        );
+        assert_eq!(message_link("https://example.com/channels/1/x/3"), None);
+    }
+
+    /// The span and name options are read as `/character add NAME JOB --at SPAN`:
+    /// the same inputs taken, the same refused, with the same error.
+    #[tokio::test]
+    async fn the_character_options_take_and_refuse_exactly_what_the_command_text_does() {
+        let job = JobId::generate();
+        let spans = [
+            "1,3", "0-3", "1.5，3", "0~2", "2.5,3", "3,1", "0,4", "-1,1", "1", "a,b", "inf,inf",
+            "NaN,1", ",", "1e0,2", "+1,2", "0x1,2", "１,３",
+        ];
+        let names = ["bob", "@bob", "小明", "b.o.b", "@", &"x".repeat(33)];
+        let (mut taken, mut refused) = (0, 0);
+        for (name, span) in names
+            .iter()
+            .flat_map(|name| spans.iter().map(move |span| (*name, *span)))
+        {
+            let text = format!("/character add {name} {job} --at {span}");
+            let core = match parse(&text, &Context::default()) {
+                Parsed::Command(command) => Ok(command),
+                Parsed::Invalid(error) => Err(Refusal::Invalid(error)),
+                Parsed::Ignored => panic!("{text} is ignored"),
+            };
+            let options = character_add_options(serde_json::json!([
+                {"name": "name", "type": 3, "value": name},
+                {"name": "video", "type": 3, "value": job.to_string()},
+                {"name": "at", "type": 3, "value": span},
+            ]));
+            let discord = to_command("character", &options, &NoMessages).await;
+            assert_eq!(discord, core, "{text}");
+            match discord {
+                Ok(_) => taken += 1,
+                Err(_) => refused += 1,
+            }
+        }
+        assert_eq!((taken, refused), (3 * 5, 6 * 17 - 3 * 5));
+        let latest = to_command(
+            "character",
+            &character_add_options(serde_json::json!([
+                {"name": "name", "type": 3, "value": "@bob"},
+                {"name": "at", "type": 3, "value": "1,3"},
+            ])),
+            &NoMessages,
+        )
+        .await;
+        assert_eq!(
+            latest,
+            Ok(Command::CharacterAdd {
+                name: "bob".into(),
+                at: Some(Timestamps {
+                    start: 1.0,
+                    end: 3.0
+                }),
+                target: Target::Latest,
             })
         );
-        assert!(timestamps("0,9", Lang::En).is_err());
     }
 }

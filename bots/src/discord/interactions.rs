@@ -20,10 +20,10 @@ use sorabot::engine::{Press, PressAnswer};
 use sorabot::i18n::{say, Msg};
 use sorabot::ids::JobId;
 use sorabot::job::Job;
-use sorabot_storage::{MessageKey, Store, UserKey};
+use sorabot::Engine;
 
 use super::answers;
-use super::commands::{self, Jobs, Latest, CHARACTER_MENU, REMIX_MENU};
+use super::commands::{self, Jobs, Refusal, CHARACTER_MENU, REMIX_MENU};
 use super::rest::RestError;
 use super::{Bot, PLATFORM};
 
@@ -85,12 +85,8 @@ async fn slash(bot: &Bot, call: &CommandInteraction) {
     }
     bot.answers
         .open(call.id.get(), call.token.clone(), personal);
-    let lang = language_of(&user, bot.engine.limits().default_lang);
-    let jobs = StoreJobs {
-        store: bot.engine.store(),
-        user: UserKey::new(PLATFORM, user.id.clone()),
-    };
-    let read = commands::to_command(&call.data.name, &call.data.options, lang, &jobs);
+    let jobs = EngineJobs(&bot.engine);
+    let read = commands::to_command(&call.data.name, &call.data.options, &jobs).await;
     let incoming = Incoming {
         chat,
         user,
@@ -105,12 +101,19 @@ async fn slash(bot: &Bot, call: &CommandInteraction) {
     forget_unanswered(bot, call.id).await;
 }
 
-/// Runs a command read from an interaction, or shows why it was refused.
-async fn run(bot: &Bot, incoming: &Incoming, read: Result<Command, String>) {
+/// Runs a command read from an interaction, or shows why it was refused
+/// (in the core's words, to whom the core answers).
+async fn run(bot: &Bot, incoming: &Incoming, read: Result<Command, Refusal>) {
     match read {
         Ok(command) => bot.engine.execute(incoming, command).await,
         Err(refusal) => {
-            let reply = Outgoing::text(refusal).replying_to(Some(incoming.message_id.clone()));
+            let Some(text) = bot
+                .engine
+                .refusal(&incoming.chat, &incoming.user, &refusal.msg())
+            else {
+                return;
+            };
+            let reply = Outgoing::text(text).replying_to(Some(incoming.message_id.clone()));
             if let Err(error) =
                 sorabot::chat::ChatPort::send(bot.port.as_ref(), &incoming.chat, &reply).await
             {
@@ -341,7 +344,6 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
     let user = person(&modal.user, modal.member.as_ref(), &modal.locale);
     bot.limits
         .remember(&chat.chat, u64::from(modal.attachment_size_limit));
-    let lang = language_of(&user, bot.engine.limits().default_lang);
     let Some(data) = modal.data.custom_id.strip_prefix(MODAL_PREFIX) else {
         return;
     };
@@ -380,9 +382,9 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
         Form::Posted(message) => match bot.answers.held_video(message) {
             Some(video) => {
                 reply = Some((message.to_string(), video));
-                character_from(field("name"), field("at"), Target::Reply, lang)
+                character_from(field("name"), field("at"), Target::Reply)
             }
-            None => Err(say(lang, &Msg::FormExpired)),
+            None => Err(Refusal::FormExpired),
         },
         Form::Job(ButtonAction::Remix, job) => match field("prompt") {
             Some(prompt) => Ok(Command::Remix {
@@ -390,14 +392,11 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
                 prompt,
                 flags: VideoFlags::default(),
             }),
-            None => Err(say(
-                lang,
-                &Msg::Invalid(&ParseError::MissingPrompt {
-                    command: CommandName::Remix,
-                }),
-            )),
+            None => Err(Refusal::Invalid(ParseError::MissingPrompt {
+                command: CommandName::Remix,
+            })),
         },
-        Form::Job(_, job) => character_from(field("name"), field("at"), Target::Job(job), lang),
+        Form::Job(_, job) => character_from(field("name"), field("at"), Target::Job(job)),
     };
     let (reply_to, reply_media) = reply.unzip();
     let incoming = Incoming {
@@ -422,18 +421,13 @@ enum Form {
     Posted(u64),
 }
 
+/// The character form's fields, read as `/character add` reads its options.
 fn character_from(
     name: Option<String>,
     at: Option<String>,
     target: Target,
-    lang: Lang,
-) -> Result<Command, String> {
-    let name = commands::character_name(&name.unwrap_or_default(), lang)?;
-    let at = match at {
-        Some(text) => Some(commands::timestamps(&text, lang)?),
-        None => None,
-    };
-    Ok(Command::CharacterAdd { name, at, target })
+) -> Result<Command, Refusal> {
+    commands::character_add(&name.unwrap_or_default(), at.as_deref(), target)
 }
 
 /// The first answer to an interaction.
@@ -496,69 +490,15 @@ async fn forget_unanswered(bot: &Bot, id: InteractionId) {
     }
 }
 
-/// Job look-ups in the engine's store, for one user.
-struct StoreJobs<'a> {
-    store: &'a Store,
-    user: UserKey,
-}
+/// The engine's answer to which job a message of the bot's belongs to.
+struct EngineJobs<'a>(&'a Engine);
 
-impl Jobs for StoreJobs<'_> {
-    fn named(&self, text: &str) -> Option<JobId> {
-        if let Some(id) = JobId::parse(text) {
-            return Some(id);
-        }
-        let (channel, message) = message_link(text)?;
-        let key = MessageKey::new(PLATFORM, channel, message);
-        let (job, _) = self.store.lookup_message(&key).ok().flatten()?;
-        JobId::parse(&job)
-    }
-
-    fn latest(&self, which: Latest) -> Option<JobId> {
-        let jobs: Vec<Job> = self.store.jobs_of(&self.user, 25).ok()?;
-        jobs.into_iter()
-            .find(|job| match which {
-                Latest::Any => true,
-                Latest::Unfinished => !job.state.is_finished(),
-                Latest::Video => {
-                    job.state == sorabot::job::JobState::Delivered
-                        && job.request.output_kind() == sorabot::backend::OutputKind::Video
-                }
-            })
-            .map(|job| job.id)
-    }
-}
-
-/// The channel and message of a Discord message link
-/// (`https://discord.com/channels/GUILD/CHANNEL/MESSAGE`).
-fn message_link(text: &str) -> Option<(String, String)> {
-    let (_, path) = text.trim().split_once("/channels/")?;
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    match parts.as_slice() {
-        [_, channel, message] if is_snowflake(channel) && is_snowflake(message) => {
-            Some(((*channel).to_owned(), (*message).to_owned()))
-        }
-        _ => None,
-    }
-}
-
-fn is_snowflake(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_links_name_their_channel_and_message() {
-        assert_eq!(
-            message_link("https://discord.com/channels/1/22/333"),
-            Some(("22".into(), "333".into()))
-        );
-        assert_eq!(
-            message_link("https://ptb.discord.com/channels/@me/22/333/"),
-            Some(("22".into(), "333".into()))
-        );
-        assert_eq!(message_link("https://example.com/channels/1/x/3"), None);
+impl Jobs for EngineJobs<'_> {
+    async fn of_message(&self, channel: &str, message: &str) -> Option<JobId> {
+        // A link someone copied names a message already posted: the wait
+        // is only for one being posted this very moment.
+        self.0
+            .message_job(&chat_of(channel, true), message, MENU_SETTLE)
+            .await
     }
 }

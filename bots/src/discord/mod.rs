@@ -145,7 +145,6 @@ impl Adapter for DiscordAdapter {
         engine: Engine,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
-        self.port.attach_store(engine.store().clone());
         let bot = Arc::new(Bot {
             engine,
             rest: self.rest.clone(),

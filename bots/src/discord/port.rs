@@ -7,7 +7,7 @@
 //! too large so the engine sends a link. The video message is never edited
 //! afterwards, so nothing can drop its attachment.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -21,8 +21,6 @@ use sorabot::chat::{
     Button, ButtonAction, ChatError, ChatPort, ChatRef, Delivered, MediaFile, MediaKind, Outgoing,
 };
 use sorabot::command::Lang;
-use sorabot::job::Job;
-use sorabot_storage::Store;
 
 use super::answers::{self, Answers};
 use super::limits::UploadLimits;
@@ -39,9 +37,6 @@ pub struct DiscordPort {
     rest: Rest,
     answers: Arc<Answers>,
     limits: Arc<UploadLimits>,
-    /// The engine's store, once it runs: the delivery embed reads the job's
-    /// model and language there.
-    store: OnceLock<Store>,
 }
 
 impl DiscordPort {
@@ -50,12 +45,7 @@ impl DiscordPort {
             rest,
             answers,
             limits,
-            store: OnceLock::new(),
         }
-    }
-
-    pub fn attach_store(&self, store: Store) {
-        let _ = self.store.set(store);
     }
 
     /// A channel message; returns its id.
@@ -159,10 +149,6 @@ impl DiscordPort {
         reference.message_id = Some(message);
         reference.fail_if_not_exists = Some(false);
         Some(reference)
-    }
-
-    fn job(&self, media: &MediaFile) -> Option<Job> {
-        self.store.get()?.get_job(media.job.as_str()).ok().flatten()
     }
 }
 
@@ -312,11 +298,10 @@ impl ChatPort for DiscordPort {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("{}.mp4", media.job));
-        let job = self.job(media);
         // Sent again after a crash (uploaded, not yet recorded), the same
         // nonce makes Discord return the first message instead of a second.
         let mut body = CreateMessage::new()
-            .embed(delivery_embed(media, job.as_ref()))
+            .embed(delivery_embed(media))
             .allowed_mentions(no_pings())
             .components(rows(&media.buttons));
         if let Some(nonce) = delivery_nonce(media) {
@@ -377,21 +362,17 @@ fn fnv1a(text: &str) -> u32 {
 }
 
 /// The embed under a delivered file: the prompt, then model, duration and job.
-fn delivery_embed(media: &MediaFile, job: Option<&Job>) -> CreateEmbed {
-    let lang = job.map_or(Lang::En, |j| j.lang);
-    let (model_label, length_label, job_label) = match lang {
+fn delivery_embed(media: &MediaFile) -> CreateEmbed {
+    let (model_label, length_label, job_label) = match media.lang {
         Lang::En => ("Model", "Duration", "Job"),
         Lang::Zh => ("模型", "时长", "任务"),
     };
-    let options = job.and_then(|j| j.request.options());
+    let options = media.options.as_ref();
     let mut embed = CreateEmbed::new()
         .description(fit(prompt_of(media), 4000))
         .colour(0x5865F2);
     if let Some(options) = options {
-        let mut model = match options.tier {
-            sorabot::backend::ModelTier::Standard => "sora-2".to_owned(),
-            sorabot::backend::ModelTier::Pro => "sora-2-pro".to_owned(),
-        };
+        let mut model = options.tier.as_str().to_owned();
         if options.hd {
             model.push_str(" · HD");
         }
@@ -538,6 +519,8 @@ mod tests {
             height: None,
             duration: None,
             file_id: None,
+            lang: Lang::En,
+            options: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! What every end-to-end harness here shares: the sample media, the engine's
-//! fast limits, the simulator's client configuration and the store opener.
+//! fast limits, the simulator's client configuration and the bot's start.
 //! Included by each `*_support` module (`#[path = "../common/mod.rs"]`).
 
 #![allow(dead_code)]
@@ -10,7 +10,6 @@ use std::time::Duration;
 use sorabot::backend::{AuthStyle, Dialect, SoraConfig};
 use sorabot::Limits;
 use sorabot_sim::{SimHandle, Style};
-use sorabot_storage::Store;
 
 /// What the simulator serves as every finished video, and a picture to send.
 pub const SAMPLE_MP4: &[u8] = include_bytes!("../../../sim/assets/sample.mp4");
@@ -48,10 +47,19 @@ pub fn client_config(sim: &SimHandle) -> SoraConfig {
     config
 }
 
-/// Opens the store (it waits itself for a just-stopped engine to let go).
-pub fn open_store(dir: &Path) -> Store {
-    Store::open(dir)
-        .unwrap_or_else(|error| panic!("cannot open the store in {}: {error}", dir.display()))
+/// The engine over the database under `limits.data_dir` (opening waits
+/// itself for a just-stopped engine to let go of it).
+pub fn open_engine(
+    backend: std::sync::Arc<dyn sorabot::backend::Backend>,
+    limits: &Limits,
+    ports: Vec<std::sync::Arc<dyn sorabot::chat::ChatPort>>,
+) -> sorabot::Engine {
+    sorabot::Engine::open(backend, limits.clone(), ports).unwrap_or_else(|error| {
+        panic!(
+            "cannot open the store in {}: {error}",
+            limits.db_dir().display()
+        )
+    })
 }
 
 /// One start of a bot: the engine, its driver and an adapter, as the binary
@@ -71,9 +79,8 @@ impl Running {
         limits: &Limits,
         adapter: Box<dyn sorabot_bots::adapter::Adapter>,
     ) -> Running {
-        let store = open_store(&limits.db_dir());
         let backend = sorabot::backend::connect(&client_config(sim)).expect("the backend is built");
-        let engine = sorabot::Engine::new(backend, store, limits.clone(), vec![adapter.port()]);
+        let engine = open_engine(backend, limits, vec![adapter.port()]);
         let driver = tokio::spawn({
             let engine = engine.clone();
             async move { engine.run().await }

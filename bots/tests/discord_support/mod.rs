@@ -280,9 +280,9 @@ impl World {
 
     /// The job as stored.
     pub fn job(&self, id: &str) -> Job {
+        let job = sorabot::ids::JobId::parse(id).unwrap_or_else(|| panic!("{id} is a job id"));
         self.engine()
-            .store()
-            .get_job::<Job>(id)
+            .job(&job)
             .expect("the store reads")
             .unwrap_or_else(|| panic!("job {id} is stored"))
     }

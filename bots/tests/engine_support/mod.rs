@@ -217,12 +217,11 @@ impl Bot {
         self.engine.as_ref().expect("the engine is running")
     }
 
-    /// Opens the store, builds the engine over the port, and runs the
-    /// engine and the console.
+    /// Builds the engine over the store and the port, and runs the engine
+    /// and the console.
     async fn launch(&mut self, chat_port: Arc<dyn ChatPort>) {
-        let store = common::open_store(&self.limits.db_dir());
         let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
-        let engine = Engine::new(backend, store, self.limits.clone(), vec![chat_port]);
+        let engine = common::open_engine(backend, &self.limits, vec![chat_port]);
         self.driver = Some(tokio::spawn({
             let engine = engine.clone();
             async move { engine.run().await }
@@ -433,9 +432,9 @@ impl Bot {
 
     /// The job as stored.
     pub fn job(&self, id: &str) -> Job {
+        let job = sorabot::ids::JobId::parse(id).unwrap_or_else(|| panic!("{id} is a job id"));
         self.engine()
-            .store()
-            .get_job::<Job>(id)
+            .job(&job)
             .expect("the store reads")
             .unwrap_or_else(|| panic!("job {id} is stored"))
     }

@@ -4,7 +4,7 @@
 use sorabot_storage::UserKey;
 
 use super::Refusal;
-use crate::chat::{language_of, ChatRef, Incoming, UserRef};
+use crate::chat::{ChatRef, Incoming, UserRef};
 use crate::command::Lang;
 use crate::engine::{Engine, EngineError};
 use crate::i18n::say;
@@ -59,7 +59,7 @@ impl Engine {
             || same_chat && remix && self.inner.limits.open_remix
     }
 
-    pub(super) fn allowed(&self, chat: &ChatRef, user: &UserRef) -> bool {
+    pub(crate) fn allowed(&self, chat: &ChatRef, user: &UserRef) -> bool {
         self.inner.limits.access.allows(
             &access_id(&chat.platform, &user.id),
             &access_id(&chat.platform, &chat.chat),
@@ -77,16 +77,9 @@ impl Engine {
         UserKey::new(msg.chat.platform.clone(), msg.user.id.clone())
     }
 
-    /// The user's language: their setting, else what the platform says, else the default.
+    /// The user's language (see [`Engine::lang_of`]).
     pub(super) fn lang_for(&self, chat: &ChatRef, user: &UserRef) -> Lang {
-        let key = UserKey::new(chat.platform.clone(), user.id.clone());
-        self.inner
-            .store
-            .settings(&key)
-            .ok()
-            .and_then(|s| s.lang)
-            .and_then(|l| Lang::parse(&l))
-            .unwrap_or_else(|| language_of(user, self.inner.limits.default_lang))
+        self.lang_of(chat, user)
     }
 }
 

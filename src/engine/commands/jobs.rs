@@ -7,42 +7,19 @@ use crate::backend::OutputKind;
 use crate::chat::Incoming;
 use crate::clock::now_ms;
 use crate::command::{Lang, Target};
-use crate::engine::{owner_key, Engine, EngineError};
+use crate::engine::{owner_key, Engine, EngineError, Fitting};
 use crate::i18n::{say, state_line, Msg};
 use crate::job::{Job, JobRequest, JobState};
 
 /// Jobs `/tasks` lists.
 const TASKS_LISTED: usize = 10;
-/// How far back "your latest job" looks among a user's jobs.
-const LATEST_SCANNED: usize = 50;
 
-/// What kind of job a command with no job named is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fitting {
-    /// A video that is made (remix, character).
-    Video,
-    /// A job not yet over (cancel).
-    Unfinished,
-    /// Any job (status, retry).
-    Any,
-}
-
-impl Fitting {
-    fn fits(self, job: &Job) -> bool {
-        match self {
-            Fitting::Any => true,
-            Fitting::Unfinished => !job.state.is_finished(),
-            Fitting::Video => is_made_video(job),
-        }
-    }
-
-    /// The refusal when the user has no such job here.
-    fn none(self) -> Refusal {
-        match self {
-            Fitting::Video => Refusal::NeedVideoReply,
-            Fitting::Unfinished => Refusal::NothingRunning,
-            Fitting::Any => Refusal::NoJobs,
-        }
+/// The refusal when the user has no job here of the kind a command needs.
+fn none_fitting(fitting: Fitting) -> Refusal {
+    match fitting {
+        Fitting::Video => Refusal::NeedVideoReply,
+        Fitting::Unfinished => Refusal::NothingRunning,
+        Fitting::Any => Refusal::NoJobs,
     }
 }
 
@@ -171,30 +148,19 @@ impl Engine {
                 None => return Ok(Err(Refusal::NeedVideoReply)),
             },
             Target::Latest => {
-                let latest = self.latest(msg, fitting)?;
-                return Ok(latest.ok_or_else(|| fitting.none()));
+                let latest = self.latest_job(&msg.chat, &msg.user, fitting)?;
+                return Ok(latest.ok_or_else(|| none_fitting(fitting)));
             }
         };
         Ok(self
             .load(&id)?
             .ok_or_else(|| Refusal::NoSuchJob(id.to_string())))
     }
-
-    /// The sender's newest job in this chat that fits.
-    fn latest(&self, msg: &Incoming, fitting: Fitting) -> Result<Option<Job>, EngineError> {
-        let jobs: Vec<Job> = self
-            .inner
-            .store
-            .jobs_of(&self.user_key(msg), LATEST_SCANNED)?;
-        Ok(jobs
-            .into_iter()
-            .find(|job| job.chat.chat == msg.chat.chat && fitting.fits(job)))
-    }
 }
 
 /// A video the service has made: done there is enough (it may still be
 /// uploading into the chat).
-fn is_made_video(job: &Job) -> bool {
+pub(crate) fn is_made_video(job: &Job) -> bool {
     job.request.output_kind() == OutputKind::Video
         && matches!(job.state, JobState::Delivering | JobState::Delivered)
         && job.task.is_some()

@@ -22,6 +22,7 @@ use crate::command::{parse, Command, Context, Lang, Parsed, Target};
 use crate::i18n::{say, Msg};
 use crate::ids::JobId;
 
+pub(crate) use jobs::is_made_video;
 pub use refusal::Refusal;
 
 /// A button press.

@@ -4,7 +4,6 @@
 use sorabot_storage::UserSettings;
 
 use super::{Handled, Outcome};
-use crate::backend::ModelTier;
 use crate::chat::Incoming;
 use crate::clock::today;
 use crate::command::{Lang, VideoFlags};
@@ -34,10 +33,7 @@ impl Engine {
             settings.seconds = Some(seconds);
         }
         if let Some(tier) = flags.tier {
-            settings.model = Some(match tier {
-                ModelTier::Standard => "sora-2".to_owned(),
-                ModelTier::Pro => "sora-2-pro".to_owned(),
-            });
+            settings.model = Some(tier.as_str().to_owned());
         }
         if flags.hd {
             settings.hd = Some(true);

@@ -69,13 +69,7 @@ fn settings_flags(settings: &UserSettings) -> VideoFlags {
     VideoFlags {
         aspect: settings.aspect.as_deref().and_then(AspectRatio::parse),
         seconds: settings.seconds,
-        tier: settings.model.as_deref().map(|m| {
-            if m.ends_with("pro") {
-                ModelTier::Pro
-            } else {
-                ModelTier::Standard
-            }
-        }),
+        tier: settings.model.as_deref().and_then(ModelTier::parse),
         hd: settings.hd.unwrap_or(false),
     }
 }
