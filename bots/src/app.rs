@@ -61,9 +61,17 @@ pub async fn service(config: &Config) -> anyhow::Result<Service> {
             let sim = SoraSim::start(sim_config)
                 .await
                 .context("cannot start the built-in simulator")?;
+            let banner = [
+                ("url", sim.base_url().into()),
+                ("speed", time_scale.to_string().into()),
+            ];
             eprintln!(
-                "⚠  No SORA_BASE_URL set: using the built-in Sora SIMULATOR at {} (sample videos, ×{time_scale} speed).\n   Set SORA_BASE_URL and SORA_API_KEY to use a real service.",
-                sim.base_url()
+                "{}",
+                i18n::text(
+                    config.limits.default_lang,
+                    "console-simulator-banner",
+                    &banner
+                )
             );
             let url = sim.base_url().parse().context("simulator URL")?;
             let (dialect, model) = simulated_relay_settings(*relay);
@@ -109,11 +117,10 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", config.limits.data_dir.display()))?;
     let store = open_store(&config)?;
     let out: console::Sink = Arc::new(Mutex::new(std::io::stdout()));
-    let port = Arc::new(ConsolePort::new(
-        out,
-        &config.limits.data_dir,
-        config.console_upload_bytes,
-    ));
+    let port = Arc::new(
+        ConsolePort::new(out, &config.limits.data_dir, config.console_upload_bytes)
+            .speaking(config.limits.default_lang),
+    );
     let limits = service.limits(&config.limits);
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
     report_damage(&store, &ports, &limits).await;

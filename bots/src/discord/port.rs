@@ -379,10 +379,7 @@ fn fnv1a(text: &str) -> u32 {
 /// The embed under a delivered file: the prompt, then model, duration and job.
 fn delivery_embed(media: &MediaFile, job: Option<&Job>) -> CreateEmbed {
     let lang = job.map_or(Lang::En, |j| j.lang);
-    let (model_label, length_label, job_label) = match lang {
-        Lang::En => ("Model", "Duration", "Job"),
-        Lang::Zh => ("模型", "时长", "任务"),
-    };
+    let label = |id: &str| sorabot::i18n::text(lang, id, &[]);
     let options = job.and_then(|j| j.request.options());
     let mut embed = CreateEmbed::new()
         .description(fit(prompt_of(media), 4000))
@@ -393,15 +390,16 @@ fn delivery_embed(media: &MediaFile, job: Option<&Job>) -> CreateEmbed {
             sorabot::backend::ModelTier::Pro => "sora-2-pro".to_owned(),
         };
         if options.hd {
-            model.push_str(" · HD");
+            model.push_str(&format!(" · {}", label("headline-hd")));
         }
-        embed = embed.field(model_label, model, true);
+        embed = embed.field(label("embed-model"), model, true);
     }
     let seconds = media.duration.or(options.and_then(|o| o.seconds));
     if let (MediaKind::Video, Some(seconds)) = (media.kind, seconds) {
-        embed = embed.field(length_label, format!("{seconds} s"), true);
+        let length = sorabot::i18n::text(lang, "embed-seconds", &[("seconds", seconds.into())]);
+        embed = embed.field(label("embed-duration"), length, true);
     }
-    embed.field(job_label, format!("`{}`", media.job), true)
+    embed.field(label("embed-job"), format!("`{}`", media.job), true)
 }
 
 /// The caption without its last line, the `#JOBID` tag.
