@@ -224,6 +224,7 @@ console-saved-video = video: { $path }
 console-saved-image = image: { $path }
 console-attached = (you attached { $path })
 console-cannot-read = cannot read { $path }: { $error }
+console-stopping = { $signal }: stopping; unfinished jobs stay stored and resume on the next start
 console-simulator-banner =
     ⚠  No SORA_BASE_URL set: using the built-in Sora SIMULATOR at { $url } (sample videos, ×{ $speed } speed).
        Set SORA_BASE_URL and SORA_API_KEY to use a real service.

@@ -210,6 +210,7 @@ console-saved-video = 视频：{ $path }
 console-saved-image = 图片：{ $path }
 console-attached = （你附上了 { $path }）
 console-cannot-read = 无法读取 { $path }：{ $error }
+console-stopping = { $signal }：正在停止；未完成的任务已保存，下次启动时继续
 console-simulator-banner =
     ⚠  未设置 SORA_BASE_URL：正在使用内置的 Sora 模拟器 { $url }（示例视频，×{ $speed } 倍速）。
        设置 SORA_BASE_URL 和 SORA_API_KEY 即可使用真实服务。

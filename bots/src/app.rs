@@ -140,8 +140,10 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     match console::run_until(engine.clone(), port.clone(), stdin, user, stopped).await {
         None => tracing::info!("console: the input ended and no job is unfinished"),
         Some(Some(signal)) => {
+            let lang = config.limits.default_lang;
             eprintln!(
-                "{signal}: stopping; unfinished jobs stay stored and resume on the next start"
+                "{}",
+                i18n::text(lang, "console-stopping", &[("signal", signal.into())])
             );
             tracing::info!(signal, "console: stopped reading input");
         }
