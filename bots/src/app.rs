@@ -60,9 +60,17 @@ pub async fn service(config: &Config) -> anyhow::Result<Service> {
             let sim = SoraSim::start(sim_config)
                 .await
                 .context("cannot start the built-in simulator")?;
+            let banner = [
+                ("url", sim.base_url().into()),
+                ("speed", time_scale.to_string().into()),
+            ];
             eprintln!(
-                "⚠  No SORA_BASE_URL set: using the built-in Sora SIMULATOR at {} (sample videos, ×{time_scale} speed).\n   Set SORA_BASE_URL and SORA_API_KEY to use a real service.",
-                sim.base_url()
+                "{}",
+                i18n::text(
+                    config.limits.default_lang,
+                    "console-simulator-banner",
+                    &banner
+                )
             );
             let url = sim.base_url().parse().context("simulator URL")?;
             let (dialect, model) = simulated_relay_settings(*relay);
@@ -107,11 +115,10 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.limits.data_dir)
         .with_context(|| format!("cannot create {}", config.limits.data_dir.display()))?;
     let out: console::Sink = Arc::new(Mutex::new(std::io::stdout()));
-    let port = Arc::new(ConsolePort::new(
-        out,
-        &config.limits.data_dir,
-        config.console_upload_bytes,
-    ));
+    let port = Arc::new(
+        ConsolePort::new(out, &config.limits.data_dir, config.console_upload_bytes)
+            .speaking(config.limits.default_lang),
+    );
     let limits = service.limits(&config.limits);
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
     let engine = open_engine(&service, limits, ports.clone())?;
@@ -131,8 +138,10 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     match console::run_until(engine.clone(), port.clone(), stdin, user, stopped).await {
         None => tracing::info!("console: the input ended and no job is unfinished"),
         Some(Some(signal)) => {
+            let lang = config.limits.default_lang;
             eprintln!(
-                "{signal}: stopping; unfinished jobs stay stored and resume on the next start"
+                "{}",
+                i18n::text(lang, "console-stopping", &[("signal", signal.into())])
             );
             tracing::info!(signal, "console: stopped reading input");
         }

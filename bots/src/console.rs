@@ -20,7 +20,9 @@ use sorabot::chat::{
     Attachment, AttachmentKind, Button, ChatError, ChatPort, ChatRef, Delivered, Incoming,
     MediaFile, MediaKind, Outgoing, UserRef,
 };
+use sorabot::command::Lang;
 use sorabot::engine::{Press, PressAnswer};
+use sorabot::i18n::catalogue::Arg;
 use sorabot::i18n::{self, Msg};
 use sorabot::{media, Engine};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
@@ -47,6 +49,9 @@ pub struct ConsolePort {
     posted: Mutex<HashMap<String, Attachment>>,
     /// Turns true when the output is gone (a closed pipe): the console stops.
     closed: watch::Sender<bool>,
+    /// The language of the console's own lines (`buttons: …`); English
+    /// unless [`ConsolePort::speaking`] says otherwise.
+    lang: Lang,
 }
 
 impl ConsolePort {
@@ -66,7 +71,19 @@ impl ConsolePort {
             upload_limit,
             posted: Mutex::default(),
             closed: watch::channel(false).0,
+            lang: Lang::En,
         }
+    }
+
+    /// The console's own lines in `lang` (the bot's default language).
+    pub fn speaking(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
+    }
+
+    /// One of the console's own lines, from the catalogue.
+    fn words(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        i18n::text(self.lang, id, args)
     }
 
     /// Returns once the output is closed (the reader of a pipe went away).
@@ -112,7 +129,8 @@ impl ConsolePort {
             .iter()
             .map(|b| format!("{} !{}", b.label, b.data()))
             .collect();
-        self.print(id, &format!("buttons: {}", list.join(" | ")));
+        let line = self.words("console-buttons", &[("buttons", list.join(" | ").into())]);
+        self.print(id, &line);
     }
 }
 
@@ -131,7 +149,10 @@ impl ChatPort for ConsolePort {
         self.print(&id, &message.text);
         self.print_buttons(&id, &message.buttons);
         if message.ask_reply {
-            self.print(&id, &format!("(answer with: >{id} YOUR TEXT)"));
+            self.print(
+                &id,
+                &self.words("console-answer-with", &[("id", id.as_str().into())]),
+            );
         }
         Ok(id)
     }
@@ -143,7 +164,7 @@ impl ChatPort for ConsolePort {
     }
 
     async fn delete(&self, _chat: &ChatRef, id: &str) -> Result<(), ChatError> {
-        self.print(id, "(deleted)");
+        self.print(id, &self.words("console-deleted", &[]));
         Ok(())
     }
 
@@ -161,11 +182,12 @@ impl ChatPort for ConsolePort {
             .await
             .map_err(|e| ChatError::Failed(format!("cannot save {}: {e}", target.display())))?;
         let id = self.next_id();
-        let kind = match file.kind {
-            MediaKind::Video => "video",
-            MediaKind::Image => "image",
+        let saved = match file.kind {
+            MediaKind::Video => "console-saved-video",
+            MediaKind::Image => "console-saved-image",
         };
-        self.print(&id, &format!("{kind}: {}", target.display()));
+        let path = target.display().to_string();
+        self.print(&id, &self.words(saved, &[("path", path.into())]));
         self.print(&id, &file.caption);
         self.print_buttons(&id, &file.buttons);
         Ok(Delivered {
@@ -397,7 +419,8 @@ pub async fn run_until<T>(
         if let Some(path) = &parsed.attach {
             match attachment(path, engine.limits().max_input_image_bytes).await {
                 Ok(file) => {
-                    port.print(&message_id, &format!("(you attached {path})"));
+                    let attached = i18n::text(lang, "console-attached", &[("path", path.into())]);
+                    port.print(&message_id, &attached);
                     port.posted
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -405,7 +428,8 @@ pub async fn run_until<T>(
                     attachments.push(file);
                 }
                 Err(error) => {
-                    port.print("!", &format!("cannot read {path}: {error}"));
+                    let args = [("path", path.into()), ("error", error.to_string().into())];
+                    port.print("!", &i18n::text(lang, "console-cannot-read", &args));
                     continue;
                 }
             }

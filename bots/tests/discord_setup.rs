@@ -5,12 +5,13 @@
 
 mod discord_support;
 
-use discord_support::World;
+use discord_support::{Setup, World};
 use secrecy::SecretString;
 use serde_json::json;
 use serenity::all::ChannelId;
 use serenity::http::{HttpBuilder, HttpError};
-use sorabot::command::CommandName;
+use sorabot::command::{CommandName, Lang};
+use sorabot::i18n;
 use sorabot_bots::discord;
 use sorabot_sim::discord::{Call, Options};
 
@@ -30,20 +31,25 @@ async fn commands_are_registered_in_the_guild_with_chinese_localizations() {
         .expect("/video");
     assert_eq!(video.name_in("zh-CN"), Some("视频"));
     assert_eq!(video.name_in("zh-TW"), Some("影片"));
-    assert_eq!(video.description(), CommandName::Video.summary());
+    assert_eq!(
+        video.description(),
+        i18n::summary(Lang::En, CommandName::Video)
+    );
     assert_eq!(
         video.description_in("zh-CN"),
-        Some(CommandName::Video.summary_zh())
+        Some(i18n::summary(Lang::Zh, CommandName::Video).as_str())
+    );
+    assert_eq!(
+        video.description_in("zh-TW"),
+        Some("根據提示詞（和隨附的圖片）生成影片。")
     );
     let options: Vec<String> = video
         .options()
         .iter()
         .map(|o| o["name"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(
-        options,
-        ["prompt", "image", "aspect", "duration", "model", "hd"]
-    );
+    // The native service takes no HD: /video does not offer it.
+    assert_eq!(options, ["prompt", "image", "aspect", "duration", "model"]);
     assert_eq!(video.options()[2]["choices"][0]["value"], "16:9");
     for slash in [
         "image",
@@ -77,6 +83,64 @@ async fn commands_are_registered_in_the_guild_with_chinese_localizations() {
             (discord::CHARACTER_MENU, Some("存为角色"))
         ]
     );
+}
+
+/// The values of the choices of `/command`'s option `option`, as registered.
+fn choices(world: &World, command: &str, option: &str) -> Vec<serde_json::Value> {
+    let commands = world.discord.commands();
+    let command = commands
+        .iter()
+        .find(|c| c.name() == command)
+        .unwrap_or_else(|| panic!("/{command}"));
+    command
+        .options()
+        .iter()
+        .find(|o| o["name"] == option)
+        .and_then(|o| o["choices"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c["value"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_durations_offered_are_the_ones_the_openai_service_takes() {
+    let world = Setup::new()
+        .sim(|sim| *sim = sorabot_sim::SimConfig::for_style(sorabot_sim::Style::OpenAi))
+        .start()
+        .await;
+
+    let durations = choices(&world, "video", "duration");
+
+    assert_eq!(durations, [json!(4), json!(8), json!(12)]);
+    assert_eq!(world.engine().capabilities().durations, [4, 8, 12]);
+    assert_eq!(choices(&world, "settings", "duration"), durations);
+    let models = choices(&world, "video", "model");
+    assert_eq!(models, [json!("sora-2"), json!("sora-2-pro")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_choices_of_the_native_service_follow_its_capabilities() {
+    let world = World::start().await;
+    let capabilities = world.engine().capabilities().clone();
+
+    let durations = choices(&world, "video", "duration");
+
+    let expected: Vec<serde_json::Value> =
+        capabilities.durations.iter().map(|&s| json!(s)).collect();
+    assert_eq!(durations, expected);
+    assert_eq!(
+        choices(&world, "video", "aspect").len(),
+        if capabilities.aspect_ratio { 2 } else { 0 }
+    );
+    let commands = world.discord.commands();
+    let video = commands
+        .iter()
+        .find(|c| c.name() == "video")
+        .expect("/video");
+    let has = |name: &str| video.options().iter().any(|o| o["name"] == name);
+    assert_eq!(has("hd"), capabilities.hd);
+    assert_eq!(has("model"), capabilities.pro);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

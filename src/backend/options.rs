@@ -241,52 +241,32 @@ pub enum Feature {
 
 impl fmt::Display for Feature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Feature::Characters => "characters",
-            Feature::Remix => "remix",
-            Feature::ImageToVideo => "image to video",
-            Feature::Images => "image generation",
-            Feature::ImageEdits => "image edits",
-            Feature::Hd => "HD",
-            Feature::Pro => "the pro model",
-            Feature::AspectRatio => "choosing the aspect ratio",
-            Feature::Duration => "choosing the duration",
-            Feature::Watermark => "the watermark setting",
-            Feature::RemixOptions => "changing the framing, length or quality in a remix",
-        })
+        f.write_str(&crate::i18n::feature(crate::command::Lang::En, *self))
     }
 }
 
-/// Why a request cannot go to this service; each says what would work.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+/// Why a request cannot go to this service; each says what would work. Its
+/// words are in the catalogue ([`crate::i18n::unsupported`]); `Display`
+/// gives the English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Unsupported {
-    #[error("{0} is not available")]
     Feature(Feature),
-    #[error("a {requested} s video is not available (choose {})", join(.allowed))]
     Duration { requested: u32, allowed: Vec<u32> },
-    #[error("the prompt is empty")]
     EmptyPrompt,
-    #[error("the prompt has {len} characters, more than {max}")]
     PromptTooLong { len: usize, max: usize },
-    #[error("{given} images given, at most {max} allowed")]
     TooManyImages { given: usize, max: usize },
-    #[error("{requested} images asked for, from 1 to {max} allowed")]
     ImageCount { requested: u8, max: u8 },
-    #[error("the image size must be between 64 and 4096 pixels a side")]
     ImageSize,
-    #[error(
-        "the character's time range must be START,END with 0 <= START < END and at most 3 s long"
-    )]
     Timestamps,
 }
 
-fn join(values: &[u32]) -> String {
-    values
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::i18n::unsupported(crate::command::Lang::En, self))
+    }
 }
+
+impl std::error::Error for Unsupported {}
 
 /// What the configured service can do, so a command it cannot do gets a clear
 /// message instead of a failed HTTP call.

@@ -65,14 +65,33 @@ pub(crate) const SETTINGS_FLAGS: &[Flag] = &[
     Flag::Reset,
 ];
 
-/// What each value should have looked like, for [`ParseError::BadFlagValue`].
-pub(crate) const EXPECTED_ASPECT: &str = "16:9 or 9:16 (or landscape, portrait)";
-pub(crate) const EXPECTED_SECONDS: &str = "whole seconds from 1 to 60, like 10 or 15s";
-pub(crate) const EXPECTED_MODEL: &str = "sora-2 or sora-2-pro";
-pub(crate) const EXPECTED_COUNT: &str = "a number from 1 to 4";
-pub(crate) const EXPECTED_SIZE: &str = "WIDTHxHEIGHT, 64 to 4096 each, like 1024x1024";
-pub(crate) const EXPECTED_LANG: &str = "en or zh";
-pub(crate) const EXPECTED_SWITCH: &str = "no value";
+/// What a flag's value should have looked like, for
+/// [`ParseError::BadFlagValue`] (its words are in the catalogue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Aspect,
+    Seconds,
+    Model,
+    Count,
+    Size,
+    Lang,
+    /// A switch (`--hd`) given a value.
+    Switch,
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::i18n::expected(Lang::En, *self))
+    }
+}
+
+pub(crate) const EXPECTED_ASPECT: Expected = Expected::Aspect;
+pub(crate) const EXPECTED_SECONDS: Expected = Expected::Seconds;
+pub(crate) const EXPECTED_MODEL: Expected = Expected::Model;
+pub(crate) const EXPECTED_COUNT: Expected = Expected::Count;
+pub(crate) const EXPECTED_SIZE: Expected = Expected::Size;
+pub(crate) const EXPECTED_LANG: Expected = Expected::Lang;
+pub(crate) const EXPECTED_SWITCH: Expected = Expected::Switch;
 
 /// One option as the user gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +104,7 @@ pub(crate) struct Given<'a> {
 }
 
 impl Given<'_> {
-    fn bad_value(&self, command: CommandName, expected: &'static str) -> ParseError {
+    fn bad_value(&self, command: CommandName, expected: Expected) -> ParseError {
         ParseError::BadFlagValue {
             command,
             flag: self.name.clone(),

@@ -24,12 +24,10 @@ impl Lang {
         }
     }
 
-    /// The language's name in itself, for a language picker.
-    pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Zh => "中文",
-        }
+    /// The language's name in itself, for a language picker (its file's
+    /// `language-name`).
+    pub fn native_name(self) -> String {
+        crate::i18n::catalogue::text(self.code(), "language-name", &[])
     }
 
     /// Reads a language as users and clients name it: `en`, `english`,

@@ -14,10 +14,13 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+use std::fmt;
+
 use crate::backend::{AspectRatio, ModelTier, Timestamps, VideoOptions};
 use crate::ids::JobId;
 
 pub use flags::parse_timestamps;
+pub use flags::Expected;
 use flags::{Args, Flag};
 pub use lang::Lang;
 pub use names::{character_mentions, is_character_name, parse_character_name, MAX_CHARACTER_NAME};
@@ -173,33 +176,52 @@ impl VideoFlags {
     }
 }
 
-/// What was wrong with a command; each names the command whose usage to show.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// What was wrong with a command; each names the command whose usage to
+/// show. Its words are in the catalogue ([`crate::i18n::parse_error`]);
+/// `Display` gives the English.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
-    #[error("there is no command /{name}")]
-    UnknownCommand { name: String },
-    #[error("/{command} needs a prompt")]
-    MissingPrompt { command: CommandName },
-    #[error("/{command} has no option --{flag}")]
-    UnknownFlag { command: CommandName, flag: String },
-    #[error("--{flag} {value}: expected {expected}")]
+    UnknownCommand {
+        name: String,
+    },
+    MissingPrompt {
+        command: CommandName,
+    },
+    UnknownFlag {
+        command: CommandName,
+        flag: String,
+    },
     BadFlagValue {
         command: CommandName,
         flag: String,
         value: String,
-        expected: &'static str,
+        expected: Expected,
     },
-    #[error("--{flag} needs a value")]
-    MissingFlagValue { command: CommandName, flag: String },
-    #[error("/{command} needs a job: reply to its message or give its job id")]
-    MissingTarget { command: CommandName },
-    #[error("\"{name}\" cannot name a character: use 1 to 32 letters, digits or _")]
-    BadCharacterName { name: String },
-    #[error("--at {value}: expected START,END in seconds, in order, at most 3 s apart")]
-    BadTimestamps { value: String },
-    #[error("/{command} needs one of: add, list, remove")]
-    MissingSubcommand { command: CommandName },
+    MissingFlagValue {
+        command: CommandName,
+        flag: String,
+    },
+    MissingTarget {
+        command: CommandName,
+    },
+    BadCharacterName {
+        name: String,
+    },
+    BadTimestamps {
+        value: String,
+    },
+    MissingSubcommand {
+        command: CommandName,
+    },
 }
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::i18n::parse_error(Lang::En, self))
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 impl ParseError {
     /// The command whose usage answers this error (none for an unknown one:
@@ -219,8 +241,8 @@ impl ParseError {
         }
     }
 
-    /// The right form, to show under the error.
-    pub fn usage(&self) -> Option<&'static str> {
+    /// The right form in English, to show under the error.
+    pub fn usage(&self) -> Option<String> {
         self.command().map(CommandName::usage)
     }
 }

@@ -1,5 +1,6 @@
-//! The commands by name: what each is called (and its aliases), its one-line
-//! syntax, and its one-line description, the data `/help` is made of.
+//! The commands by name: what each is called, and its aliases. Its one-line
+//! syntax and description, the rest of what `/help` shows, are in the
+//! catalogue (`usage-NAME`, `summary-NAME`).
 
 use std::fmt;
 
@@ -74,67 +75,10 @@ impl CommandName {
             .find(|command| command.as_str() == name || command.aliases().contains(&name.as_str()))
     }
 
-    /// The one-line syntax, as `/help` shows it and errors repeat it.
-    pub fn usage(self) -> &'static str {
-        match self {
-            CommandName::Start => "/start",
-            CommandName::Help => "/help [command]",
-            CommandName::Video => {
-                "/video PROMPT [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]"
-            }
-            CommandName::Image => "/image PROMPT [--n 1-4] [--size WxH]",
-            CommandName::Remix => {
-                "/remix [JOBID] PROMPT [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]"
-            }
-            CommandName::Character => {
-                "/character add NAME [JOBID] [--at START,END] | /character list | /character remove NAME"
-            }
-            CommandName::Tasks => "/tasks",
-            CommandName::Status => "/status [JOBID]",
-            CommandName::Cancel => "/cancel [JOBID]",
-            CommandName::Retry => "/retry [JOBID]",
-            CommandName::Settings => {
-                "/settings [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd] [--lang en|zh] [--reset]"
-            }
-            CommandName::Quota => "/quota",
-        }
-    }
-
-    /// What the command does, in one line of English (the doc comment of its
-    /// [`super::Command`] variants says the same).
-    pub fn summary(self) -> &'static str {
-        match self {
-            CommandName::Start => "Say hello and show what the bot can do.",
-            CommandName::Help => "List the commands, or explain one.",
-            CommandName::Video => "Make a video from a prompt, and from the images sent with it.",
-            CommandName::Image => "Make images from a prompt, or edit the images sent with it.",
-            CommandName::Remix => "Make a new video from one already made: reply to it or give its job id.",
-            CommandName::Character => "Save a character from a video, list yours, or remove one; use it as @NAME in a prompt.",
-            CommandName::Tasks => "List your recent jobs.",
-            CommandName::Status => "Show how a job is going.",
-            CommandName::Cancel => "Stop a job that has not finished.",
-            CommandName::Retry => "Run a failed job again.",
-            CommandName::Settings => "Show or change your default video options and language.",
-            CommandName::Quota => "Show how many jobs you have left.",
-        }
-    }
-
-    /// What the command does, in one line of Chinese.
-    pub fn summary_zh(self) -> &'static str {
-        match self {
-            CommandName::Start => "打个招呼，看看机器人能做什么。",
-            CommandName::Help => "列出所有命令，或说明某个命令。",
-            CommandName::Video => "根据提示词（和随附的图片）生成视频。",
-            CommandName::Image => "根据提示词生成图片，或编辑随附的图片。",
-            CommandName::Remix => "在已生成的视频上再创作：回复该视频，或给出任务 ID。",
-            CommandName::Character => "从视频中保存角色、查看或删除角色；在提示词中用 @名字 引用。",
-            CommandName::Tasks => "列出你最近的任务。",
-            CommandName::Status => "查看任务进度。",
-            CommandName::Cancel => "取消尚未完成的任务。",
-            CommandName::Retry => "重新运行失败的任务。",
-            CommandName::Settings => "查看或修改默认视频选项和语言。",
-            CommandName::Quota => "查看剩余额度。",
-        }
+    /// The one-line syntax in English, as `/help` shows it and errors
+    /// repeat it (other languages: [`crate::i18n::usage`]).
+    pub fn usage(self) -> String {
+        crate::i18n::usage(super::Lang::En, self)
     }
 }
 
@@ -170,8 +114,11 @@ mod tests {
                 command.usage().starts_with(&format!("/{command}")),
                 "{command}"
             );
-            for summary in [command.summary(), command.summary_zh()] {
+            for lang in crate::command::Lang::ALL {
+                let summary = crate::i18n::summary(lang, command);
                 assert!(!summary.is_empty() && !summary.contains('\n'), "{command}");
+                let usage = crate::i18n::usage(lang, command);
+                assert!(usage.starts_with(&format!("/{command}")), "{usage}");
             }
         }
     }

@@ -41,7 +41,8 @@ impl Engine {
                     Err(SpoolError::Backend(error)) => {
                         return self.backend_trouble(job, error, "download").await;
                     }
-                    Err(SpoolError::Stalled(reason)) => {
+                    Err(SpoolError::Stalled(stall)) => {
+                        let reason = stall.words(job.lang);
                         return self
                             .trouble(
                                 job,

@@ -8,6 +8,7 @@
 //! does one piece of I/O, stores the job and says when to come back.
 
 mod alerts;
+mod capabilities;
 mod commands;
 mod deliver;
 mod driver;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::Engine;
 use crate::chat::{Button, ButtonAction, ChatError, Outgoing};
 use crate::clock::now_ms;
-use crate::i18n::{label, say, state_line, Label, Msg};
+use crate::i18n::{label, say, state_line, text, Label, Msg};
 use crate::job::{Job, JobRequest, JobState};
 
 /// Cells in the progress bar.
@@ -39,13 +39,14 @@ pub fn headline(job: &Job) -> String {
     let mut line = format!("{icon} {} · \"{prompt}\"", job.id);
     if let Some(o) = job.request.options() {
         if let Some(s) = o.seconds {
-            line.push_str(&format!(" · {s}s"));
+            let seconds = text(job.lang, "headline-seconds", &[("seconds", s.into())]);
+            line.push_str(&format!(" · {seconds}"));
         }
         if let Some(a) = o.aspect {
             line.push_str(&format!(" · {a}"));
         }
         if o.hd {
-            line.push_str(" · HD");
+            line.push_str(&format!(" · {}", text(job.lang, "headline-hd", &[])));
         }
     }
     line
@@ -69,7 +70,7 @@ pub fn button(job: &Job, action: ButtonAction) -> Button {
     Button {
         action,
         job: job.id.clone(),
-        label: label(job.lang, which).to_owned(),
+        label: label(job.lang, which),
     }
 }
 

@@ -20,10 +20,33 @@ pub(super) enum SpoolError {
     TooLarge(u64),
     Backend(BackendError),
     /// The download was too slow, or ran past its deadline.
-    Stalled(String),
+    Stalled(Stall),
     /// The bytes were not the media asked for (an error page).
     NotMedia(media::NotMedia),
     Io(std::io::Error),
+}
+
+/// How a download fell short of its deadline or pace.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Stall {
+    Deadline { secs: u64 },
+    TooSlow { bytes: u64, secs: u64 },
+}
+
+impl Stall {
+    /// The reason, in `lang`.
+    pub(super) fn words(self, lang: crate::command::Lang) -> String {
+        match self {
+            Stall::Deadline { secs } => {
+                crate::i18n::text(lang, "download-deadline", &[("secs", secs.into())])
+            }
+            Stall::TooSlow { bytes, secs } => crate::i18n::text(
+                lang,
+                "download-too-slow",
+                &[("bytes", bytes.into()), ("secs", secs.into())],
+            ),
+        }
+    }
 }
 
 impl Engine {
@@ -34,10 +57,9 @@ impl Engine {
         let deadline = limits.download_deadline;
         match tokio::time::timeout(deadline, self.spool_unbounded(job, index)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(SpoolError::Stalled(format!(
-                "the download did not finish within {} s",
-                deadline.as_secs()
-            ))),
+            Err(_) => Err(SpoolError::Stalled(Stall::Deadline {
+                secs: deadline.as_secs(),
+            })),
         }
     }
 
@@ -123,11 +145,10 @@ async fn write_capped(
                 let got = written - at;
                 let needed = (pace.min_rate as f64 * since.elapsed().as_secs_f64()) as u64;
                 if got < needed {
-                    return Err(SpoolError::Stalled(format!(
-                        "the download was too slow ({} bytes in {} s)",
-                        got,
-                        since.elapsed().as_secs()
-                    )));
+                    return Err(SpoolError::Stalled(Stall::TooSlow {
+                        bytes: got,
+                        secs: since.elapsed().as_secs(),
+                    }));
                 }
                 window_start = (Instant::now(), written);
                 continue;

@@ -143,7 +143,7 @@ impl Engine {
                 // A 404 to a submission: the remixed video is gone, or the
                 // service is not where the configuration says.
                 if let JobRequest::Remix { .. } = job.request {
-                    let message = "the source video is no longer known to the service".to_owned();
+                    let message = crate::i18n::text(job.lang, "source-gone", &[]);
                     return self.fail(job, Failure::Rejected { message }).await;
                 }
                 tracing::error!(job = %job.id, "the service answered 404 to a submission: check SORA_BASE_URL and SORA_API_STYLE");
@@ -219,7 +219,7 @@ impl Engine {
                 return self.fail(job, failure_from_reason(reason)).await;
             }
             Ok(TaskStatus::Cancelled) => {
-                let message = "the service cancelled it".to_owned();
+                let message = crate::i18n::text(job.lang, "cancelled-by-service", &[]);
                 return self.fail(job, Failure::Generation { message }).await;
             }
             Err(BackendError::UnknownTask) if !self.inner.backend.capabilities().resumable => {

@@ -42,7 +42,12 @@ impl Engine {
             ));
         }
         let answered = error.answered_text();
-        let text = answered.clone().unwrap_or_else(|| error.to_string());
+        if answered.is_none() {
+            tracing::info!(job = %job.id, %error, "{what}: no usable answer from the service");
+        }
+        let text = answered
+            .clone()
+            .unwrap_or_else(|| crate::i18n::text(job.lang, "service-no-answer", &[]));
         let permanent = answered.is_some();
         self.trouble(job, what, Trouble::Service, text, permanent, |message| {
             Failure::GaveUp { message }

@@ -1,25 +1,33 @@
-//! The application commands: their definitions in English, simplified
-//! (`zh-CN`) and traditional (`zh-TW`) Chinese, registered at start-up in
+//! The application commands: their definitions, registered at start-up in
 //! one bulk overwrite (per guild when `DISCORD_GUILD_ID` is set: instant;
 //! else global); and a slash invocation's options read back into the
 //! core's [`Command`], with no I/O but the job look-ups the caller gives.
+//!
+//! Every name, description and choice label comes from the catalogue, in
+//! each Discord locale a catalogue file serves (`zh.ftl` → `zh-CN`,
+//! `zh-TW.ftl` → `zh-TW`; a new file is a new localization). The options
+//! and choices are the ones the configured service can do (its
+//! [`Capabilities`]): the durations it takes, framing, HD and the pro model
+//! where it has them, as many images as it makes.
 
 use serenity::all::{
     CommandDataOption, CommandDataOptionValue, CommandOptionType, CommandType, CreateCommand,
     CreateCommandOption, GuildId,
 };
 use serenity::http::{LightMethod, Request, Route};
-use sorabot::backend::{AspectRatio, ModelTier};
+use sorabot::backend::{AspectRatio, Capabilities, ModelTier};
 use sorabot::command::{
     parse_character_name, parse_timestamps, Command, CommandName, Lang, ParseError, Target,
     VideoFlags,
 };
+use sorabot::i18n::catalogue::{self, Arg};
 use sorabot::i18n::Msg;
 use sorabot::ids::JobId;
 
 use super::rest::Rest;
 
-/// The message context-menu commands.
+/// The message context-menu commands, as registered and read back (the
+/// base catalogue's `discord-menu-*`).
 pub const REMIX_MENU: &str = "Remix";
 pub const CHARACTER_MENU: &str = "Save as character";
 
@@ -37,269 +45,210 @@ const SLASH: [CommandName; 10] = [
     CommandName::Help,
 ];
 
-/// A word in English, simplified and traditional Chinese.
-#[derive(Clone, Copy)]
-struct Tr {
-    en: &'static str,
-    cn: &'static str,
-    tw: &'static str,
+/// Discord's locales (its `Locale` list).
+const DISCORD_LOCALES: [&str; 34] = [
+    "ar", "bg", "cs", "da", "de", "el", "en-GB", "en-US", "es-419", "es-ES", "fi", "fr", "he",
+    "hi", "hr", "hu", "id", "it", "ja", "ko", "lt", "nl", "no", "pl", "pt-BR", "ro", "ru", "sv-SE",
+    "th", "tr", "uk", "vi", "zh-CN", "zh-TW",
+];
+
+/// Most choices Discord takes on one option.
+const MAX_CHOICES: usize = 25;
+
+/// Each Discord locale the catalogue has words for, with the catalogue
+/// language serving it: its own file (`zh-TW`), else its language's (`zh`
+/// for `zh-CN`). The base language is Discord's default text, no locale.
+pub fn locales() -> Vec<(&'static str, &'static str)> {
+    DISCORD_LOCALES
+        .into_iter()
+        .filter_map(|locale| {
+            let language = locale.split('-').next().unwrap_or(locale);
+            let tag = [locale, language]
+                .into_iter()
+                .find(|tag| catalogue::has_language(tag))?;
+            (tag != catalogue::BASE).then_some((locale, tag))
+        })
+        .collect()
 }
 
-const fn tr(en: &'static str, cn: &'static str, tw: &'static str) -> Tr {
-    Tr { en, cn, tw }
+/// A catalogue message in the base language and in each Discord locale.
+struct Words {
+    base: String,
+    localized: Vec<(&'static str, String)>,
 }
 
-/// A command's name in Chinese, and its description in traditional Chinese
-/// (the core has English and simplified Chinese).
-fn command_words(name: CommandName) -> (Tr, &'static str) {
-    match name {
-        CommandName::Video => (
-            tr("video", "视频", "影片"),
-            "根據提示詞（和隨附的圖片）生成影片。",
-        ),
-        CommandName::Image => (
-            tr("image", "图片", "圖片"),
-            "根據提示詞生成圖片，或編輯隨附的圖片。",
-        ),
-        CommandName::Remix => (
-            tr("remix", "重绘", "重繪"),
-            "在已生成的影片上再創作：給出任務 ID 或訊息連結。",
-        ),
-        CommandName::Character => (
-            tr("character", "角色", "角色"),
-            "從影片中儲存角色、查看或刪除角色；在提示詞中用 @名字 引用。",
-        ),
-        CommandName::Tasks => (tr("tasks", "任务", "任務"), "列出你最近的任務。"),
-        CommandName::Status => (tr("status", "状态", "狀態"), "查看任務進度。"),
-        CommandName::Cancel => (tr("cancel", "取消", "取消"), "取消尚未完成的任務。"),
-        CommandName::Settings => (
-            tr("settings", "设置", "設定"),
-            "查看或修改預設影片選項和語言。",
-        ),
-        CommandName::Quota => (tr("quota", "额度", "額度"), "查看剩餘額度。"),
-        CommandName::Help => (tr("help", "帮助", "幫助"), "列出所有指令，或說明某個指令。"),
-        CommandName::Start => (
-            tr("start", "开始", "開始"),
-            "打個招呼，看看機器人能做什麼。",
-        ),
-        CommandName::Retry => (tr("retry", "重试", "重試"), "重新執行失敗的任務。"),
+fn words(id: &str, args: &[(&str, Arg)]) -> Words {
+    Words {
+        base: catalogue::text(catalogue::BASE, id, args),
+        localized: locales()
+            .into_iter()
+            .map(|(locale, tag)| (locale, catalogue::text(tag, id, args)))
+            .collect(),
     }
 }
 
-/// An option: its type, name and description in the three languages.
-fn option(kind: CommandOptionType, name: Tr, description: Tr) -> CreateCommandOption {
-    CreateCommandOption::new(kind, name.en, description.en)
-        .name_localized("zh-CN", name.cn)
-        .name_localized("zh-TW", name.tw)
-        .description_localized("zh-CN", description.cn)
-        .description_localized("zh-TW", description.tw)
+/// The localized names of a command or option: lowercase, as Discord wants
+/// them.
+fn names(id: &str) -> Vec<(&'static str, String)> {
+    words(id, &[])
+        .localized
+        .into_iter()
+        .map(|(locale, name)| (locale, name.to_lowercase()))
+        .collect()
 }
 
-fn prompt_option(what: Tr) -> CreateCommandOption {
-    option(
-        CommandOptionType::String,
-        tr("prompt", "提示词", "提示詞"),
-        what,
-    )
-    .required(true)
-    .max_length(4000)
+/// An option named `name` (as the bot reads it back), described by the
+/// catalogue's `description`.
+fn option(kind: CommandOptionType, name: &str, description: Words) -> CreateCommandOption {
+    let mut option = CreateCommandOption::new(kind, name, description.base);
+    for (locale, text) in names(&format!("discord-option-{name}")) {
+        option = option.name_localized(locale, text);
+    }
+    for (locale, text) in description.localized {
+        option = option.description_localized(locale, text);
+    }
+    option
 }
 
-fn image_option(what: Tr) -> CreateCommandOption {
+fn described(kind: CommandOptionType, name: &str, description: &str) -> CreateCommandOption {
     option(
-        CommandOptionType::Attachment,
-        tr("image", "图片", "圖片"),
-        what,
+        kind,
+        name,
+        words(&format!("discord-describe-{description}"), &[]),
     )
+}
+
+fn string_choice(option: CreateCommandOption, label: Words, value: &str) -> CreateCommandOption {
+    option.add_string_choice_localized(label.base, value, label.localized)
+}
+
+fn prompt_option(description: &str) -> CreateCommandOption {
+    described(CommandOptionType::String, "prompt", description)
+        .required(true)
+        .max_length(4000)
+}
+
+fn image_option(description: &str) -> CreateCommandOption {
+    described(CommandOptionType::Attachment, "image", description)
 }
 
 fn video_ref_option() -> CreateCommandOption {
-    option(
-        CommandOptionType::String,
-        tr("video", "视频", "影片"),
-        tr(
-            "Job id or message link (default: your latest video)",
-            "任务 ID 或消息链接（默认：你最新的视频）",
-            "任務 ID 或訊息連結（預設：你最新的影片）",
-        ),
-    )
+    described(CommandOptionType::String, "video", "video-ref")
 }
 
-fn job_option(default: Tr) -> CreateCommandOption {
-    option(
-        CommandOptionType::String,
-        tr("job", "任务", "任務"),
-        default,
-    )
+fn job_option(description: &str) -> CreateCommandOption {
+    described(CommandOptionType::String, "job", description)
 }
 
-/// The video options a user may pick, as choices (never free text).
-fn video_flag_options() -> Vec<CreateCommandOption> {
-    let aspect = option(
-        CommandOptionType::String,
-        tr("aspect", "画幅", "畫幅"),
-        tr("Framing", "画幅", "畫幅"),
-    )
-    .add_string_choice_localized(
-        "16:9 landscape",
-        "16:9",
-        [("zh-CN", "16:9 横屏"), ("zh-TW", "16:9 橫屏")],
-    )
-    .add_string_choice_localized(
-        "9:16 portrait",
-        "9:16",
-        [("zh-CN", "9:16 竖屏"), ("zh-TW", "9:16 直屏")],
-    );
-    let mut duration = option(
-        CommandOptionType::Integer,
-        tr("duration", "时长", "時長"),
-        tr("Length in seconds", "时长（秒）", "時長（秒）"),
-    );
-    for seconds in [10, 15, 25] {
-        let cn = format!("{seconds} 秒");
-        duration = duration.add_int_choice_localized(
-            format!("{seconds} s"),
-            seconds,
-            [("zh-CN", cn.clone()), ("zh-TW", cn)],
+/// The video options a user may pick, as choices (never free text): only
+/// what the service can do.
+fn video_flag_options(caps: &Capabilities) -> Vec<CreateCommandOption> {
+    let mut options = Vec::new();
+    if caps.aspect_ratio {
+        let aspect = described(CommandOptionType::String, "aspect", "aspect");
+        let aspect = string_choice(aspect, words("discord-choice-landscape", &[]), "16:9");
+        options.push(string_choice(
+            aspect,
+            words("discord-choice-portrait", &[]),
+            "9:16",
+        ));
+    }
+    if !caps.durations.is_empty() {
+        let mut duration = described(CommandOptionType::Integer, "duration", "duration");
+        for &seconds in caps.durations.iter().take(MAX_CHOICES) {
+            let Ok(value) = i32::try_from(seconds) else {
+                continue;
+            };
+            let label = words("discord-choice-seconds", &[("seconds", seconds.into())]);
+            duration = duration.add_int_choice_localized(label.base, value, label.localized);
+        }
+        options.push(duration);
+    }
+    // One model is no choice: the option is there when the pro one is.
+    if caps.pro {
+        options.push(
+            described(CommandOptionType::String, "model", "model")
+                .add_string_choice(ModelTier::Standard.as_str(), ModelTier::Standard.as_str())
+                .add_string_choice(ModelTier::Pro.as_str(), ModelTier::Pro.as_str()),
         );
     }
-    let mut model = option(
-        CommandOptionType::String,
-        tr("model", "模型", "模型"),
-        tr("Model", "模型", "模型"),
-    );
-    for tier in ModelTier::ALL {
-        model = model.add_string_choice(tier.as_str(), tier.as_str());
+    if caps.hd {
+        options.push(described(CommandOptionType::Boolean, "hd", "hd"));
     }
-    let hd = option(
-        CommandOptionType::Boolean,
-        tr("hd", "高清", "高畫質"),
-        tr("High definition", "高清", "高畫質"),
-    );
-    vec![aspect, duration, model, hd]
+    options
 }
 
-fn sub(name: Tr, description: Tr, options: Vec<CreateCommandOption>) -> CreateCommandOption {
-    option(CommandOptionType::SubCommand, name, description).set_sub_options(options)
+fn sub(name: &str, description: &str, options: Vec<CreateCommandOption>) -> CreateCommandOption {
+    described(CommandOptionType::SubCommand, name, description).set_sub_options(options)
 }
 
 fn character_name_option() -> CreateCommandOption {
-    option(
-        CommandOptionType::String,
-        tr("name", "名字", "名字"),
-        tr(
-            "Character name: letters, digits or _",
-            "角色名：字母、数字或 _",
-            "角色名：字母、數字或 _",
-        ),
-    )
-    .required(true)
-    .max_length(32)
+    described(CommandOptionType::String, "name", "character-name")
+        .required(true)
+        .max_length(32)
 }
 
-fn options_of(name: CommandName) -> Vec<CreateCommandOption> {
+fn options_of(name: CommandName, caps: &Capabilities) -> Vec<CreateCommandOption> {
     match name {
         CommandName::Video => {
-            let mut options = vec![
-                prompt_option(tr("What the video shows", "视频内容描述", "影片內容描述")),
-                image_option(tr(
-                    "A picture to animate",
-                    "要动起来的图片",
-                    "要動起來的圖片",
-                )),
-            ];
-            options.extend(video_flag_options());
+            let mut options = vec![prompt_option("video-prompt")];
+            if caps.max_input_images > 0 {
+                options.push(image_option("video-image"));
+            }
+            options.extend(video_flag_options(caps));
             options
         }
-        CommandName::Image => vec![
-            prompt_option(tr("What the picture shows", "图片内容描述", "圖片內容描述")),
-            image_option(tr("A picture to edit", "要编辑的图片", "要編輯的圖片")),
-            option(
-                CommandOptionType::Integer,
-                tr("count", "数量", "數量"),
-                tr("How many, 1 to 4", "数量，1 到 4", "數量，1 到 4"),
-            )
-            .min_int_value(1)
-            .max_int_value(4),
-        ],
-        CommandName::Remix => vec![
-            prompt_option(tr("What should change", "要改成什么样", "要改成什麼樣")),
-            video_ref_option(),
-        ],
+        CommandName::Image => {
+            let mut options = vec![prompt_option("image-prompt")];
+            if caps.image_edits {
+                options.push(image_option("image-image"));
+            }
+            if caps.max_images_out > 1 {
+                let max = caps.max_images_out;
+                let count = words("discord-describe-count", &[("max", max.into())]);
+                options.push(
+                    option(CommandOptionType::Integer, "count", count)
+                        .min_int_value(1)
+                        .max_int_value(u64::from(max)),
+                );
+            }
+            options
+        }
+        CommandName::Remix => vec![prompt_option("remix-prompt"), video_ref_option()],
         CommandName::Character => vec![
             sub(
-                tr("add", "添加", "新增"),
-                tr(
-                    "Save a character from one of your videos",
-                    "从你的视频中保存角色",
-                    "從你的影片中儲存角色",
-                ),
+                "add",
+                "character-add",
                 vec![
                     character_name_option(),
                     video_ref_option(),
-                    option(
-                        CommandOptionType::String,
-                        tr("at", "时间段", "時間段"),
-                        tr(
-                            "Seconds START,END, at most 3 apart (default 0,3)",
-                            "起止秒数 开始,结束，最多相隔 3 秒（默认 0,3）",
-                            "起止秒數 開始,結束，最多相隔 3 秒（預設 0,3）",
-                        ),
-                    )
-                    .max_length(20),
+                    described(CommandOptionType::String, "at", "character-at").max_length(20),
                 ],
             ),
-            sub(
-                tr("list", "列表", "列表"),
-                tr("List your characters", "查看你的角色", "查看你的角色"),
-                vec![],
-            ),
-            sub(
-                tr("remove", "删除", "刪除"),
-                tr(
-                    "Remove one of your characters",
-                    "删除你的一个角色",
-                    "刪除你的一個角色",
-                ),
-                vec![character_name_option()],
-            ),
+            sub("list", "character-list", vec![]),
+            sub("remove", "character-remove", vec![character_name_option()]),
         ],
-        CommandName::Status => vec![job_option(tr(
-            "Job id (default: your latest)",
-            "任务 ID（默认：最新的）",
-            "任務 ID（預設：最新的）",
-        ))],
-        CommandName::Cancel => vec![job_option(tr(
-            "Job id (default: your latest unfinished one)",
-            "任务 ID（默认：最新未完成的）",
-            "任務 ID（預設：最新未完成的）",
-        ))],
+        CommandName::Status => vec![job_option("status-job")],
+        CommandName::Cancel => vec![job_option("cancel-job")],
         CommandName::Settings => {
-            let mut options = video_flag_options();
-            options.push(
-                option(
-                    CommandOptionType::String,
-                    tr("language", "语言", "語言"),
-                    tr("Reply language", "回复语言", "回覆語言"),
-                )
-                .add_string_choice("English", "en")
-                .add_string_choice("中文", "zh"),
-            );
-            options.push(option(
-                CommandOptionType::Boolean,
-                tr("reset", "重置", "重置"),
-                tr("Back to the defaults first", "先恢复默认", "先恢復預設"),
-            ));
+            let mut options = video_flag_options(caps);
+            let mut language = described(CommandOptionType::String, "language", "language");
+            for lang in Lang::ALL {
+                language = language.add_string_choice(lang.native_name(), lang.code());
+            }
+            options.push(language);
+            options.push(described(CommandOptionType::Boolean, "reset", "reset"));
             options
         }
         CommandName::Help => {
-            let mut topic = option(
-                CommandOptionType::String,
-                tr("command", "命令", "指令"),
-                tr("A command to explain", "要说明的命令", "要說明的指令"),
-            );
+            let mut topic = described(CommandOptionType::String, "command", "help-command");
             for command in SLASH {
-                topic = topic.add_string_choice(command.as_str(), command.as_str());
+                let name = command.as_str();
+                let label = Words {
+                    base: name.to_owned(),
+                    localized: names(&format!("discord-command-{name}")),
+                };
+                topic = string_choice(topic, label, name);
             }
             vec![topic]
         }
@@ -307,41 +256,45 @@ fn options_of(name: CommandName) -> Vec<CreateCommandOption> {
     }
 }
 
-/// Every command the bot registers.
-pub fn definitions() -> Vec<CreateCommand> {
+/// Every command the bot registers, with the options `caps` allow.
+pub fn definitions(caps: &Capabilities) -> Vec<CreateCommand> {
     let mut all: Vec<CreateCommand> = SLASH
         .into_iter()
         .map(|name| {
-            let (words, description_tw) = command_words(name);
-            CreateCommand::new(name.as_str())
-                .description(name.summary())
-                .name_localized("zh-CN", words.cn)
-                .name_localized("zh-TW", words.tw)
-                .description_localized("zh-CN", name.summary_zh())
-                .description_localized("zh-TW", description_tw)
-                .set_options(options_of(name))
+            let summary = words(&format!("summary-{}", name.as_str()), &[]);
+            let mut command = CreateCommand::new(name.as_str()).description(summary.base);
+            for (locale, text) in names(&format!("discord-command-{}", name.as_str())) {
+                command = command.name_localized(locale, text);
+            }
+            for (locale, text) in summary.localized {
+                command = command.description_localized(locale, text);
+            }
+            command.set_options(options_of(name, caps))
         })
         .collect();
-    for (name, cn, tw) in [
-        (REMIX_MENU, "重绘", "重繪"),
-        (CHARACTER_MENU, "存为角色", "存為角色"),
+    for (name, id) in [
+        (REMIX_MENU, "discord-menu-remix"),
+        (CHARACTER_MENU, "discord-menu-character"),
     ] {
-        all.push(
-            CreateCommand::new(name)
-                .kind(CommandType::Message)
-                .name_localized("zh-CN", cn)
-                .name_localized("zh-TW", tw),
-        );
+        let mut menu = CreateCommand::new(name).kind(CommandType::Message);
+        for (locale, text) in words(id, &[]).localized {
+            menu = menu.name_localized(locale, text);
+        }
+        all.push(menu);
     }
     all
 }
 
 /// Registers every command (one bulk overwrite); returns how many.
-pub async fn register(rest: &Rest, guild: Option<u64>) -> anyhow::Result<usize> {
+pub async fn register(
+    rest: &Rest,
+    guild: Option<u64>,
+    caps: &Capabilities,
+) -> anyhow::Result<usize> {
     let Some(application_id) = rest.application_id() else {
         anyhow::bail!("the application id is unknown");
     };
-    let commands = definitions();
+    let commands = definitions(caps);
     let body = serde_json::to_vec(&commands)?;
     let route = match guild.filter(|g| *g != 0) {
         Some(guild) => Route::GuildCommands {
@@ -565,7 +518,7 @@ impl Getter<'_> {
 mod tests {
     use super::*;
     use serde_json::Value;
-    use sorabot::backend::Timestamps;
+    use sorabot::backend::{capabilities, Dialect, Timestamps};
     use sorabot::command::{parse, Context, Parsed};
 
     /// No message of the bot's is known.
@@ -590,10 +543,39 @@ mod tests {
         vec![serde_json::from_value(add).expect("a valid subcommand")]
     }
 
+    /// The commands as registered with a service of `dialect` and `model`.
+    fn registered(dialect: Dialect, model: &str) -> Vec<Value> {
+        let caps = capabilities(dialect, model);
+        let all = serde_json::to_value(definitions(&caps)).unwrap_or_default();
+        all.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Every option (and sub-option) of every command, with where it is.
+    fn all_options(items: &[Value], path: &str, out: &mut Vec<(String, Value)>) {
+        for item in items {
+            let here = format!("{path}/{}", item["name"].as_str().unwrap_or_default());
+            out.push((here.clone(), item.clone()));
+            let inner = item["options"].as_array().cloned().unwrap_or_default();
+            all_options(&inner, &here, out);
+        }
+    }
+
+    fn option_of<'a>(command: &'a Value, name: &str) -> Option<&'a Value> {
+        command["options"]
+            .as_array()?
+            .iter()
+            .find(|o| o["name"] == name)
+    }
+
+    fn command<'a>(all: &'a [Value], name: &str) -> &'a Value {
+        all.iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("/{name}"))
+    }
+
     #[test]
     fn every_command_has_chinese_names_and_descriptions_within_discords_limits() {
-        let all = serde_json::to_value(definitions()).unwrap_or_default();
-        let all = all.as_array().cloned().unwrap_or_default();
+        let all = registered(Dialect::Native, "sora-2");
         assert_eq!(all.len(), 12);
         for command in &all {
             for locale in ["zh-CN", "zh-TW"] {
@@ -613,6 +595,136 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_base_catalogues_names_are_the_ones_the_bot_reads_back() {
+        let base = |id: &str| catalogue::text(catalogue::BASE, id, &[]);
+        for (dialect, model) in [(Dialect::Native, "sora-2"), (Dialect::OpenAi, "sora-2")] {
+            let all = registered(dialect, model);
+            for command in &all {
+                let name = command["name"].as_str().unwrap_or_default();
+                match command.get("type").and_then(Value::as_u64) {
+                    Some(3) => assert!(
+                        [REMIX_MENU, CHARACTER_MENU].contains(&name)
+                            && [base("discord-menu-remix"), base("discord-menu-character")]
+                                .contains(&name.to_owned()),
+                        "{name}"
+                    ),
+                    _ => assert_eq!(base(&format!("discord-command-{name}")), name),
+                }
+            }
+            let mut options = Vec::new();
+            for command in &all {
+                let inner = command["options"].as_array().cloned().unwrap_or_default();
+                all_options(
+                    &inner,
+                    command["name"].as_str().unwrap_or_default(),
+                    &mut options,
+                );
+            }
+            for (path, option) in options {
+                let name = option["name"].as_str().unwrap_or_default();
+                assert_eq!(base(&format!("discord-option-{name}")), name, "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_localized_name_is_a_lowercase_discord_word_in_a_discord_locale() {
+        let all = registered(Dialect::OpenAi, "sora-2");
+        let mut items = Vec::new();
+        all_options(&all, "", &mut items);
+        for (path, item) in items {
+            let menu = item.get("type").and_then(Value::as_u64) == Some(3);
+            let localized = item["name_localizations"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (locale, name) in localized {
+                assert!(
+                    DISCORD_LOCALES.contains(&locale.as_str()),
+                    "{path}: {locale}"
+                );
+                let name = name.as_str().unwrap_or_default();
+                let word = (1..=32).contains(&name.chars().count())
+                    && name
+                        .chars()
+                        .all(|c| c == '-' || c == '_' || c.is_alphanumeric())
+                    && name == name.to_lowercase();
+                assert!(menu || word, "{path} in {locale}: {name:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_catalogue_language_is_a_localization_and_the_base_is_none() {
+        let served: Vec<&str> = locales().into_iter().map(|(_, tag)| tag).collect();
+        for tag in catalogue::tags() {
+            assert_eq!(
+                served.contains(&tag),
+                tag != catalogue::BASE,
+                "{tag}.ftl serves {served:?}"
+            );
+        }
+        assert!(locales().contains(&("zh-CN", "zh")));
+        assert!(locales().contains(&("zh-TW", "zh-TW")));
+    }
+
+    #[test]
+    fn the_video_choices_are_the_services() {
+        let durations = |all: &[Value], name: &str| -> Vec<i64> {
+            option_of(command(all, name), "duration")
+                .and_then(|o| o["choices"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c["value"].as_i64())
+                .collect()
+        };
+        let openai = registered(Dialect::OpenAi, "sora-2");
+        assert_eq!(durations(&openai, "video"), [4, 8, 12]);
+        assert_eq!(durations(&openai, "settings"), [4, 8, 12]);
+        let label =
+            &option_of(command(&openai, "video"), "duration").expect("duration")["choices"][0];
+        assert_eq!(label["name"], "4 s");
+        assert_eq!(label["name_localizations"]["zh-CN"], "4 秒");
+        let native = registered(Dialect::Native, "sora-2");
+        assert_eq!(durations(&native, "video"), [10, 15, 25]);
+        assert!(
+            option_of(command(&native, "video"), "hd").is_none(),
+            "native has no HD"
+        );
+        assert!(option_of(command(&openai, "video"), "hd").is_some());
+        // The chat dialect without options: no choice it would refuse.
+        let plain = registered(Dialect::Chat, "sora-2");
+        for flag in ["aspect", "duration", "hd"] {
+            assert!(
+                option_of(command(&plain, "video"), flag).is_none(),
+                "{flag}"
+            );
+        }
+        let count = option_of(command(&openai, "image"), "count").expect("count");
+        assert_eq!(count["max_value"], 4);
+        assert!(
+            option_of(command(&plain, "image"), "count").is_none(),
+            "one image"
+        );
+        assert!(
+            option_of(command(&native, "image"), "image").is_none(),
+            "no edits"
+        );
+    }
+
+    #[test]
+    fn a_service_without_the_pro_model_offers_no_model_choice() {
+        let mut caps = capabilities(Dialect::OpenAi, "sora-2");
+        caps.pro = false;
+        let all = serde_json::to_value(definitions(&caps)).unwrap_or_default();
+        let all = all.as_array().cloned().unwrap_or_default();
+        assert!(option_of(command(&all, "video"), "model").is_none());
+        let pro = registered(Dialect::OpenAi, "sora-2");
+        let model = option_of(command(&pro, "video"), "model").expect("model");
+        assert_eq!(model["choices"][1]["value"], "sora-2-pro");
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ use sorabot::chat::{
 };
 use sorabot::command::{Command, CommandName, Lang, ParseError, Target, VideoFlags};
 use sorabot::engine::{Press, PressAnswer};
-use sorabot::i18n::{say, Msg};
+use sorabot::i18n::{say, text, Msg};
 use sorabot::ids::JobId;
 use sorabot::job::Job;
 use sorabot::Engine;
@@ -294,12 +294,14 @@ fn modal_for(action: ButtonAction, job: &Job, lang: Lang) -> CreateModal {
     .data();
     let custom_id = format!("{MODAL_PREFIX}{data}");
     let row = |input: CreateInputText| CreateActionRow::InputText(input);
-    match (action, lang) {
-        (ButtonAction::Remix, _) => {
-            let (title, label) = match lang {
-                Lang::En => (format!("Remix {}", job.id), "What should change?"),
-                Lang::Zh => (format!("重绘 {}", job.id), "要改成什么样？"),
-            };
+    match action {
+        ButtonAction::Remix => {
+            let title = text(
+                lang,
+                "modal-remix-title",
+                &[("job", job.id.as_str().into())],
+            );
+            let label = text(lang, "modal-remix-prompt", &[]);
             let prompt = CreateInputText::new(InputTextStyle::Paragraph, label, "prompt")
                 .required(true)
                 .max_length(1000);
@@ -313,21 +315,16 @@ fn modal_for(action: ButtonAction, job: &Job, lang: Lang) -> CreateModal {
 /// (without one) from a video someone posted.
 fn character_modal(custom_id: String, job: Option<&JobId>, lang: Lang) -> CreateModal {
     let row = |input: CreateInputText| CreateActionRow::InputText(input);
-    let (title, name_label, at_label) = match lang {
-        Lang::En => (
-            job.map_or_else(
-                || "Save a character".to_owned(),
-                |job| format!("Save a character from {job}"),
-            ),
-            "Character name",
-            "Seconds START,END (optional)",
+    let title = match job {
+        Some(job) => text(
+            lang,
+            "modal-character-title-from",
+            &[("job", job.as_str().into())],
         ),
-        Lang::Zh => (
-            job.map_or_else(|| "保存角色".to_owned(), |job| format!("从 {job} 保存角色")),
-            "角色名",
-            "起止秒数 开始,结束（可选）",
-        ),
+        None => text(lang, "modal-character-title", &[]),
     };
+    let name_label = text(lang, "modal-character-name", &[]);
+    let at_label = text(lang, "modal-character-at", &[]);
     let name = CreateInputText::new(InputTextStyle::Short, name_label, "name")
         .required(true)
         .max_length(32);

@@ -1,5 +1,6 @@
-//! The Discord adapter (serenity). `connect` checks the token, learns the
-//! application id and registers the commands; `run` opens the gateway
+//! The Discord adapter (serenity). `connect` checks the token and learns
+//! the application id; `run` registers the commands (with the options the
+//! engine's service can do) and opens the gateway
 //! (its URL from `GET /gateway/bot`) and hands interactions and, with the
 //! message-content intent, `!remix` replies to the engine. REST calls go
 //! to `DISCORD_API_URL` when set (a fake in tests), else discord.com.
@@ -9,7 +10,7 @@
 //! | `rest.rs` | the REST client and its 429 bookkeeping |
 //! | `port.rs` | the engine's `ChatPort`: channel messages, buttons, uploads |
 //! | `answers.rs` | deferred interactions waiting for their first answer |
-//! | `commands.rs` | the commands, their translations, options → `Command` |
+//! | `commands.rs` | the commands (words from the catalogue, options from the service), options → `Command` |
 //! | `interactions.rs` | slash commands, buttons, modals, context menus |
 //! | `messages.rs` | `!remix` replies |
 //! | `limits.rs` | upload limits per channel |
@@ -45,7 +46,7 @@ pub use commands::{CHARACTER_MENU, REMIX_MENU};
 /// The platform name of Discord (`ChatRef::platform`).
 pub const PLATFORM: &str = "discord";
 
-/// Connects to Discord: checks the token, registers the commands.
+/// Connects to Discord: checks the token, learns the application id.
 pub async fn connect(settings: &DiscordSettings) -> anyhow::Result<Box<dyn Adapter>> {
     let rest = Rest::new(settings).context("cannot set up the Discord client")?;
     let (me, name) = rest.current_user().await.map_err(|e| match e {
@@ -57,8 +58,6 @@ pub async fn connect(settings: &DiscordSettings) -> anyhow::Result<Box<dyn Adapt
     rest.load_application_id()
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the Discord application: {e}"))?;
-    let count = commands::register(&rest, settings.guild_id).await?;
-    tracing::info!(bot = %name, commands = count, guild = ?settings.guild_id, "Discord commands registered");
     let answers = Arc::new(Answers::default());
     let limits = Arc::new(UploadLimits::new(settings.upload_limit));
     let port = Arc::new(DiscordPort::new(
@@ -145,6 +144,10 @@ impl Adapter for DiscordAdapter {
         engine: Engine,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
+        // The commands offer what the configured service can do.
+        let count =
+            commands::register(&self.rest, self.settings.guild_id, engine.capabilities()).await?;
+        tracing::info!(bot = %self.name, commands = count, guild = ?self.settings.guild_id, "Discord commands registered");
         let bot = Arc::new(Bot {
             engine,
             rest: self.rest.clone(),

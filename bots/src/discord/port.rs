@@ -20,7 +20,6 @@ use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 use sorabot::chat::{
     Button, ButtonAction, ChatError, ChatPort, ChatRef, Delivered, MediaFile, MediaKind, Outgoing,
 };
-use sorabot::command::Lang;
 
 use super::answers::{self, Answers};
 use super::limits::UploadLimits;
@@ -363,10 +362,8 @@ fn fnv1a(text: &str) -> u32 {
 
 /// The embed under a delivered file: the prompt, then model, duration and job.
 fn delivery_embed(media: &MediaFile) -> CreateEmbed {
-    let (model_label, length_label, job_label) = match media.lang {
-        Lang::En => ("Model", "Duration", "Job"),
-        Lang::Zh => ("模型", "时长", "任务"),
-    };
+    let lang = media.lang;
+    let label = |id: &str| sorabot::i18n::text(lang, id, &[]);
     let options = media.options.as_ref();
     let mut embed = CreateEmbed::new()
         .description(fit(prompt_of(media), 4000))
@@ -374,15 +371,16 @@ fn delivery_embed(media: &MediaFile) -> CreateEmbed {
     if let Some(options) = options {
         let mut model = options.tier.as_str().to_owned();
         if options.hd {
-            model.push_str(" · HD");
+            model.push_str(&format!(" · {}", label("headline-hd")));
         }
-        embed = embed.field(model_label, model, true);
+        embed = embed.field(label("embed-model"), model, true);
     }
     let seconds = media.duration.or(options.and_then(|o| o.seconds));
     if let (MediaKind::Video, Some(seconds)) = (media.kind, seconds) {
-        embed = embed.field(length_label, format!("{seconds} s"), true);
+        let length = sorabot::i18n::text(lang, "embed-seconds", &[("seconds", seconds.into())]);
+        embed = embed.field(label("embed-duration"), length, true);
     }
-    embed.field(job_label, format!("`{}`", media.job), true)
+    embed.field(label("embed-job"), format!("`{}`", media.job), true)
 }
 
 /// The caption without its last line, the `#JOBID` tag.
@@ -519,7 +517,7 @@ mod tests {
             height: None,
             duration: None,
             file_id: None,
-            lang: Lang::En,
+            lang: sorabot::command::Lang::En,
             options: None,
         }
     }

@@ -1,8 +1,10 @@
 //! The command menu Telegram clients autocomplete: every command of the
-//! shared grammar with its one-line summary, in English (the default list)
-//! and in Chinese (`language_code` `zh`).
+//! shared grammar with its one-line summary from the catalogue, in the base
+//! language (the default list) and in each other language the catalogue
+//! has a file of (`language_code` `zh`: a new file is a new menu).
 
 use sorabot::command::CommandName;
+use sorabot::i18n::catalogue;
 use teloxide::prelude::*;
 use teloxide::types::BotCommand;
 use teloxide::RequestError;
@@ -10,16 +12,12 @@ use teloxide::RequestError;
 /// Telegram's longest command description.
 const MAX_DESCRIPTION: usize = 256;
 
-/// The menu in one language.
-pub fn menu(chinese: bool) -> Vec<BotCommand> {
+/// The menu in the catalogue's language `tag`.
+pub fn menu(tag: &str) -> Vec<BotCommand> {
     CommandName::ALL
         .iter()
         .map(|command| {
-            let summary = if chinese {
-                command.summary_zh()
-            } else {
-                command.summary()
-            };
+            let summary = catalogue::text(tag, &format!("summary-{}", command.as_str()), &[]);
             BotCommand::new(
                 command.as_str().to_lowercase(),
                 summary.chars().take(MAX_DESCRIPTION).collect::<String>(),
@@ -29,10 +27,21 @@ pub fn menu(chinese: bool) -> Vec<BotCommand> {
         .collect()
 }
 
-/// Sets both menus.
+/// The languages with a menu of their own: Telegram's `language_code` is a
+/// two-letter ISO 639-1 code, so regional files (`zh-TW`) have none.
+pub fn menu_languages() -> Vec<&'static str> {
+    catalogue::tags()
+        .into_iter()
+        .filter(|tag| *tag != catalogue::BASE && tag.len() == 2)
+        .collect()
+}
+
+/// Sets the default menu and one per language.
 pub async fn register(bot: &Bot) -> Result<(), RequestError> {
-    bot.set_my_commands(menu(false)).await?;
-    bot.set_my_commands(menu(true)).language_code("zh").await?;
+    bot.set_my_commands(menu(catalogue::BASE)).await?;
+    for tag in menu_languages() {
+        bot.set_my_commands(menu(tag)).language_code(tag).await?;
+    }
     Ok(())
 }
 
@@ -41,9 +50,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_command_is_in_both_menus_lowercase_and_short() {
-        for chinese in [false, true] {
-            let menu = menu(chinese);
+    fn every_command_is_in_every_menu_lowercase_and_short() {
+        assert!(menu_languages().contains(&"zh"));
+        for tag in [catalogue::BASE, "zh"] {
+            let menu = menu(tag);
             assert_eq!(menu.len(), CommandName::ALL.len());
             for command in &menu {
                 assert!(command.command.len() <= 32);
@@ -51,7 +61,10 @@ mod tests {
                 assert!(!command.description.is_empty());
             }
         }
-        assert_eq!(menu(true)[2].command, "video");
-        assert_ne!(menu(true)[2].description, menu(false)[2].description);
+        assert_eq!(menu("zh")[2].command, "video");
+        assert_ne!(
+            menu("zh")[2].description,
+            menu(catalogue::BASE)[2].description
+        );
     }
 }

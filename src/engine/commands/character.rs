@@ -223,5 +223,19 @@ fn character_line(lang: Lang, c: &CharacterRecord) -> String {
         CharacterState::Pending { .. } => say(lang, &Msg::CharacterSaving),
         CharacterState::Failed { .. } => say(lang, &Msg::CharacterBroken),
     };
-    format!("@{} · {}–{} s{state}", c.name, c.start, c.end)
+    crate::i18n::text(
+        lang,
+        "character-line",
+        &[
+            ("name", c.name.clone().into()),
+            ("start", span_secs(c.start).into()),
+            ("end", span_secs(c.end).into()),
+            ("state", state.into()),
+        ],
+    )
+}
+
+/// A span's end as the user wrote it: `3`, `1.5`.
+fn span_secs(secs: f32) -> String {
+    secs.to_string()
 }

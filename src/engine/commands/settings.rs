@@ -8,7 +8,7 @@ use crate::chat::Incoming;
 use crate::clock::today;
 use crate::command::{Lang, VideoFlags};
 use crate::engine::Engine;
-use crate::i18n::{say, Msg};
+use crate::i18n::{say, text, Msg};
 
 impl Engine {
     pub(super) fn settings(
@@ -80,16 +80,16 @@ fn settings_summary(lang: Lang, settings: &UserSettings) -> String {
         parts.push(a.clone());
     }
     if let Some(s) = settings.seconds {
-        parts.push(format!("{s}s"));
+        parts.push(text(lang, "headline-seconds", &[("seconds", s.into())]));
     }
     if let Some(m) = &settings.model {
         parts.push(m.clone());
     }
     if settings.hd == Some(true) {
-        parts.push("HD".to_owned());
+        parts.push(text(lang, "headline-hd", &[]));
     }
     if let Some(l) = settings.lang.as_deref().and_then(Lang::parse) {
-        parts.push(l.native_name().to_owned());
+        parts.push(l.native_name());
     }
     if parts.is_empty() {
         say(lang, &Msg::ServiceDefaults)
