@@ -16,10 +16,18 @@ impl Engine {
     }
 
     /// Ends a job as failed: refunds its quota, frees its slot, tells the chat.
-    pub(super) async fn fail(&self, mut job: Job, failure: Failure) -> Result<Next, EngineError> {
+    pub(super) async fn fail(&self, job: Job, failure: Failure) -> Result<Next, EngineError> {
         tracing::info!(job = %job.id, failure = ?failure, "job failed");
+        self.end(job, JobState::Failed(failure)).await?;
+        Ok(Next::Idle)
+    }
+
+    /// Ends a job that did not deliver (failed, cancelled): refunds its
+    /// quota, stores its end, frees its place, frees a character name it
+    /// reserved, and tells the chat; returns what it told.
+    pub(super) async fn end(&self, mut job: Job, state: JobState) -> Result<String, EngineError> {
         self.refund(&mut job);
-        job.state = JobState::Failed(failure);
+        job.state = state;
         job.finished_ms = Some(now_ms());
         job.untold = true;
         self.save(&job).await?;
@@ -27,8 +35,7 @@ impl Engine {
         if let JobRequest::Character { name, .. } = &job.request {
             self.inner.store.remove_character(&owner_key(&job), name)?;
         }
-        self.tell_end(&mut job).await?;
-        Ok(Next::Idle)
+        self.tell_end(&mut job).await
     }
 
     /// Puts a finished job's last word in its status message, then stores

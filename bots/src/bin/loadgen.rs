@@ -478,7 +478,7 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
             *states.entry("never admitted").or_default() += 1;
             continue;
         };
-        *states.entry(state_name(&job.state)).or_default() += 1;
+        *states.entry(JobState::name(&job.state)).or_default() += 1;
         if job.state != JobState::Delivered {
             continue;
         }
@@ -512,19 +512,6 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
     );
     eprintln!("   {row}");
     Ok(row)
-}
-
-fn state_name(state: &JobState) -> &'static str {
-    match state {
-        JobState::Queued => "queued",
-        JobState::Submitting => "submitting",
-        JobState::Submitted => "submitted",
-        JobState::Running { .. } => "running",
-        JobState::Delivering => "delivering",
-        JobState::Delivered => "delivered",
-        JobState::Failed(_) => "failed",
-        JobState::Cancelled => "cancelled",
-    }
 }
 
 /// Nearest-rank percentile of sorted values; 0 for none.

@@ -5,9 +5,8 @@
 use super::{Handled, Outcome, Refusal};
 use crate::backend::OutputKind;
 use crate::chat::Incoming;
-use crate::clock::now_ms;
 use crate::command::{Lang, Target};
-use crate::engine::{owner_key, Engine, EngineError, Fitting};
+use crate::engine::{Engine, EngineError, Fitting};
 use crate::i18n::{say, state_line, Msg};
 use crate::job::{Job, JobRequest, JobState};
 
@@ -66,22 +65,13 @@ impl Engine {
         guard.cancel.cancel();
         let _held = guard.lock.lock().await;
         // Read again under the lock: a step may have moved it on.
-        let Some(mut job) = self.load(&job.id)? else {
+        let Some(job) = self.load(&job.id)? else {
             return Ok(Refusal::NoSuchJob(job.id.to_string()).into());
         };
         if job.state.is_finished() {
             return Ok(Refusal::AlreadyFinished(job.id.to_string()).into());
         }
-        self.refund(&mut job);
-        job.state = JobState::Cancelled;
-        job.finished_ms = Some(now_ms());
-        job.untold = true;
-        self.save(&job).await?;
-        self.finish(&job);
-        if let JobRequest::Character { name, .. } = &job.request {
-            self.inner.store.remove_character(&owner_key(&job), name)?;
-        }
-        let text = self.tell_end(&mut job).await?;
+        let text = self.end(job, JobState::Cancelled).await?;
         Ok(Outcome::Said(text))
     }
 
