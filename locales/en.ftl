@@ -332,3 +332,5 @@ cancelled-by-service = the service cancelled it
 service-no-answer = nothing usable (it may be down)
 # A line of /character list: the name, the span cut, then character-saving or character-broken.
 character-line = @{ $name } · { $start }–{ $end } s{ $state }
+# The name of a group's anonymous administrator, when the group has no title.
+anonymous-admin = Anonymous admin

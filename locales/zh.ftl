@@ -313,3 +313,5 @@ source-gone = 服务已不认识原视频
 cancelled-by-service = 服务取消了该任务
 service-no-answer = 无可用内容（可能暂时不可用）
 character-line = @{ $name } · { $start }–{ $end } 秒{ $state }
+# The name of a group's anonymous administrator, when the group has no title.
+anonymous-admin = 匿名管理员

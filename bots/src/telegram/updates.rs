@@ -116,7 +116,10 @@ fn sender(message: &Message) -> Option<Sender<'_>> {
 fn chat_as_user(chat: &Chat, speaker: &Chat) -> UserRef {
     UserRef {
         id: speaker.id.0.to_string(),
-        name: speaker.title().unwrap_or("Anonymous admin").to_owned(),
+        // A group always has a title; the catalogue's base name is the fallback.
+        name: speaker.title().map(str::to_owned).unwrap_or_else(|| {
+            sorabot::i18n::text(sorabot::command::Lang::default(), "anonymous-admin", &[])
+        }),
         language: None,
         chat_admin: speaker.id == chat.id,
     }
