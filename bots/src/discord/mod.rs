@@ -7,7 +7,7 @@
 //!
 //! | file | what |
 //! | --- | --- |
-//! | `rest.rs` | the REST client and its 429 bookkeeping |
+//! | `rest.rs`, `rest/buckets.rs` | the one REST path (production and tests): per-bucket limits from the `X-RateLimit-*` headers, 429s waited out by their `retry_after`, bounded |
 //! | `port.rs` | the engine's `ChatPort`: channel messages, buttons, uploads |
 //! | `answers.rs` | deferred interactions waiting for their first answer |
 //! | `commands.rs` | the commands (words from the catalogue, options from the service), options → `Command` |
