@@ -62,15 +62,15 @@ summary-settings = Show or change your default video options and language.
 summary-quota = Show how many jobs you have left.
 usage-start = /start
 usage-help = /help [command]
-usage-video = /video PROMPT [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]
+usage-video = /video PROMPT { $options }
 usage-image = /image PROMPT [--n 1-4] [--size WxH]
-usage-remix = /remix [JOBID] PROMPT [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]
+usage-remix = /remix [JOBID] PROMPT { $options }
 usage-character = /character add NAME [JOBID] [--at START,END] | /character list | /character remove NAME
 usage-tasks = /tasks
 usage-status = /status [JOBID]
 usage-cancel = /cancel [JOBID]
 usage-retry = /retry [JOBID]
-usage-settings = /settings [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd] [--lang en|zh] [--reset]
+usage-settings = /settings { $options } [--lang en|zh] [--reset]
 usage-quota = /quota
 
 ## Help

@@ -55,15 +55,15 @@ summary-settings = 查看或修改默认视频选项和语言。
 summary-quota = 查看剩余额度。
 usage-start = /start
 usage-help = /help [命令]
-usage-video = /video 提示词 [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]
+usage-video = /video 提示词 { $options }
 usage-image = /image 提示词 [--n 1-4] [--size 宽x高]
-usage-remix = /remix [任务ID] 提示词 [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]
+usage-remix = /remix [任务ID] 提示词 { $options }
 usage-character = /character add 名字 [任务ID] [--at 开始,结束] | /character list | /character remove 名字
 usage-tasks = /tasks
 usage-status = /status [任务ID]
 usage-cancel = /cancel [任务ID]
 usage-retry = /retry [任务ID]
-usage-settings = /settings [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd] [--lang en|zh] [--reset]
+usage-settings = /settings { $options } [--lang en|zh] [--reset]
 usage-quota = /quota
 
 ## Help

@@ -237,3 +237,29 @@ async fn an_oversized_picture_is_refused_with_the_limit() {
         .await;
     assert!(bot.sim.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_usage_shown_offers_what_the_service_can_do() {
+    // The native service: its three lengths, and no HD.
+    let mut bot = Bot::start().await;
+    bot.say("/video").await;
+    bot.expect(&format!(
+        "^{}$",
+        regex::escape(
+            "Usage: /video PROMPT [--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro]"
+        )
+    ))
+    .await;
+
+    // The openai dialect with sora-2 takes 4, 8 or 12 seconds.
+    let mut bot = Setup::new()
+        .sim(|sim| {
+            let scale = sim.time_scale;
+            *sim = sorabot_sim::SimConfig::for_style(sorabot_sim::Style::OpenAi);
+            sim.time_scale = scale;
+        })
+        .start()
+        .await;
+    bot.say("/help video").await;
+    bot.expect(r"^/video PROMPT .*\[--dur 4\|8\|12\]").await;
+}

@@ -13,7 +13,7 @@ use super::{Engine, EngineError};
 use crate::backend::Backend;
 use crate::chat::{language_of, ChatPort, ChatRef, UserRef};
 use crate::command::{Command, Lang};
-use crate::i18n::{say, Msg};
+use crate::i18n::{say_for, Msg};
 use crate::ids::JobId;
 use crate::job::Job;
 use crate::limits::Limits;
@@ -123,8 +123,9 @@ impl Engine {
     /// language; `None` for someone who may not use the bot here, whose
     /// mistakes the core does not answer.
     pub fn refusal(&self, chat: &ChatRef, user: &UserRef, why: &Msg) -> Option<String> {
+        let caps = self.inner.backend.capabilities();
         self.allowed(chat, user)
-            .then(|| say(self.lang_of(chat, user), why))
+            .then(|| say_for(self.lang_of(chat, user), caps, why))
     }
 
     /// Writes everything stored so far to disk.

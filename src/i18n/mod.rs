@@ -11,7 +11,7 @@ mod tests;
 use std::cell::RefCell;
 use std::time::Duration;
 
-use crate::backend::{Feature, Unsupported};
+use crate::backend::{Capabilities, Feature, Unsupported};
 use crate::command::{CommandName, Expected, Lang, ParseError};
 use crate::job::{Failure, JobState, Trouble};
 use catalogue::Arg;
@@ -173,6 +173,48 @@ pub fn say(lang: Lang, msg: &Msg) -> String {
     Words::one(lang, |w| w.msg(msg))
 }
 
+/// [`say`], with the usage lines showing only the video options the
+/// service in `caps` offers (`--dur 4|8|12` for `sora-2` over openai).
+pub fn say_for(lang: Lang, caps: &Capabilities, msg: &Msg) -> String {
+    let mut words = Words::new(lang);
+    words.options = option_syntax(Some(caps));
+    let text = words.msg(msg);
+    for problem in words.problems.take() {
+        tracing::warn!(%problem, "a catalogue message did not render cleanly");
+    }
+    text
+}
+
+/// The video options as usage lines write them: `[--ar 16:9|9:16] [--dur
+/// 10|15|25] [--model sora-2|sora-2-pro] [--hd]`; with a service, only
+/// those it offers.
+fn option_syntax(caps: Option<&Capabilities>) -> String {
+    let offers = |yes: fn(&Capabilities) -> bool| caps.is_none_or(yes);
+    let mut parts = Vec::new();
+    if offers(|c| c.aspect_ratio) {
+        parts.push("[--ar 16:9|9:16]".to_owned());
+    }
+    let durations: Vec<u32> = match caps {
+        Some(c) => c.durations.clone(),
+        None => vec![10, 15, 25],
+    };
+    if !durations.is_empty() {
+        let list: Vec<String> = durations.iter().map(u32::to_string).collect();
+        parts.push(format!("[--dur {}]", list.join("|")));
+    }
+    let tiers: Vec<&str> = crate::backend::ModelTier::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    if offers(|c| c.pro) {
+        parts.push(format!("[--model {}]", tiers.join("|")));
+    }
+    if offers(|c| c.hd) {
+        parts.push("[--hd]".to_owned());
+    }
+    parts.join(" ")
+}
+
 /// The catalogue's message `id` in `lang`, for words that are no [`Msg`]
 /// (an adapter's labels): `text(lang, "embed-model", &[])`.
 pub fn text(lang: Lang, id: &str, args: &[(&str, Arg)]) -> String {
@@ -221,6 +263,9 @@ pub fn expected(lang: Lang, expected: Expected) -> String {
 /// render cleanly is logged (and, in tests, looked at).
 struct Words {
     tag: &'static str,
+    /// The video options usage lines show: what the service offers, or
+    /// (with no service in view) every option there is.
+    options: String,
     problems: RefCell<Vec<String>>,
 }
 
@@ -228,6 +273,7 @@ impl Words {
     fn new(lang: Lang) -> Words {
         Words {
             tag: lang.code(),
+            options: option_syntax(None),
             problems: RefCell::new(Vec::new()),
         }
     }
@@ -299,7 +345,10 @@ impl Words {
     }
 
     fn usage(&self, command: CommandName) -> String {
-        self.get(&format!("usage-{}", command.as_str()), &[])
+        let options = ("options", Arg::from(self.options.clone()));
+        let line = self.get(&format!("usage-{}", command.as_str()), &[options]);
+        // A service with no options leaves no gap.
+        line.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// `/video — Make a video …`, one line a command.

@@ -536,3 +536,25 @@ fn durations_read_as_people_say_them() {
     assert_eq!(about(Lang::En, Duration::from_secs(150)), "about 3 min");
     assert_eq!(about(Lang::Zh, Duration::from_secs(7200)), "约 2 小时");
 }
+
+#[test]
+fn usage_lines_show_the_options_the_service_offers() {
+    use crate::backend::{capabilities, Dialect};
+    let openai = capabilities(Dialect::OpenAi, "sora-2");
+    let help = say_for(Lang::En, &openai, &Msg::HelpFor(CommandName::Video));
+    assert!(help.contains("[--dur 4|8|12]"), "{help}");
+    assert!(!help.contains("10|15|25"), "{help}");
+    let mut bare = openai.clone();
+    bare.durations.clear();
+    bare.aspect_ratio = false;
+    bare.pro = false;
+    bare.hd = false;
+    let help = say_for(Lang::Zh, &bare, &Msg::HelpFor(CommandName::Video));
+    assert!(!help.contains("--"), "no options, no gap: {help}");
+    assert!(!help.contains("  "), "{help}");
+    let everything = say(Lang::En, &Msg::HelpFor(CommandName::Video));
+    assert!(
+        everything.contains("[--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]"),
+        "{everything}"
+    );
+}

@@ -19,7 +19,7 @@ use tracing::Instrument;
 use super::{Engine, EngineError};
 use crate::chat::{AttachmentKind, Button, ButtonAction, ChatRef, Incoming, Outgoing, UserRef};
 use crate::command::{parse, Command, Context, Lang, Parsed, Target};
-use crate::i18n::{say, Msg};
+use crate::i18n::{say, say_for, Msg};
 use crate::ids::JobId;
 
 pub(crate) use jobs::is_made_video;
@@ -91,7 +91,8 @@ impl Engine {
             Parsed::Ignored => {}
             Parsed::Invalid(error) => {
                 if self.allowed(&msg.chat, &msg.user) {
-                    self.reply(msg, say(lang, &Msg::Invalid(&error))).await;
+                    self.reply(msg, self.say_usage(lang, &Msg::Invalid(&error)))
+                        .await;
                 }
             }
             Parsed::Command(command) => self.execute_command(msg, command).await,
@@ -125,7 +126,8 @@ impl Engine {
         let command = match crate::command::with_clean_prompt(command, has_images(msg)) {
             Ok(command) => command,
             Err(error) => {
-                self.reply(msg, say(lang, &Msg::Invalid(&error))).await;
+                self.reply(msg, self.say_usage(lang, &Msg::Invalid(&error)))
+                    .await;
                 return;
             }
         };
@@ -187,7 +189,9 @@ impl Engine {
         match command {
             Command::Start => Ok(Outcome::Said(say(lang, &Msg::Welcome))),
             Command::Help { topic: None } => Ok(Outcome::Said(say(lang, &Msg::Help))),
-            Command::Help { topic: Some(c) } => Ok(Outcome::Said(say(lang, &Msg::HelpFor(c)))),
+            Command::Help { topic: Some(c) } => {
+                Ok(Outcome::Said(self.say_usage(lang, &Msg::HelpFor(c))))
+            }
             Command::Video { prompt, flags } => self.new_video(msg, lang, prompt, flags).await,
             Command::Image { prompt, n, size } => self.new_image(msg, lang, prompt, n, size).await,
             Command::Remix {
@@ -231,6 +235,11 @@ impl Engine {
                 Some(say(lang, &Msg::Internal(reference.as_str())))
             }
         }
+    }
+
+    /// A text with usage lines: they show the options this service offers.
+    fn say_usage(&self, lang: Lang, msg: &Msg) -> String {
+        say_for(lang, self.inner.backend.capabilities(), msg)
     }
 
     async fn reply(&self, msg: &Incoming, text: String) {
