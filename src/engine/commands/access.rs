@@ -5,7 +5,6 @@ use sorabot_storage::UserKey;
 
 use super::Refusal;
 use crate::chat::{ChatRef, Incoming, UserRef};
-use crate::command::Lang;
 use crate::engine::{Engine, EngineError};
 use crate::i18n::say;
 use crate::ids::JobId;
@@ -15,7 +14,7 @@ impl Engine {
     /// Whether `user` may remix (or otherwise act on) `job` in `chat`; the
     /// refusal text if not. For adapters that open their own dialogs (modals).
     pub fn may_act_on(&self, chat: &ChatRef, user: &UserRef, id: &JobId) -> Result<Job, String> {
-        let lang = self.lang_for(chat, user);
+        let lang = self.lang_of(chat, user);
         match self.act_on(chat, user, id) {
             Ok(Ok(job)) => Ok(job),
             Ok(Err(refusal)) => Err(say(lang, &refusal.msg())),
@@ -75,11 +74,6 @@ impl Engine {
 
     pub(super) fn user_key(&self, msg: &Incoming) -> UserKey {
         UserKey::new(msg.chat.platform.clone(), msg.user.id.clone())
-    }
-
-    /// The user's language (see [`Engine::lang_of`]).
-    pub(super) fn lang_for(&self, chat: &ChatRef, user: &UserRef) -> Lang {
-        self.lang_of(chat, user)
     }
 }
 

@@ -74,7 +74,7 @@ impl Engine {
         job = tracing::field::Empty,
     ))]
     pub async fn handle(&self, msg: &Incoming) {
-        let lang = self.lang_for(&msg.chat, &msg.user);
+        let lang = self.lang_of(&msg.chat, &msg.user);
         let command = match self.answer_to_question(msg) {
             Some(parsed) => parsed,
             None => {
@@ -115,7 +115,7 @@ impl Engine {
             tracing::error!(%error, "could not load the stored jobs");
         }
         self.settle_reply(msg).await;
-        let lang = self.lang_for(&msg.chat, &msg.user);
+        let lang = self.lang_of(&msg.chat, &msg.user);
         let open = matches!(command, Command::Start | Command::Help { .. });
         if !open && !self.allowed(&msg.chat, &msg.user) {
             self.reply(msg, say(lang, &Refusal::NotAllowed.msg())).await;
@@ -146,7 +146,7 @@ impl Engine {
         if let Err(error) = self.ensure_resumed() {
             tracing::error!(%error, "could not load the stored jobs");
         }
-        let lang = self.lang_for(&press.chat, &press.user);
+        let lang = self.lang_of(&press.chat, &press.user);
         let Some((action, id)) = Button::parse_data(&press.data) else {
             return PressAnswer::Notice(say(lang, &Refusal::NoSuchJob("?".into()).msg()));
         };

@@ -80,11 +80,11 @@ pub struct Told {
 impl Told {
     pub fn from_headers(headers: &HeaderMap) -> Told {
         let reset_after = header::<f64>(headers, "x-ratelimit-reset-after")
-            .and_then(seconds)
+            .and_then(wait)
             .or_else(|| {
                 let reset = header::<f64>(headers, "x-ratelimit-reset").and_then(seconds)?;
                 let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-                Some(reset.saturating_sub(now))
+                wait(reset.saturating_sub(now).as_secs_f64())
             });
         Told {
             bucket: header::<String>(headers, "x-ratelimit-bucket").filter(|b| !b.is_empty()),
@@ -112,8 +112,8 @@ impl Limited {
         let wait = body
             .get("retry_after")
             .and_then(Value::as_f64)
-            .and_then(seconds)
-            .or_else(|| header::<f64>(headers, RETRY_AFTER.as_str()).and_then(seconds))
+            .and_then(wait)
+            .or_else(|| header::<f64>(headers, RETRY_AFTER.as_str()).and_then(wait))
             .unwrap_or(MIN_BACKOFF);
         let scope: Option<String> = header(headers, "x-ratelimit-scope");
         let global = body.get("global").and_then(Value::as_bool) == Some(true)
@@ -228,9 +228,17 @@ fn header<T: std::str::FromStr>(headers: &HeaderMap, name: &str) -> Option<T> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// Seconds as Discord writes them (`2.5`), if they make a wait.
+/// Seconds as Discord writes them (`2.5`), if they make a time (a
+/// negative, infinite or unrepresentable number makes none).
 fn seconds(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+/// A wait Discord asks for, at most a day (so no clock arithmetic
+/// overflows on a wild one; the caller gives up long before).
+fn wait(secs: f64) -> Option<Duration> {
+    const LONGEST: Duration = Duration::from_secs(24 * 3600);
+    seconds(secs).map(|d| d.min(LONGEST))
 }
 
 #[cfg(test)]
@@ -248,7 +256,7 @@ mod tests {
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).unwrap());
+            map.insert(*name, HeaderValue::from_str(value).expect("a header value"));
         }
         map
     }
@@ -314,7 +322,10 @@ mod tests {
                 reset_after: Some(Duration::from_millis(1250)),
             }
         );
-        let reset = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(30);
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            + Duration::from_secs(30);
         let only_reset = Told::from_headers(&headers(&[
             ("x-ratelimit-remaining", "0"),
             // Whole seconds, rounded down: the reset is at most 30 s away.
@@ -342,6 +353,18 @@ mod tests {
         assert_eq!(
             Limited::of(&HeaderMap::new(), &Value::Null).wait,
             MIN_BACKOFF
+        );
+        let huge = json!({"retry_after": 1e300});
+        assert_eq!(
+            Limited::of(&HeaderMap::new(), &huge).wait,
+            Duration::from_secs(1),
+            "a wait no Duration holds is no wait: a second"
+        );
+        let years = json!({"retry_after": 1e12});
+        assert_eq!(
+            Limited::of(&HeaderMap::new(), &years).wait,
+            Duration::from_secs(24 * 3600),
+            "a wild wait is taken as a day"
         );
         let nonsense = json!({"retry_after": -1.0});
         assert_eq!(Limited::of(&HeaderMap::new(), &nonsense).wait, MIN_BACKOFF);
