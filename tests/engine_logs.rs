@@ -25,7 +25,7 @@ async fn every_line_about_a_job_names_it_and_a_failure_shows_the_logged_referenc
     let h = harness().await;
 
     h.engine.handle(&message("/video a paper boat")).await;
-    let job = h.only_job();
+    let job = h.only_job().await;
     h.run_to_end(&job.id).await;
 
     let text = logs.text();

@@ -395,23 +395,31 @@ impl Harness {
         self.engine
             .handle(&message(&format!("/video {prompt}"), user))
             .await;
-        self.job_of(user).id.as_str().to_owned()
+        self.job_of(user).await.id.as_str().to_owned()
     }
 
-    fn job_of(&self, user: &str) -> Job {
-        let jobs: Vec<Job> = self.store.jobs_of(&UserKey::new("test", user), 1).unwrap();
+    async fn job_of(&self, user: &str) -> Job {
+        let jobs: Vec<Job> = self
+            .store
+            .jobs_of(&UserKey::new("test", user), 1)
+            .await
+            .unwrap();
         jobs.into_iter().next().expect("the user has a job")
     }
 
-    fn job(&self, id: &str) -> Job {
-        self.store.get_job(id).unwrap().expect("the job is stored")
+    async fn job(&self, id: &str) -> Job {
+        self.store
+            .get_job(id)
+            .await
+            .unwrap()
+            .expect("the job is stored")
     }
 
     /// Lets virtual time pass until the job's stored state passes `done`.
     async fn until(&self, id: &str, limit: Duration, done: impl Fn(&JobState) -> bool) -> Job {
         let start = Instant::now();
         loop {
-            let job = self.job(id);
+            let job = self.job(id).await;
             if done(&job.state) {
                 return job;
             }
@@ -437,9 +445,12 @@ impl Harness {
         self.until(id, limit, JobState::is_finished).await
     }
 
-    fn used_quota(&self, user: &str) -> u32 {
+    async fn used_quota(&self, user: &str) -> u32 {
         let (day, _) = sorabot::clock::today();
-        self.store.usage(&UserKey::new("test", user), day).unwrap()
+        self.store
+            .usage(&UserKey::new("test", user), day)
+            .await
+            .unwrap()
     }
 
     /// The status message of the job once it says `needle` (the job is
@@ -478,7 +489,7 @@ async fn a_crash_during_the_submission_leaves_the_job_in_doubt_and_it_is_never_s
         || h.service.submits("a fox submit-hang") > 0,
     )
     .await;
-    let job = h.job(&id);
+    let job = h.job(&id).await;
     assert_eq!(job.state, JobState::Submitting);
     assert_eq!(
         job.submit_attempts, 1,
@@ -494,7 +505,7 @@ async fn a_crash_during_the_submission_leaves_the_job_in_doubt_and_it_is_never_s
     let job = h.until_finished(&id, Duration::from_secs(60)).await;
     assert_eq!(job.state, JobState::Failed(Failure::InDoubt));
     assert_eq!(after.submits("a fox submit-hang"), 0, "not sent again");
-    assert_eq!(h.used_quota("ada"), 0, "refunded");
+    assert_eq!(h.used_quota("ada").await, 0, "refunded");
     h.told(&job, "may or may not have started").await;
 }
 
@@ -521,7 +532,7 @@ async fn a_crash_before_the_status_says_done_is_mended_at_the_next_start() {
     h.told(&job, "✅ Done in").await;
     assert_eq!(h.chat.uploads_of("a fox at dusk"), 1, "not delivered again");
     let start = Instant::now();
-    while h.job(&id).untold {
+    while h.job(&id).await.untold {
         assert!(start.elapsed() < Duration::from_secs(10), "stored as told");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -536,7 +547,7 @@ async fn a_submission_that_got_no_answer_is_in_doubt_and_not_sent_again() {
 
     assert_eq!(job.state, JobState::Failed(Failure::InDoubt));
     assert_eq!(h.service.submits("a fox submit-doubt"), 1);
-    assert_eq!(h.used_quota("ada"), 0);
+    assert_eq!(h.used_quota("ada").await, 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -567,7 +578,7 @@ async fn a_refused_submission_is_retried_within_the_bound_and_each_retry_is_show
         4,
         "one try and 3 retries"
     );
-    assert_eq!(h.used_quota("ada"), 0);
+    assert_eq!(h.used_quota("ada").await, 0);
     let shown = h.chat.all_texts().join("\n");
     for n in 1..=3 {
         assert!(shown.contains(&format!("retrying {n}/3")), "{shown}");
@@ -607,7 +618,7 @@ async fn a_job_dropped_before_the_service_said_a_word_is_sent_again_at_most_once
     assert_eq!(job.state, JobState::Failed(Failure::Lost));
     assert_eq!(h.service.submits("a fox broke-early"), 2);
     assert_eq!(job.resubmits, 1);
-    assert_eq!(h.used_quota("ada"), 0);
+    assert_eq!(h.used_quota("ada").await, 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -651,7 +662,7 @@ async fn a_trickling_download_fails_by_its_pace_and_the_quota_is_given_back() {
         other => panic!("expected a download failure, got {other:?}"),
     }
     assert_eq!(h.chat.uploads_of("dl-trickle"), 0);
-    assert_eq!(h.used_quota("ada"), 0);
+    assert_eq!(h.used_quota("ada").await, 0);
     let finished = job.finished_ms.unwrap() - job.done_seen_ms.unwrap();
     assert!(
         finished < 3 * 60 * 1000,
@@ -693,7 +704,7 @@ async fn a_full_disk_fails_the_job_cleanly_with_a_refund() {
     let job = h.until_finished(&id, Duration::from_secs(600)).await;
 
     assert_eq!(job.state, JobState::Failed(Failure::Disk));
-    assert_eq!(h.used_quota("ada"), 0);
+    assert_eq!(h.used_quota("ada").await, 0);
     h.told(&job, "disk is full").await;
     let _ = &h.dir;
 }
@@ -714,8 +725,8 @@ async fn cancel_is_answered_while_an_upload_hangs() {
         .expect("the cancel is answered without waiting for the upload");
 
     assert!(asked.elapsed() < Duration::from_secs(5));
-    assert_eq!(h.job(&id).state, JobState::Cancelled);
-    assert_eq!(h.used_quota("ada"), 0);
+    assert_eq!(h.job(&id).await.state, JobState::Cancelled);
+    assert_eq!(h.used_quota("ada").await, 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -747,7 +758,7 @@ async fn a_remix_reply_the_instant_the_video_appears_reaches_the_service() {
 
     h.until(&id, Duration::from_secs(60), |s| *s == JobState::Delivered)
         .await;
-    let remix_job = h.job_of("ada");
+    let remix_job = h.job_of("ada").await;
     assert_ne!(remix_job.id.as_str(), id, "a remix job was made");
     let remix_job = h
         .until(remix_job.id.as_str(), Duration::from_secs(600), |s| {
@@ -769,7 +780,7 @@ async fn a_used_up_balance_is_told_as_such_refunded_and_the_operator_alerted_onc
     for (id, user) in [(&first, "ada"), (&second, "bob")] {
         let job = h.until_finished(id, Duration::from_secs(60)).await;
         assert_eq!(job.state, JobState::Failed(Failure::ServiceBalance));
-        assert_eq!(h.used_quota(user), 0);
+        assert_eq!(h.used_quota(user).await, 0);
         h.told(&job, "balance is used up").await;
     }
     let alerts = || -> Vec<String> {
@@ -843,7 +854,7 @@ async fn every_failure_kind_ends_its_job_within_the_deadline() {
             (kind, state) => panic!("{kind}: ended {state:?}"),
         }
         if job.state != JobState::Delivered {
-            assert_eq!(h.used_quota(user), 0, "{kind}: refunded");
+            assert_eq!(h.used_quota(user).await, 0, "{kind}: refunded");
         }
     }
     // A job is stored as ended a moment before its slot is given back.

@@ -21,7 +21,7 @@ async fn a_job_goes_from_the_queue_to_the_chat_one_step_at_a_time() {
     h.engine
         .handle(&message("/video a slow river at dawn"))
         .await;
-    let job = h.only_job();
+    let job = h.only_job().await;
     assert_eq!(job.state, JobState::Queued);
     assert_eq!(
         h.calls("POST", "/v1/videos/generations"),
@@ -32,7 +32,7 @@ async fn a_job_goes_from_the_queue_to_the_chat_one_step_at_a_time() {
     let ran = h.engine.run_due_steps().await;
     assert_eq!(ran.len(), 1, "one step: the submission");
     assert!(matches!(ran[0].1, Next::After(wait) if wait > Duration::ZERO));
-    assert_eq!(h.job(&job.id).state, JobState::Submitted);
+    assert_eq!(h.job(&job.id).await.state, JobState::Submitted);
     assert_eq!(h.calls("POST", "/v1/videos/generations"), 1);
     assert!(
         h.engine.run_due_steps().await.is_empty(),
@@ -41,7 +41,7 @@ async fn a_job_goes_from_the_queue_to_the_chat_one_step_at_a_time() {
 
     let started = Instant::now();
     let steps = h.run_to_end(&job.id).await;
-    let job = h.job(&job.id);
+    let job = h.job(&job.id).await;
     assert_eq!(job.state, JobState::Delivered);
     assert_eq!(h.chat.uploads.lock().unwrap().len(), 1, "delivered once");
     let polls = h.calls("GET", "/v1/videos/tasks/");
@@ -61,13 +61,13 @@ async fn a_job_goes_from_the_queue_to_the_chat_one_step_at_a_time() {
 async fn a_cancel_between_two_steps_ends_the_job_and_the_next_step_does_nothing() {
     let h = harness().await;
     h.engine.handle(&message("/video a long walk")).await;
-    let job = h.only_job();
+    let job = h.only_job().await;
     h.engine.run_due_steps().await;
-    assert_eq!(h.job(&job.id).state, JobState::Submitted);
+    assert_eq!(h.job(&job.id).await.state, JobState::Submitted);
 
     h.engine.handle(&message("/cancel")).await;
     assert_eq!(
-        h.job(&job.id).state,
+        h.job(&job.id).await.state,
         JobState::Cancelled,
         "no job named: the running one"
     );
@@ -81,5 +81,5 @@ async fn a_cancel_between_two_steps_ends_the_job_and_the_next_step_does_nothing(
         polls,
         "no poll after the cancel"
     );
-    assert_eq!(h.job(&job.id).state, JobState::Cancelled);
+    assert_eq!(h.job(&job.id).await.state, JobState::Cancelled);
 }

@@ -305,14 +305,14 @@ async fn a_job_past_its_deadline_fails_and_gives_the_quota_back() {
     until_idle(&h.engine, Duration::from_secs(3600)).await;
 
     assert!(h.chat.deliveries.lock().unwrap().is_empty());
-    let edits = h.chat.edits.lock().unwrap();
-    let last = &edits.last().unwrap().1;
+    let last = h.chat.edits.lock().unwrap().last().unwrap().1.clone();
     assert!(last.contains("did not finish within 30 minutes"), "{last}");
     let (day, _) = sorabot::clock::today();
     let used = h
         .engine
         .store()
         .usage(&UserKey::new("test", "user-1"), day)
+        .await
         .unwrap();
     assert_eq!(used, 0);
 }

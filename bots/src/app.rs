@@ -310,7 +310,7 @@ async fn stop(
     }
     match engine.flush().await {
         Ok(()) => tracing::info!(
-            unfinished_jobs = engine.stored_unfinished(),
+            unfinished_jobs = engine.stored_unfinished().await.ok(),
             "store flushed; unfinished jobs resume on the next start"
         ),
         Err(error) => tracing::error!(%error, "could not flush the store"),

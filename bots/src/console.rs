@@ -369,7 +369,7 @@ pub async fn run_until<T>(
     let lang = language_of(&user, engine.limits().default_lang);
     // The stored unfinished jobs count as unfinished from the start, so an
     // input that ends at once still waits for them.
-    if let Err(error) = engine.ensure_resumed() {
+    if let Err(error) = engine.ensure_resumed().await {
         tracing::error!(%error, "console: cannot pick up the stored jobs");
     }
     loop {

@@ -151,12 +151,12 @@ async fn remix_as_a_reply_to_the_delivered_video_makes_a_new_video() {
     let remix = bot.new_job("make it snow").await;
     bot.delivered(&remix.id).await;
 
-    let task = bot.task_of(&source.id);
+    let task = bot.task_of(&source.id).await;
     let bodies = bot.sim_bodies("POST", &format!("/v1/videos/{task}/remix"));
     assert_eq!(bodies.len(), 1, "one remix of the source's task");
     assert_eq!(bodies[0]["prompt"], "make it snow");
     assert!(matches!(
-        bot.job(&remix.id).request,
+        bot.job(&remix.id).await.request,
         sorabot::job::JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source.id
     ));
 }
@@ -171,7 +171,7 @@ async fn remix_by_job_id_makes_a_new_video() {
     let remix = bot.new_job("make it night").await;
     bot.delivered(&remix.id).await;
 
-    let task = bot.task_of(&source.id);
+    let task = bot.task_of(&source.id).await;
     assert_eq!(
         bot.sim_requests("POST", &format!("/v1/videos/{task}/remix"))
             .len(),
@@ -183,7 +183,7 @@ async fn remix_by_job_id_makes_a_new_video() {
 async fn character_from_a_delivered_video_is_saved_listed_cast_and_removed() {
     let mut bot = Bot::start().await;
     let (source, file) = bot.video("a man in a yellow coat").await;
-    let task = bot.task_of(&source.id);
+    let task = bot.task_of(&source.id).await;
 
     bot.say(&format!(">{} /character add bob", file.msg)).await;
     bot.new_job("bob").await;
@@ -267,7 +267,7 @@ async fn cancel_by_job_id_or_by_reply_stops_a_running_job() {
         .await;
 
     for job in [&first, &second] {
-        assert_eq!(bot.job(&job.id).state, JobState::Cancelled);
+        assert_eq!(bot.job(&job.id).await.state, JobState::Cancelled);
     }
     bot.say("/quota").await;
     bot.expect(r"^Today you have used 0 of 20 jobs").await;
@@ -393,7 +393,7 @@ async fn cancel_button_stops_a_running_job() {
         .await;
     bot.expect_in(&job.status_msg, &format!(r"^Job {} cancelled\.", job.id))
         .await;
-    assert_eq!(bot.job(&job.id).state, JobState::Cancelled);
+    assert_eq!(bot.job(&job.id).await.state, JobState::Cancelled);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ async fn a_video_over_the_upload_limit_arrives_as_a_link() {
     let job = bot.new_job("a very large ocean").await;
 
     let task = bot
-        .wait_for("the job to reach the service", || bot.job(&job.id).task)
+        .wait_job(&job.id, "the job to reach the service", |job| job.task)
         .await
         .0;
     let link = bot
@@ -61,7 +61,7 @@ async fn a_result_over_the_size_cap_fails_clearly_and_costs_no_quota() {
     )
     .await;
     assert_eq!(
-        bot.job(&job.id).state,
+        bot.job(&job.id).await.state,
         JobState::Failed(Failure::TooLarge {
             bytes: 3 * MIB as u64
         })
@@ -104,7 +104,7 @@ async fn a_job_past_its_deadline_fails_with_a_clear_message() {
     )
     .await;
     assert!(matches!(
-        bot.job(&job.id).state,
+        bot.job(&job.id).await.state,
         JobState::Failed(Failure::Timeout { .. })
     ));
 }

@@ -49,7 +49,7 @@ async fn remix_by_button_opens_a_modal_and_makes_a_remix_of_that_video() {
     world.delivery(&remix).await;
 
     assert!(matches!(
-        world.job(&remix).request,
+        world.job(&remix).await.request,
         JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source
     ));
     assert_eq!(world.sim_bodies("POST", "/remix").len(), 1);
@@ -75,9 +75,9 @@ async fn a_slash_remix_with_only_a_prompt_remixes_the_users_latest_video() {
     let (remix, _) = world.status_message("in the snow").await;
 
     assert!(
-        matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == latest),
+        matches!(world.job(&remix).await.request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == latest),
         "{:?}",
-        world.job(&remix).request
+        world.job(&remix).await.request
     );
 }
 
@@ -95,7 +95,7 @@ async fn remix_from_the_message_context_menu_finds_the_videos_job() {
     world.delivery(&remix).await;
 
     assert!(
-        matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
+        matches!(world.job(&remix).await.request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
     );
 }
 
@@ -159,7 +159,7 @@ async fn a_character_is_saved_from_a_video_someone_posted_by_its_cdn_url() {
 
     let JobRequest::Character {
         source, timestamps, ..
-    } = world.job(&saving).request
+    } = world.job(&saving).await.request
     else {
         panic!("a character job");
     };
@@ -219,7 +219,7 @@ async fn a_character_is_saved_from_the_context_menu_cast_listed_and_removed() {
     let (cast, _) = world.status_message("dances in the rain").await;
     let JobRequest::Video {
         characters, prompt, ..
-    } = world.job(&cast).request
+    } = world.job(&cast).await.request
     else {
         panic!("a video job");
     };
@@ -291,7 +291,7 @@ async fn a_bang_remix_reply_to_the_video_remixes_it_when_message_content_is_on()
     let (remix, _) = world.status_message("in a storm").await;
 
     assert!(
-        matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
+        matches!(world.job(&remix).await.request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
     );
 }
 
@@ -317,7 +317,7 @@ async fn a_bang_remix_of_someone_elses_video_is_for_moderators_only() {
         Some(video.id),
     );
     let (remix, _) = world.status_message("a moderated boat").await;
-    let job = world.job(&remix);
+    let job = world.job(&remix).await;
     assert!(
         matches!(job.request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
     );
@@ -358,7 +358,7 @@ async fn a_bang_remix_reply_the_instant_the_video_appears_is_carried_out() {
     world.delivery(&remix).await;
 
     assert!(
-        matches!(world.job(&remix).request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
+        matches!(world.job(&remix).await.request, JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source)
     );
     assert_eq!(world.sim_bodies("POST", "/remix").len(), 1);
 }

@@ -13,8 +13,8 @@ use sorabot::job::JobState;
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-fn input_files(bot: &Bot, job: &str) -> Vec<PathBuf> {
-    let job = bot.job(job);
+async fn input_files(bot: &Bot, job: &str) -> Vec<PathBuf> {
+    let job = bot.job(job).await;
     job.request.kept_files().map(|p| p.to_path_buf()).collect()
 }
 
@@ -39,11 +39,8 @@ async fn an_image_past_its_retention_is_removed_and_retry_asks_for_it_again() {
         .await;
     // Its inputs are kept while it is among the unfinished jobs, which it is
     // until its status says it ended: wait for that, not for the delivery.
-    bot.wait_for("the job's end to be told", || {
-        (!bot.job(&job.id).untold).then_some(())
-    })
-    .await;
-    let kept = input_files(&bot, &job.id);
+    bot.wait_told(&job.id).await;
+    let kept = input_files(&bot, &job.id).await;
     assert_eq!(kept.len(), 1);
 
     backdate(&kept[0], 6 * DAY);
@@ -83,7 +80,7 @@ async fn files_an_unfinished_job_needs_stay_and_leftover_results_go() {
     let job = bot.new_job("a slow one").await;
     bot.wait_state(&job.id, "at the service", JobState::holds_slot)
         .await;
-    let input = input_files(&bot, &job.id).remove(0);
+    let input = input_files(&bot, &job.id).await.remove(0);
     backdate(&input, 30 * DAY);
 
     let spool = bot.engine().limits().spool_dir();

@@ -40,7 +40,7 @@ async fn remix_reply_by_a_chat_admin_is_allowed_and_the_remix_is_theirs() {
     let remix = bot.new_job("make it rain").await;
     bot.delivered(&remix.id).await;
 
-    assert_eq!(bot.job(&remix.id).owner, "carol");
+    assert_eq!(bot.job(&remix.id).await.owner, "carol");
     assert_eq!(bot.sim_requests("POST", "/remix").len(), 1);
 }
 
@@ -61,7 +61,7 @@ async fn remix_reply_by_the_owner_in_a_group_is_allowed() {
     bot.delivered(&remix.id).await;
 
     assert!(matches!(
-        bot.job(&remix.id).request,
+        bot.job(&remix.id).await.request,
         JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source.id
     ));
 }
@@ -77,7 +77,7 @@ async fn remix_with_no_reply_and_no_job_takes_the_senders_latest_video_in_this_c
     let remix = bot.new_job("in the fog").await;
 
     assert!(matches!(
-        bot.job(&remix.id).request,
+        bot.job(&remix.id).await.request,
         JobRequest::Remix { ref source_job, .. } if source_job.as_str() == source.id
     ));
 }
@@ -96,7 +96,7 @@ async fn cancel_of_someone_elses_job_is_refused() {
 
     bot.expect(r"^Only the person who made this, or a chat admin, can do that\.$")
         .await;
-    assert!(!bot.job(&job.id).state.is_finished());
+    assert!(!bot.job(&job.id).await.state.is_finished());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +126,7 @@ async fn a_character_is_used_by_its_owner_and_refused_to_another_user() {
     let bodies = bot.sim_bodies("POST", "/v1/videos/generations");
     assert_eq!(
         bodies[1]["characters"][0]["from_task"],
-        bot.task_of(&source.id).as_str()
+        bot.task_of(&source.id).await.as_str()
     );
     let prompt = bodies[1]["prompt"].as_str().expect("a prompt");
     assert!(

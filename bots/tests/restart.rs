@@ -24,7 +24,7 @@ async fn restart_while_polling_delivers_each_job_exactly_once() {
     let queued = bot.new_job("queued before the restart").await;
     bot.wait_state(&running.id, "at the service", JobState::holds_slot)
         .await;
-    assert_eq!(bot.job(&queued.id).state, JobState::Queued);
+    assert_eq!(bot.job(&queued.id).await.state, JobState::Queued);
 
     bot.stop().await;
     assert!(
@@ -92,8 +92,7 @@ async fn restart_after_a_failed_upload_delivers_once_without_downloading_again()
     })
     .await;
     let stored = bot
-        .wait_for("the failure to be stored", || {
-            let stored = bot.job(&job.id);
+        .wait_job(&job.id, "the failure to be stored", |stored| {
             (stored.errors == 1).then_some(stored)
         })
         .await;
@@ -150,8 +149,7 @@ async fn restart_after_a_failed_download_downloads_again_and_delivers_once() {
         .push_fault_for("/files/", sorabot_sim::Fault::Status(500));
     bot.say("/video downloaded after the restart").await;
     let job = bot.new_job("downloaded after the restart").await;
-    bot.wait_for("the failed download to be stored", || {
-        let stored = bot.job(&job.id);
+    bot.wait_job(&job.id, "the failed download to be stored", |stored| {
         (stored.state == JobState::Delivering && stored.errors == 1).then_some(())
     })
     .await;

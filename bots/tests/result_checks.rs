@@ -26,7 +26,7 @@ async fn an_html_page_served_as_the_video_is_not_delivered_and_the_job_is_refund
     )
     .await;
     assert_eq!(
-        bot.job(&job.id).state,
+        bot.job(&job.id).await.state,
         JobState::Failed(Failure::NotMedia {
             found: "text/html".into()
         })
@@ -76,7 +76,7 @@ async fn a_result_redirected_to_another_port_on_loopback_is_refused_unconnected(
     )
     .await;
     assert!(matches!(
-        bot.job(&job.id).state,
+        bot.job(&job.id).await.state,
         JobState::Failed(Failure::RefusedLink { .. })
     ));
     assert!(bot.deliveries(&job.id).is_empty());

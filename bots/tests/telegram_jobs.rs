@@ -118,7 +118,7 @@ async fn a_photo_with_a_video_caption_animates_it_and_the_service_never_sees_the
     let (_, job) = bot.status_of(&group(), photo.message_id).await;
     bot.video_of(&group(), &job).await;
 
-    assert_eq!(images_of(&bot.job(&job).request), 1);
+    assert_eq!(images_of(&bot.job(&job).await.request), 1);
     let got_file = bot
         .telegram
         .calls_of("getFile")
@@ -166,7 +166,7 @@ async fn an_album_of_two_photos_is_one_job_with_two_images() {
     let (_, job) = bot.status_of(&group(), first.message_id).await;
     bot.video_of(&group(), &job).await;
 
-    assert_eq!(images_of(&bot.job(&job).request), 2);
+    assert_eq!(images_of(&bot.job(&job).await.request), 2);
     bot.assert_no_bad_requests();
     let statuses = bot
         .telegram
@@ -192,7 +192,7 @@ async fn a_video_command_replying_to_a_photo_uses_that_photo() {
     let (_, job) = bot.status_of(&group(), command.message_id).await;
     bot.video_of(&group(), &job).await;
 
-    assert_eq!(images_of(&bot.job(&job).request), 1);
+    assert_eq!(images_of(&bot.job(&job).await.request), 1);
 }
 
 #[tokio::test]
@@ -202,7 +202,7 @@ async fn a_mention_of_the_bot_is_a_video_prompt() {
     let mention = bot.say(&group(), &alice(), "@sorabot a paper boat on a river");
     let (_, job) = bot.status_of(&group(), mention.message_id).await;
 
-    assert!(bot.job(&job).request.prompt().contains("paper boat"));
+    assert!(bot.job(&job).await.request.prompt().contains("paper boat"));
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ async fn a_remix_command_replying_to_the_bots_video_remixes_it() {
     let (_, job) = bot.status_of(&group(), remix.message_id).await;
     let remixed = bot.video_of(&group(), &job).await;
 
-    assert_eq!(remix_source(&bot.job(&job).request), source);
+    assert_eq!(remix_source(&bot.job(&job).await.request), source);
     assert_eq!(remixed.reply_to, Some(remix.message_id));
 }
 
@@ -48,7 +48,7 @@ async fn a_remix_with_no_reply_and_no_job_remixes_the_senders_latest_video_here(
     let remix = bot.say(&group(), &alice(), "/remix@sorabot add fireworks");
     let (_, job) = bot.status_of(&group(), remix.message_id).await;
 
-    assert_eq!(remix_source(&bot.job(&job).request), latest);
+    assert_eq!(remix_source(&bot.job(&job).await.request), latest);
 }
 
 #[tokio::test]
@@ -102,8 +102,13 @@ async fn the_remix_button_asks_with_force_reply_and_the_answer_starts_the_remix(
     let (_, job) = bot.status_of(&group(), reply.message_id).await;
     bot.video_of(&group(), &job).await;
 
-    assert_eq!(remix_source(&bot.job(&job).request), source);
-    assert!(bot.job(&job).request.prompt().contains("make it sunset"));
+    assert_eq!(remix_source(&bot.job(&job).await.request), source);
+    assert!(bot
+        .job(&job)
+        .await
+        .request
+        .prompt()
+        .contains("make it sunset"));
     bot.assert_no_bad_requests();
 }
 
@@ -148,7 +153,7 @@ async fn a_group_admin_may_remix_anyones_video() {
         .post(UserMessage::text(&group(), &bob(), "/remix two birds").reply_to(video.message_id));
     let (_, job) = bot.status_of(&group(), command.message_id).await;
 
-    assert_eq!(remix_source(&bot.job(&job).request), source);
+    assert_eq!(remix_source(&bot.job(&job).await.request), source);
 }
 
 #[tokio::test]
@@ -165,7 +170,7 @@ async fn an_anonymous_admin_speaks_for_the_group_and_may_remix_anyones_video() {
     let (_, job) = bot.status_of(&group(), command.message_id).await;
     bot.video_of(&group(), &job).await;
 
-    let remix = bot.job(&job);
+    let remix = bot.job(&job).await;
     assert_eq!(remix_source(&remix.request), source);
     assert_eq!(remix.owner, group().id.to_string(), "owned by the group");
     assert_eq!(remix.owner_name, "Sora fans");
@@ -181,7 +186,7 @@ async fn a_character_is_added_by_reply_used_listed_and_removed() {
     );
     let (status, job) = bot.status_of(&group(), add.message_id).await;
     assert!(matches!(
-        bot.job(&job).request,
+        bot.job(&job).await.request,
         JobRequest::Character { .. }
     ));
     bot.wait_for("the character to be ready", || {
@@ -196,7 +201,7 @@ async fn a_character_is_added_by_reply_used_listed_and_removed() {
     let cast = bot.say(&group(), &alice(), "/video@sorabot @merlin casts a spell");
     let (_, job) = bot.status_of(&group(), cast.message_id).await;
     bot.video_of(&group(), &job).await;
-    match &bot.job(&job).request {
+    match &bot.job(&job).await.request {
         JobRequest::Video { characters, .. } => assert_eq!(characters.len(), 1),
         other => panic!("expected a video, got {other:?}"),
     }
@@ -246,7 +251,7 @@ async fn a_remix_reply_the_instant_the_video_appears_is_carried_out() {
     let (_, job) = bot.status_of(&group(), remix.message_id).await;
     bot.video_of(&group(), &job).await;
 
-    assert_eq!(remix_source(&bot.job(&job).request), source);
+    assert_eq!(remix_source(&bot.job(&job).await.request), source);
     let remixes = bot
         .sim
         .requests()

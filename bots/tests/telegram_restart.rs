@@ -24,9 +24,8 @@ async fn a_restart_mid_job_delivers_the_video_once_in_the_right_thread_and_reply
         .in_topic(topic),
     );
     let (status, job) = bot.status_of(&group(), command.message_id).await;
-    bot.wait_for("the job to reach the service", || {
-        let state = bot.job(&job).state;
-        matches!(state, JobState::Submitted | JobState::Running { .. }).then_some(())
+    bot.wait_job(&job, "the job to reach the service", |stored| {
+        matches!(stored.state, JobState::Submitted | JobState::Running { .. }).then_some(())
     })
     .await;
 
@@ -64,5 +63,5 @@ async fn a_restart_mid_job_delivers_the_video_once_in_the_right_thread_and_reply
         .message(group().id, status.message_id)
         .expect("kept");
     assert_eq!(status.thread, Some(topic));
-    assert_eq!(bot.job(&job).state, JobState::Delivered);
+    assert_eq!(bot.job(&job).await.state, JobState::Delivered);
 }

@@ -89,7 +89,8 @@ impl Engine {
                     );
                     self.inner
                         .store
-                        .index_message(&key, job.id.as_str(), MessageRole::Result)?;
+                        .index_message(&key, job.id.as_str(), MessageRole::Result)
+                        .await?;
                     job.delivered.push(delivered);
                     super::trouble::clear_trouble(&mut job);
                     self.save(&job).await?;
@@ -238,10 +239,11 @@ impl Engine {
                 Ok(sent) => {
                     let key =
                         MessageKey::new(chat.platform.clone(), chat.chat.clone(), sent.message_id);
-                    if let Err(error) =
-                        self.inner
-                            .store
-                            .index_message(&key, job.id.as_str(), MessageRole::Result)
+                    if let Err(error) = self
+                        .inner
+                        .store
+                        .index_message(&key, job.id.as_str(), MessageRole::Result)
+                        .await
                     {
                         tracing::warn!(job = %job.id, %error, "could not index a re-sent result");
                     }

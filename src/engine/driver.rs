@@ -100,7 +100,7 @@ impl Engine {
     /// too, up to a bound, so a step that never waits cannot hold it.
     pub async fn run_due_steps(&self) -> Vec<(JobId, Next)> {
         const MOST_STEPS: usize = 10_000;
-        if let Err(error) = self.ensure_resumed() {
+        if let Err(error) = self.ensure_resumed().await {
             tracing::error!(%error, "could not load the stored jobs");
         }
         let mut ran = Vec::new();

@@ -26,14 +26,17 @@ impl Engine {
     /// quota, stores its end, frees its place, frees a character name it
     /// reserved, and tells the chat; returns what it told.
     pub(super) async fn end(&self, mut job: Job, state: JobState) -> Result<String, EngineError> {
-        self.refund(&mut job);
+        self.refund(&mut job).await;
         job.state = state;
         job.finished_ms = Some(now_ms());
         job.untold = true;
         self.save(&job).await?;
         self.finish(&job);
         if let JobRequest::Character { name, .. } = &job.request {
-            self.inner.store.remove_character(&owner_key(&job), name)?;
+            self.inner
+                .store
+                .remove_character(&owner_key(&job), name)
+                .await?;
         }
         self.tell_end(&mut job).await
     }
@@ -50,10 +53,10 @@ impl Engine {
     }
 
     /// Gives back the quota a job used, once.
-    pub(super) fn refund(&self, job: &mut Job) {
+    pub(super) async fn refund(&self, job: &mut Job) {
         if let Some(day) = job.charged_day.take() {
             let owner = UserKey::new(job.chat.platform.clone(), job.owner.clone());
-            if let Err(error) = self.inner.store.refund(&owner, day) {
+            if let Err(error) = self.inner.store.refund(&owner, day).await {
                 tracing::error!(job = %job.id, %error, "could not refund quota");
             }
         }

@@ -48,7 +48,7 @@ impl Engine {
     /// Removes the attached images older than the retention and the spool
     /// files older than an hour, except those an unfinished job still needs.
     pub async fn sweep(&self) -> Result<Swept, EngineError> {
-        let active: Vec<Job> = self.inner.store.active_jobs()?;
+        let active: Vec<Job> = self.inner.store.active_jobs().await?;
         let needed: HashSet<PathBuf> = active.iter().flat_map(needed_files).collect();
         let limits = &self.inner.limits;
         let (inputs, spool) = (limits.inputs_dir(), limits.spool_dir());

@@ -97,7 +97,7 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     /// Whether the stored unfinished jobs were picked up (once, before the
     /// first command or the driver, whichever comes first).
-    resumed: Mutex<bool>,
+    resumed: tokio::sync::Mutex<bool>,
 }
 
 /// What keeps a step and a command off each other: the job's lock, and a
@@ -147,7 +147,7 @@ impl Engine {
                 alerted: Mutex::default(),
                 events: broadcast::channel(1024).0,
                 shutdown: watch::channel(false).0,
-                resumed: Mutex::new(false),
+                resumed: tokio::sync::Mutex::new(false),
             }),
         }
     }
@@ -172,7 +172,7 @@ impl Engine {
     /// Loads the unfinished jobs and carries each on from where it stood,
     /// then runs the driver until [`Engine::shutdown`]. Returns when stopped.
     pub async fn run(&self) -> Result<(), EngineError> {
-        self.ensure_resumed()?;
+        self.ensure_resumed().await?;
         let housekeeping = tokio::spawn({
             let engine = self.clone();
             let shutdown = self.inner.shutdown.subscribe();
@@ -191,18 +191,18 @@ impl Engine {
     /// Picks up the stored unfinished jobs, once. Called before anything
     /// that could add a job, so none is counted twice, and by a caller that
     /// waits for the unfinished jobs to end (they count once picked up).
-    pub fn ensure_resumed(&self) -> Result<(), EngineError> {
-        let mut resumed = self.inner.resumed.lock().unwrap_or_else(|p| p.into_inner());
+    pub async fn ensure_resumed(&self) -> Result<(), EngineError> {
+        let mut resumed = self.inner.resumed.lock().await;
         if !*resumed {
-            self.resume()?;
+            self.resume().await?;
             *resumed = true;
         }
         Ok(())
     }
 
     /// Puts every stored unfinished job back on its way.
-    fn resume(&self) -> Result<(), EngineError> {
-        let jobs: Vec<Job> = self.inner.store.active_jobs()?;
+    async fn resume(&self) -> Result<(), EngineError> {
+        let jobs: Vec<Job> = self.inner.store.active_jobs().await?;
         let count = jobs.len();
         for job in jobs {
             if job.state.is_finished() {
@@ -344,7 +344,8 @@ impl Engine {
         let active = !job.state.is_finished() || job.untold;
         self.inner
             .store
-            .put_job(job.id.as_str(), &owner, job.created_ms, active, job)?;
+            .put_job(job.id.as_str(), &owner, job.created_ms, active, job)
+            .await?;
         self.inner.store.flush().await?;
         let _ = self.inner.events.send(JobEvent {
             job: job.id.clone(),
@@ -354,8 +355,8 @@ impl Engine {
         Ok(())
     }
 
-    fn load(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
-        Ok(self.inner.store.get_job(id.as_str())?)
+    async fn load(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
+        Ok(self.inner.store.get_job(id.as_str()).await?)
     }
 
     /// Number of jobs waiting for a slot.

@@ -74,45 +74,46 @@ impl Engine {
     }
 
     /// A job, as stored.
-    pub fn job(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
-        self.load(id)
+    pub async fn job(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
+        self.load(id).await
     }
 
     /// A user's jobs on a platform, newest first, at most `limit`.
-    pub fn jobs_of(
+    pub async fn jobs_of(
         &self,
         platform: &str,
         user: &str,
         limit: usize,
     ) -> Result<Vec<Job>, EngineError> {
-        jobs_of(&self.inner.store, platform, user, limit)
+        jobs_of(&self.inner.store, platform, user, limit).await
     }
 
     /// The user's latest job in `chat` of the kind `fitting` names.
-    pub fn latest_job(
+    pub async fn latest_job(
         &self,
         chat: &ChatRef,
         user: &UserRef,
         fitting: Fitting,
     ) -> Result<Option<Job>, EngineError> {
-        let jobs = jobs_of(&self.inner.store, &chat.platform, &user.id, LATEST_SEARCHED)?;
+        let jobs = jobs_of(&self.inner.store, &chat.platform, &user.id, LATEST_SEARCHED).await?;
         Ok(jobs.into_iter().find(|job| {
             job.chat.platform == chat.platform && job.chat.chat == chat.chat && fitting.fits(job)
         }))
     }
 
     /// Generations a user was charged on `day` (days since the epoch, UTC).
-    pub fn charged(&self, platform: &str, user: &str, day: u32) -> Result<u32, EngineError> {
-        charged(&self.inner.store, platform, user, day)
+    pub async fn charged(&self, platform: &str, user: &str, day: u32) -> Result<u32, EngineError> {
+        charged(&self.inner.store, platform, user, day).await
     }
 
     /// The language the core answers `user` in: their setting, else what
     /// the platform says, else the default.
-    pub fn lang_of(&self, chat: &ChatRef, user: &UserRef) -> Lang {
+    pub async fn lang_of(&self, chat: &ChatRef, user: &UserRef) -> Lang {
         let key = UserKey::new(chat.platform.clone(), user.id.clone());
         self.inner
             .store
             .settings(&key)
+            .await
             .ok()
             .and_then(|s| s.lang)
             .and_then(|l| Lang::parse(&l))
@@ -122,10 +123,12 @@ impl Engine {
     /// The core's answer to an input it refuses (`why`), in the user's
     /// language; `None` for someone who may not use the bot here, whose
     /// mistakes the core does not answer.
-    pub fn refusal(&self, chat: &ChatRef, user: &UserRef, why: &Msg) -> Option<String> {
+    pub async fn refusal(&self, chat: &ChatRef, user: &UserRef, why: &Msg<'_>) -> Option<String> {
+        if !self.allowed(chat, user) {
+            return None;
+        }
         let caps = self.inner.backend.capabilities();
-        self.allowed(chat, user)
-            .then(|| say_for(self.lang_of(chat, user), caps, why))
+        Some(say_for(self.lang_of(chat, user).await, caps, why))
     }
 
     /// Writes everything stored so far to disk.
@@ -135,8 +138,8 @@ impl Engine {
 
     /// Jobs the store holds as unfinished (or whose end is not yet told):
     /// those the next start carries on.
-    pub fn stored_unfinished(&self) -> usize {
-        self.inner.store.active_count()
+    pub async fn stored_unfinished(&self) -> Result<usize, EngineError> {
+        Ok(self.inner.store.active_count().await?)
     }
 }
 
@@ -156,23 +159,23 @@ impl Records {
     }
 
     /// A job, as stored.
-    pub fn job(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
-        Ok(self.store.get_job(id.as_str())?)
+    pub async fn job(&self, id: &JobId) -> Result<Option<Job>, EngineError> {
+        Ok(self.store.get_job(id.as_str()).await?)
     }
 
     /// A user's jobs on a platform, newest first, at most `limit`.
-    pub fn jobs_of(
+    pub async fn jobs_of(
         &self,
         platform: &str,
         user: &str,
         limit: usize,
     ) -> Result<Vec<Job>, EngineError> {
-        jobs_of(&self.store, platform, user, limit)
+        jobs_of(&self.store, platform, user, limit).await
     }
 
     /// Generations a user was charged on `day` (days since the epoch, UTC).
-    pub fn charged(&self, platform: &str, user: &str, day: u32) -> Result<u32, EngineError> {
-        charged(&self.store, platform, user, day)
+    pub async fn charged(&self, platform: &str, user: &str, day: u32) -> Result<u32, EngineError> {
+        charged(&self.store, platform, user, day).await
     }
 }
 
@@ -184,15 +187,15 @@ fn open_store(limits: &Limits) -> Result<Store, EngineError> {
     })
 }
 
-fn jobs_of(
+async fn jobs_of(
     store: &Store,
     platform: &str,
     user: &str,
     limit: usize,
 ) -> Result<Vec<Job>, EngineError> {
-    Ok(store.jobs_of(&UserKey::new(platform, user), limit)?)
+    Ok(store.jobs_of(&UserKey::new(platform, user), limit).await?)
 }
 
-fn charged(store: &Store, platform: &str, user: &str, day: u32) -> Result<u32, EngineError> {
-    Ok(store.usage(&UserKey::new(platform, user), day)?)
+async fn charged(store: &Store, platform: &str, user: &str, day: u32) -> Result<u32, EngineError> {
+    Ok(store.usage(&UserKey::new(platform, user), day).await?)
 }

@@ -76,11 +76,14 @@ pub fn button(job: &Job, action: ButtonAction) -> Button {
 
 impl Engine {
     /// The status text now, with queue position and ETA.
-    pub(super) fn current_status(&self, job: &Job) -> String {
+    pub(super) async fn current_status(&self, job: &Job) -> String {
         let position = self.queue_position(&job.id);
         let eta = match job.state {
-            JobState::Queued => position.map(|p| self.queue_eta(job, p)),
-            JobState::Submitted | JobState::Running { .. } => Some(self.plan(job).remaining),
+            JobState::Queued => match position {
+                Some(p) => Some(self.queue_eta(job, p).await),
+                None => None,
+            },
+            JobState::Submitted | JobState::Running { .. } => Some(self.plan(job).await.remaining),
             _ => None,
         };
         let text = status_text(job, position, eta);
@@ -100,12 +103,13 @@ impl Engine {
 
     /// The wait of a job at `position` in the queue: the jobs ahead of it
     /// leaving the service's slots, plus its own generation.
-    fn queue_eta(&self, job: &Job, position: usize) -> Duration {
+    async fn queue_eta(&self, job: &Job, position: usize) -> Duration {
         let limits = &self.inner.limits;
         let history = self
             .inner
             .store
             .durations(&job.request.duration_key())
+            .await
             .unwrap_or_default();
         let typical =
             super::planner::Expected::from_history(&history, limits.typical_generation).typical;
@@ -118,7 +122,7 @@ impl Engine {
     /// chat's edit interval unless `force`. Says whether it edited (the job
     /// then needs storing, to keep the spacing across steps and restarts).
     pub(super) async fn update_status(&self, job: &mut Job, force: bool) -> bool {
-        let text = self.current_status(job);
+        let text = self.current_status(job).await;
         if job.status_text.as_deref() == Some(text.as_str()) {
             return false;
         }

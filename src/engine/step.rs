@@ -26,7 +26,7 @@ impl Engine {
     pub async fn step(&self, id: &JobId) -> Next {
         let guard = self.job_guard(id);
         let _held = guard.lock.lock().await;
-        let outcome = match self.load(id) {
+        let outcome = match self.load(id).await {
             Ok(Some(job)) => {
                 let span = tracing::Span::current();
                 span.record("platform", tracing::field::display(&job.chat.platform));
@@ -66,7 +66,7 @@ impl Engine {
         }
         tracing::error!(job = %id, %error, "step failed {failures} times; giving the job up");
         self.step_failures().remove(id);
-        match self.load(id) {
+        match self.load(id).await {
             Ok(Some(job)) if !job.state.is_finished() => {
                 if let Err(error) = self.fail(job, Failure::Internal).await {
                     tracing::error!(job = %id, %error, "could not store the job as failed; it resumes at the next start");
@@ -133,7 +133,7 @@ impl Engine {
                 if self.update_status(&mut job, true).await {
                     self.save(&job).await?;
                 }
-                Ok(Next::After(self.plan(&job).wait))
+                Ok(Next::After(self.plan(&job).await.wait))
             }
             Err(error) if error.leaves_submission_in_doubt() => {
                 tracing::warn!(job = %job.id, %error, "no answer to a submission: the service may have taken it");
@@ -253,7 +253,7 @@ impl Engine {
         if self.update_status(&mut job, false).await {
             self.save(&job).await?;
         }
-        Ok(Next::After(self.plan(&job).wait))
+        Ok(Next::After(self.plan(&job).await.wait))
     }
 
     /// The service is done: remember how long it took, free the slot, deliver.
@@ -266,6 +266,7 @@ impl Engine {
                 .inner
                 .store
                 .record_duration(&job.request.duration_key(), secs)
+                .await
             {
                 tracing::warn!(%error, "could not record a duration");
             }
@@ -293,11 +294,11 @@ impl Engine {
         };
         let name = name.clone();
         let owner = owner_key(&job);
-        if let Some(mut record) = self.inner.store.character(&owner, &name)? {
+        if let Some(mut record) = self.inner.store.character(&owner, &name).await? {
             record.state = CharacterState::Ready;
             record.service_id = info.id;
             record.username = info.username;
-            self.inner.store.put_character(&record)?;
+            self.inner.store.put_character(&record).await?;
         }
         job.state = JobState::Delivered;
         job.finished_ms = Some(now_ms());
@@ -309,13 +310,14 @@ impl Engine {
     }
 
     /// When to poll next, and the time left.
-    pub(super) fn plan(&self, job: &Job) -> planner::Plan {
+    pub(super) async fn plan(&self, job: &Job) -> planner::Plan {
         let limits = &self.inner.limits;
         let elapsed = now_ms().saturating_sub(job.submitted_ms.unwrap_or(job.created_ms));
         let history = self
             .inner
             .store
             .durations(&job.request.duration_key())
+            .await
             .unwrap_or_default();
         let mut plan = planner::plan(&PlanInput {
             elapsed: Duration::from_millis(elapsed),

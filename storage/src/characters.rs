@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{codec, error::StoreError, identity::UserKey, keys, store::tree, Store};
+use crate::{codec, error::StoreError, identity::UserKey, keys, store::tree, SledStore};
 
 /// A character a user saved, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ fn character_key(owner: &UserKey, name: &str) -> Vec<u8> {
     keys::user(owner).text(&name.to_lowercase()).into_bytes()
 }
 
-impl Store {
+impl SledStore {
     /// Writes a character, replacing one of the same owner and name (in any case).
     pub fn put_character(&self, c: &CharacterRecord) -> Result<(), StoreError> {
         let value = codec::to_json(tree::CHARACTERS, c)?;
@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_character_record_that_is_not_json_is_corrupt_in_lookups_and_listings() {
-        let store = Store::temporary().unwrap();
+        let store = SledStore::temporary().unwrap();
         let owner = UserKey::new("discord", "9");
         store
             .characters

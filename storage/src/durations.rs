@@ -10,10 +10,10 @@ use crate::{
     codec,
     error::StoreError,
     store::{tree, update_atomically},
-    Store,
+    SledStore,
 };
 
-impl Store {
+impl SledStore {
     /// How many durations are kept per key; older ones are dropped.
     pub const DURATIONS_KEPT: usize = 200;
 

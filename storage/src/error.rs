@@ -34,6 +34,16 @@ pub enum StoreError {
         source: Box<StoreError>,
     },
 
+    /// PostgreSQL failed or could not be reached (the pool's wait for a
+    /// connection timed out, the server refused, a statement failed).
+    #[error("the database failed")]
+    Postgres(#[from] sqlx::Error),
+    /// Applying this build's migrations to PostgreSQL failed.
+    #[error("migrating the PostgreSQL database failed")]
+    PgMigration(#[source] sqlx::migrate::MigrateError),
+    /// `STORE_URL` is not a PostgreSQL URL this build can read.
+    #[error("the store URL is not a valid postgres:// URL")]
+    BadUrl,
     /// A value handed in could not be encoded as JSON (for example a map with non-string keys).
     #[error("could not encode a record for tree `{tree}`")]
     Encode {

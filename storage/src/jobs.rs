@@ -20,7 +20,7 @@ use crate::{
     error::StoreError,
     identity::UserKey,
     keys::{self, KeyBuf},
-    store::{from_transaction, tree, Store},
+    store::{from_transaction, tree, SledStore},
 };
 
 #[derive(Serialize)]
@@ -55,10 +55,10 @@ fn active_index_key(created_ms: u64, id: &str) -> Vec<u8> {
     KeyBuf::new().u64(created_ms).text(id).into_bytes()
 }
 
-impl Store {
+impl SledStore {
     /// Writes a job and updates the owner index and the active set in one
     /// transaction. `active` says the job is not finished and must be carried
-    /// on after a restart. Does not flush: await [`Store::flush`] when the
+    /// on after a restart. Does not flush: await [`SledStore::flush`] when the
     /// write must survive a crash.
     pub fn put_job<J: Serialize>(
         &self,

@@ -1,4 +1,4 @@
-//! sorabot's durable state: one sled database holding jobs and their indexes, the message index, characters, per-user settings, usage counters and observed durations.
+//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters and observed durations.
 //!
 //! This crate owns the on-disk layout (trees, key encoding, value encoding,
 //! schema version and migrations) and knows nothing of the chat platforms or
@@ -7,24 +7,30 @@
 //! `codec.rs` why values are JSON, and `marker.rs` how a database older
 //! than its last flush is caught at open.
 
+mod blobs;
 mod characters;
 mod codec;
 mod durations;
 mod error;
+mod handle;
 mod identity;
 mod jobs;
 mod keys;
 mod marker;
 mod messages;
 mod migrations;
+mod postgres;
 mod settings;
 mod store;
+pub mod throwaway;
 mod usage;
 
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};
 pub use error::StoreError;
+pub use handle::Store;
 pub use identity::{MessageKey, UserKey};
 pub use marker::{marker_path, Damage, DamageKind, Tally, MARKER_EVERY};
 pub use messages::MessageRole;
+pub use postgres::PgOptions;
 pub use settings::UserSettings;
-pub use store::Store;
+pub use store::SledStore;

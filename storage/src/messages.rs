@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{codec, error::StoreError, identity::MessageKey, keys::KeyBuf, store::tree, Store};
+use crate::{codec, error::StoreError, identity::MessageKey, keys::KeyBuf, store::tree, SledStore};
 
 /// What a message is to its job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ fn message_key(msg: &MessageKey) -> Vec<u8> {
         .into_bytes()
 }
 
-impl Store {
+impl SledStore {
     /// Remembers that `msg` belongs to `job_id` in `role`, replacing what was indexed for it before.
     pub fn index_message(
         &self,

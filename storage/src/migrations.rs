@@ -11,7 +11,7 @@ use tracing::info;
 use crate::{
     codec,
     error::StoreError,
-    store::{tree, Store},
+    store::{tree, SledStore},
 };
 
 type Migration = fn(&sled::Db) -> Result<(), StoreError>;
@@ -19,7 +19,7 @@ type Migration = fn(&sled::Db) -> Result<(), StoreError>;
 const MIGRATIONS: &[Migration] = &[create_trees_v1];
 
 const _: () = assert!(
-    MIGRATIONS.len() == Store::SCHEMA_VERSION as usize,
+    MIGRATIONS.len() == SledStore::SCHEMA_VERSION as usize,
     "every schema version needs its migration step"
 );
 
@@ -33,14 +33,14 @@ pub(crate) fn read_version(meta: &sled::Tree) -> Result<u32, StoreError> {
     }
 }
 
-/// Brings `db` up to [`Store::SCHEMA_VERSION`], or refuses it if it is newer.
+/// Brings `db` up to [`SledStore::SCHEMA_VERSION`], or refuses it if it is newer.
 pub(crate) fn migrate(db: &sled::Db) -> Result<(), StoreError> {
     let meta = db.open_tree(tree::META)?;
     let found = read_version(&meta)?;
-    if found > Store::SCHEMA_VERSION {
+    if found > SledStore::SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
             found,
-            supported: Store::SCHEMA_VERSION,
+            supported: SledStore::SCHEMA_VERSION,
         });
     }
     for (from, step) in (found..).zip(&MIGRATIONS[found as usize..]) {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{codec, error::StoreError, identity::UserKey, keys, store::tree, Store};
+use crate::{codec, error::StoreError, identity::UserKey, keys, store::tree, SledStore};
 
 /// A user's defaults; `None` means "use the bot's default". Every field
 /// defaults when missing, so records written before a field existed still read.
@@ -27,7 +27,7 @@ pub struct UserSettings {
     pub lang: Option<String>,
 }
 
-impl Store {
+impl SledStore {
     /// The user's settings; all defaults when the user never set any.
     pub fn settings(&self, user: &UserKey) -> Result<UserSettings, StoreError> {
         let key = keys::user(user).into_bytes();

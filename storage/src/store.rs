@@ -1,4 +1,4 @@
-//! The Store handle: one sled database and its trees, opened at the current schema version.
+//! The sled store: one sled database and its trees, opened at the current schema version.
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
@@ -22,6 +22,7 @@ pub(crate) mod tree {
     pub(crate) const SETTINGS: &str = "settings";
     pub(crate) const USAGE: &str = "usage";
     pub(crate) const DURATIONS: &str = "durations";
+    pub(crate) const BLOBS: &str = "blobs";
 }
 
 /// Typed access to everything sorabot keeps on disk.
@@ -29,11 +30,11 @@ pub(crate) mod tree {
 /// Cloning is cheap (sled handles are reference-counted) and every clone sees
 /// the same data. Writes reach sled's log at once but the disk only at the
 /// next flush (sled flushes by itself every half second): a caller that must
-/// not lose a write across a crash awaits [`Store::flush`] after it.
+/// not lose a write across a crash awaits [`SledStore::flush`] after it.
 #[derive(Clone)]
-pub struct Store {
+pub struct SledStore {
     pub(crate) db: sled::Db,
-    /// The thread that runs [`Store::flush`]es, shared by every clone.
+    /// The thread that runs [`SledStore::flush`]es, shared by every clone.
     flusher: Arc<Flusher>,
     pub(crate) meta: sled::Tree,
     pub(crate) jobs: sled::Tree,
@@ -44,36 +45,37 @@ pub struct Store {
     pub(crate) settings: sled::Tree,
     pub(crate) usage: sled::Tree,
     pub(crate) durations: sled::Tree,
+    pub(crate) blobs: sled::Tree,
     /// What opening found wrong with the database, if anything.
     damage: Option<Arc<Damage>>,
 }
 
-impl Store {
+impl SledStore {
     /// The layout this build reads and writes; see `migrations.rs`.
     pub const SCHEMA_VERSION: u32 = 1;
 
-    /// Bytes of page cache [`Store::open`] gives sled. sled's own default
+    /// Bytes of page cache [`SledStore::open`] gives sled. sled's own default
     /// (1 GiB) lets the cache grow with the database until it dominates the
     /// process's memory; sorabot's records are small and read by key, so a
     /// modest cache holds the hot ones (the unfinished jobs) with room to spare.
     pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
     /// Opens (or creates) the database in `dir` and upgrades it to
-    /// [`Store::SCHEMA_VERSION`]. Refuses a database written by a newer build.
-    /// The page cache is [`Store::DEFAULT_CACHE_BYTES`]; see [`Store::open_with`].
+    /// [`SledStore::SCHEMA_VERSION`]. Refuses a database written by a newer build.
+    /// The page cache is [`SledStore::DEFAULT_CACHE_BYTES`]; see [`SledStore::open_with`].
     ///
     /// Keeps a flush marker beside `dir` ([`marker_path`]) and checks the
     /// database against it: a database older than its last flush, or one
     /// sled cannot read (moved aside, an empty one in its place), opens, is
-    /// logged at ERROR, and is described by [`Store::damage`].
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    /// logged at ERROR, and is described by [`SledStore::damage`].
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         Self::open_with(dir, Self::DEFAULT_CACHE_BYTES)
     }
 
-    /// Like [`Store::open`], with a page cache of at most `cache_bytes`
+    /// Like [`SledStore::open`], with a page cache of at most `cache_bytes`
     /// (sled's `cache_capacity`): more keeps more records decoded in memory,
     /// less keeps the process smaller.
-    pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+    pub fn open_with(dir: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
         let marker = marker_path(dir);
         let last_flushed = marker::read(&marker);
         let config = sled::Config::new().path(dir).cache_capacity(cache_bytes);
@@ -98,15 +100,15 @@ impl Store {
     }
 
     /// A database that lives in a temporary directory and is removed when the last clone is dropped; for tests.
-    pub fn temporary() -> Result<Store, StoreError> {
+    pub fn temporary() -> Result<SledStore, StoreError> {
         let db = sled::Config::new().temporary(true).open()?;
         Self::from_db(db, None)
     }
 
-    fn from_db(db: sled::Db, marker: Option<PathBuf>) -> Result<Store, StoreError> {
+    fn from_db(db: sled::Db, marker: Option<PathBuf>) -> Result<SledStore, StoreError> {
         migrations::migrate(&db)?;
         marker::backfill_charges(&db)?;
-        Ok(Store {
+        Ok(SledStore {
             meta: db.open_tree(tree::META)?,
             jobs: db.open_tree(tree::JOBS)?,
             jobs_by_owner: db.open_tree(tree::JOBS_BY_OWNER)?,
@@ -116,6 +118,7 @@ impl Store {
             settings: db.open_tree(tree::SETTINGS)?,
             usage: db.open_tree(tree::USAGE)?,
             durations: db.open_tree(tree::DURATIONS)?,
+            blobs: db.open_tree(tree::BLOBS)?,
             flusher: Arc::new(Flusher::start(marker)),
             damage: None,
             db,
@@ -179,7 +182,7 @@ impl Store {
         self.damage.as_deref()
     }
 
-    /// The schema version stamped in the database (equal to [`Store::SCHEMA_VERSION`] once open).
+    /// The schema version stamped in the database (equal to [`SledStore::SCHEMA_VERSION`] once open).
     pub fn schema_version(&self) -> Result<u32, StoreError> {
         migrations::read_version(&self.meta)
     }
@@ -474,10 +477,10 @@ fn open_when_free(config: &sled::Config) -> Result<sled::Db, StoreError> {
     }
 }
 
-impl fmt::Debug for Store {
+impl fmt::Debug for SledStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // sled's own Debug prints every record; say only what this is.
-        f.debug_struct("Store").finish_non_exhaustive()
+        f.debug_struct("SledStore").finish_non_exhaustive()
     }
 }
 
@@ -527,7 +530,7 @@ mod tests {
     #[test]
     fn concurrent_writes_and_flushes_all_finish() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_with(&dir.path().join("db"), 8 * 1024 * 1024).unwrap();
+        let store = SledStore::open_with(&dir.path().join("db"), 8 * 1024 * 1024).unwrap();
         let (done, finished) = mpsc::channel();
         let load = store.clone();
         thread::spawn(move || {

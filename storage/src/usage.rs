@@ -20,7 +20,7 @@ use crate::{
     keys,
     marker::{self, CHARGES_KEY},
     store::{from_transaction, tree},
-    Store,
+    SledStore,
 };
 
 fn usage_key(user: &UserKey, day: u32) -> Vec<u8> {
@@ -57,7 +57,7 @@ fn add_charges(meta: &TransactionalTree, delta: i64) -> Result<(), Failed> {
     Ok(())
 }
 
-impl Store {
+impl SledStore {
     /// Charges one generation if the user is below `limit` that day: the new
     /// count, or `None` when the limit is reached. Concurrent charges never
     /// exceed the limit. The store's total of charges (see `marker.rs`)
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn a_counter_that_is_not_four_bytes_is_corrupt_not_a_panic() {
-        let store = Store::temporary().unwrap();
+        let store = SledStore::temporary().unwrap();
         let user = UserKey::new("telegram", "1");
         store.usage.insert(usage_key(&user, 3), "x").unwrap();
 

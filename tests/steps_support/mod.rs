@@ -142,14 +142,22 @@ pub fn message(text: &str) -> Incoming {
 }
 
 impl Harness {
-    pub fn only_job(&self) -> Job {
-        let jobs: Vec<Job> = self.store.jobs_of(&UserKey::new("test", "ada"), 2).unwrap();
+    pub async fn only_job(&self) -> Job {
+        let jobs: Vec<Job> = self
+            .store
+            .jobs_of(&UserKey::new("test", "ada"), 2)
+            .await
+            .unwrap();
         assert_eq!(jobs.len(), 1, "one job");
         jobs.into_iter().next().unwrap()
     }
 
-    pub fn job(&self, id: &JobId) -> Job {
-        self.store.get_job(id.as_str()).unwrap().expect("stored")
+    pub async fn job(&self, id: &JobId) -> Job {
+        self.store
+            .get_job(id.as_str())
+            .await
+            .unwrap()
+            .expect("stored")
     }
 
     pub fn calls(&self, method: &str, path: &str) -> usize {
@@ -170,9 +178,9 @@ impl Harness {
     /// Runs steps until the job ends; returns how many steps it took.
     pub async fn run_to_end(&self, id: &JobId) -> usize {
         let mut steps = 0;
-        while !self.job(id).state.is_finished() {
+        while !self.job(id).await.state.is_finished() {
             steps += self.next_steps().await.len();
-            assert!(steps < 100, "the job ends: {:?}", self.job(id).state);
+            assert!(steps < 100, "the job ends: {:?}", self.job(id).await.state);
         }
         steps
     }

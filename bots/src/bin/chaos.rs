@@ -895,11 +895,13 @@ impl Rig {
 
     /// With the bot stopped: whether its store holds every command's job as
     /// finished.
-    fn store_finished(&self) -> anyhow::Result<bool> {
+    async fn store_finished(&self) -> anyhow::Result<bool> {
         let records =
             Records::open(&Limits::new(&self.data_dir)).context("opening the bot's store")?;
         for (i, command) in self.commands.iter().enumerate() {
-            let jobs = records.jobs_of(command.user.platform, &command.user.id, 100)?;
+            let jobs = records
+                .jobs_of(command.user.platform, &command.user.id, 100)
+                .await?;
             let owed = !(self.refused(i) || self.unacknowledged(i));
             if (jobs.is_empty() && owed) || jobs.iter().any(|j| !j.state.is_finished()) {
                 return Ok(false);
@@ -1074,7 +1076,7 @@ async fn run(args: Args, bot: PathBuf) -> anyhow::Result<()> {
             continue;
         }
         rig.stop().await?;
-        if rig.store_finished()? {
+        if rig.store_finished().await? {
             done = true;
             break;
         }
@@ -1089,7 +1091,7 @@ async fn run(args: Args, bot: PathBuf) -> anyhow::Result<()> {
     let wall = rig.elapsed();
     let timed_out = !done;
     rig.stop().await?;
-    let report = Report::gather(&rig, &kills)?;
+    let report = Report::gather(&rig, &kills).await?;
     report.print(&rig, &kills, wall, timed_out);
     if args.keep {
         let kept = rig.work.keep();
@@ -1158,7 +1160,7 @@ struct Report {
 
 impl Report {
     /// Reads the store (the bot has stopped) and the records.
-    fn gather(rig: &Rig, kills: &[Kill]) -> anyhow::Result<Report> {
+    async fn gather(rig: &Rig, kills: &[Kill]) -> anyhow::Result<Report> {
         let limits = Limits::new(&rig.data_dir);
         let records = Records::open(&limits).context("opening the bot's store")?;
         let today = sorabot::clock::today().0;
@@ -1167,7 +1169,8 @@ impl Report {
         let mut outcomes = Vec::new();
         for (i, command) in rig.commands.iter().enumerate() {
             let mut ids: Vec<String> = records
-                .jobs_of(command.user.platform, &command.user.id, 100)?
+                .jobs_of(command.user.platform, &command.user.id, 100)
+                .await?
                 .into_iter()
                 .map(|j| j.id.to_string())
                 .collect();
@@ -1179,7 +1182,7 @@ impl Report {
                 let Some(id) = JobId::parse(id) else {
                     continue;
                 };
-                if let Some(job) = records.job(&id)? {
+                if let Some(job) = records.job(&id).await? {
                     jobs.push(job);
                 }
             }
@@ -1219,7 +1222,9 @@ impl Report {
                     && jobs.iter().all(|j| j.state.is_finished())
                     && !rig.shows_end(i),
                 window_kills,
-                charged: records.charged(command.user.platform, &command.user.id, today)?,
+                charged: records
+                    .charged(command.user.platform, &command.user.id, today)
+                    .await?,
                 jobs,
             });
         }

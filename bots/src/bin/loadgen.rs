@@ -473,7 +473,7 @@ async fn efficiency(args: &Args, polling: Polling) -> anyhow::Result<Row> {
     let mut delivered = 0;
     let mut states: HashMap<&'static str, usize> = HashMap::new();
     for i in 0..n {
-        let jobs: Vec<Job> = rig.engine.jobs_of(PLATFORM, &user_of(i), 1)?;
+        let jobs: Vec<Job> = rig.engine.jobs_of(PLATFORM, &user_of(i), 1).await?;
         let Some(job) = jobs.into_iter().next() else {
             *states.entry("never admitted").or_default() += 1;
             continue;

@@ -110,6 +110,7 @@ async fn run(bot: &Bot, incoming: &Incoming, read: Result<Command, Refusal>) {
             let Some(text) = bot
                 .engine
                 .refusal(&incoming.chat, &incoming.user, &refusal.msg())
+                .await
             else {
                 return;
             };
@@ -273,7 +274,7 @@ async fn open_modal(
     job: &JobId,
 ) {
     let lang = language_of(user, bot.engine.limits().default_lang);
-    match bot.engine.may_act_on(chat, user, job) {
+    match bot.engine.may_act_on(chat, user, job).await {
         Ok(job) => {
             let modal = CreateInteractionResponse::Modal(modal_for(action, &job, lang));
             if let Err(error) = respond(bot, id, token, modal).await {

@@ -279,10 +279,11 @@ impl World {
     }
 
     /// The job as stored.
-    pub fn job(&self, id: &str) -> Job {
+    pub async fn job(&self, id: &str) -> Job {
         let job = sorabot::ids::JobId::parse(id).unwrap_or_else(|| panic!("{id} is a job id"));
         self.engine()
             .job(&job)
+            .await
             .expect("the store reads")
             .unwrap_or_else(|| panic!("job {id} is stored"))
     }
@@ -293,11 +294,18 @@ impl World {
         what: &str,
         wanted: impl Fn(&JobState) -> bool,
     ) -> Job {
-        self.wait(&format!("job {id} to be {what}"), || {
-            let job = self.job(id);
-            wanted(&job.state).then_some(job)
-        })
-        .await
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let job = self.job(id).await;
+            if wanted(&job.state) {
+                return job;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {WAIT:?} for job {id} to be {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The JSON bodies the simulator received on paths containing `path`.

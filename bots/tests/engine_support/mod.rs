@@ -431,10 +431,11 @@ impl Bot {
     }
 
     /// The job as stored.
-    pub fn job(&self, id: &str) -> Job {
+    pub async fn job(&self, id: &str) -> Job {
         let job = sorabot::ids::JobId::parse(id).unwrap_or_else(|| panic!("{id} is a job id"));
         self.engine()
             .job(&job)
+            .await
             .expect("the store reads")
             .unwrap_or_else(|| panic!("job {id} is stored"))
     }
@@ -446,11 +447,47 @@ impl Bot {
         what: &str,
         wanted: impl Fn(&JobState) -> bool,
     ) -> Job {
-        self.wait_for(&format!("job {id} to be {what}"), || {
-            let job = self.job(id);
-            wanted(&job.state).then_some(job)
-        })
-        .await
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let job = self.job(id).await;
+            if wanted(&job.state) {
+                return job;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "waited {WAIT:?} for job {id} to be {what}; the console printed:\n{}",
+                    self.transcript.text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until `probe` finds what it wants in the stored job.
+    pub async fn wait_job<T>(&self, id: &str, what: &str, probe: impl Fn(Job) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(found) = probe(self.job(id).await) {
+                return found;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {WAIT:?} for {what} (job {id})"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until the stored job's end has been told in its status.
+    pub async fn wait_told(&self, id: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while self.job(id).await.untold {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {WAIT:?} for the end of job {id} to be told"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// A job through the console, from `/video PROMPT` to its file.
@@ -502,8 +539,12 @@ impl Bot {
     }
 
     /// The sim's task id of a stored job.
-    pub fn task_of(&self, job: &str) -> String {
-        self.job(job).task.expect("the job reached the service").0
+    pub async fn task_of(&self, job: &str) -> String {
+        self.job(job)
+            .await
+            .task
+            .expect("the job reached the service")
+            .0
     }
 }
 

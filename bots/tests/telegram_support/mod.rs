@@ -360,21 +360,44 @@ impl Bot {
     }
 
     /// The job as stored.
-    pub fn job(&self, id: &str) -> Job {
+    pub async fn job(&self, id: &str) -> Job {
         let job = sorabot::ids::JobId::parse(id).unwrap_or_else(|| panic!("{id} is a job id"));
         self.engine()
             .job(&job)
+            .await
             .expect("the store reads")
             .unwrap_or_else(|| panic!("job {id} is stored"))
     }
 
+    /// Waits until `probe` finds what it wants in the stored job.
+    pub async fn wait_job<T>(&self, id: &str, what: &str, probe: impl Fn(Job) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(found) = probe(self.job(id).await) {
+                return found;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {WAIT:?} for {what} (job {id})"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Waits until the stored job is delivered (its message ids and file ids kept).
     pub async fn delivered(&self, id: &str) -> Job {
-        self.wait_for(&format!("job {id} to be delivered"), || {
-            let job = self.job(id);
-            (job.state == sorabot::job::JobState::Delivered).then_some(job)
-        })
-        .await
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let job = self.job(id).await;
+            if job.state == sorabot::job::JobState::Delivered {
+                return job;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {WAIT:?} for job {id} to be delivered"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Fails the test if the fake refused any of the bot's calls as malformed

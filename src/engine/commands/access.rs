@@ -13,9 +13,14 @@ use crate::job::Job;
 impl Engine {
     /// Whether `user` may remix (or otherwise act on) `job` in `chat`; the
     /// refusal text if not. For adapters that open their own dialogs (modals).
-    pub fn may_act_on(&self, chat: &ChatRef, user: &UserRef, id: &JobId) -> Result<Job, String> {
-        let lang = self.lang_of(chat, user);
-        match self.act_on(chat, user, id) {
+    pub async fn may_act_on(
+        &self,
+        chat: &ChatRef,
+        user: &UserRef,
+        id: &JobId,
+    ) -> Result<Job, String> {
+        let lang = self.lang_of(chat, user).await;
+        match self.act_on(chat, user, id).await {
             Ok(Ok(job)) => Ok(job),
             Ok(Err(refusal)) => Err(say(lang, &refusal.msg())),
             Err(error) => {
@@ -26,13 +31,13 @@ impl Engine {
     }
 
     /// The job, if `user` may remix or otherwise act on it in `chat`.
-    pub(super) fn act_on(
+    pub(super) async fn act_on(
         &self,
         chat: &ChatRef,
         user: &UserRef,
         id: &JobId,
     ) -> Result<Result<Job, Refusal>, EngineError> {
-        let Some(job) = self.load(id)? else {
+        let Some(job) = self.load(id).await? else {
             return Ok(Err(Refusal::NoSuchJob(id.to_string())));
         };
         if !self.allowed(chat, user) {

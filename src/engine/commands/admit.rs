@@ -41,7 +41,13 @@ impl Engine {
         let limit = self.inner.limits.daily_quota;
         let charged_day = if admin {
             None
-        } else if self.inner.store.try_charge(&user, day, limit)?.is_some() {
+        } else if self
+            .inner
+            .store
+            .try_charge(&user, day, limit)
+            .await?
+            .is_some()
+        {
             Some(day)
         } else {
             return Ok(Refusal::QuotaExhausted { limit, resets_in }.into());
@@ -50,12 +56,12 @@ impl Engine {
         // The command's span (handle, execute, press) names the job from here.
         tracing::Span::current().record("job", tracing::field::display(&job.id));
         if let JobRequest::Character { name, .. } = &job.request {
-            self.link_character(&user, name, &job.id)?;
+            self.link_character(&user, name, &job.id).await?;
         }
         let guard = self.job_guard(&job.id);
         let _held = guard.lock.lock().await;
         if let Err(error) = self.save(&job).await {
-            self.refund(&mut job);
+            self.refund(&mut job).await;
             return Err(error);
         }
         self.track_active(&job, 1);
@@ -68,7 +74,7 @@ impl Engine {
 
     /// Sends a new job's status message and remembers it.
     async fn send_status(&self, job: &mut Job) -> Result<(), EngineError> {
-        let text = self.current_status(job);
+        let text = self.current_status(job).await;
         let message = Outgoing {
             text: text.clone(),
             reply_to: job.command_message.clone(),
@@ -85,7 +91,8 @@ impl Engine {
                 );
                 self.inner
                     .store
-                    .index_message(&key, job.id.as_str(), MessageRole::Status)?;
+                    .index_message(&key, job.id.as_str(), MessageRole::Status)
+                    .await?;
                 job.status_message = Some(message_id);
                 job.status_text = Some(text);
                 job.status_edited_ms = Some(now_ms());

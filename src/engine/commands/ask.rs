@@ -42,7 +42,7 @@ impl Engine {
         let mut events = self.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            match self.inner.store.lookup_message(&key) {
+            match self.inner.store.lookup_message(&key).await {
                 Ok(Some((job, _))) => return JobId::parse(&job),
                 Ok(None) if self.uploading_into(chat) => {}
                 _ => return None,
@@ -63,7 +63,7 @@ impl Engine {
         action: ButtonAction,
         id: &JobId,
     ) -> Handled {
-        let job = match self.act_on(&msg.chat, &msg.user, id)? {
+        let job = match self.act_on(&msg.chat, &msg.user, id).await? {
             Ok(job) => job,
             Err(refusal) => return Ok(refusal.into()),
         };
@@ -88,18 +88,19 @@ impl Engine {
         let key = message_key(&msg.chat, &message_id);
         self.inner
             .store
-            .index_message(&key, job.id.as_str(), role)?;
+            .index_message(&key, job.id.as_str(), role)
+            .await?;
         Ok(Outcome::Done)
     }
 
     /// A plain reply to one of our questions, read as the command it answers.
-    pub(super) fn answer_to_question(&self, msg: &Incoming) -> Option<Parsed> {
+    pub(super) async fn answer_to_question(&self, msg: &Incoming) -> Option<Parsed> {
         let reply_to = msg.reply_to.as_ref()?;
         if msg.text.trim_start().starts_with(['/', '／']) {
             return None;
         }
         let key = message_key(&msg.chat, reply_to);
-        let (job, role) = self.inner.store.lookup_message(&key).ok()??;
+        let (job, role) = self.inner.store.lookup_message(&key).await.ok()??;
         let text = msg.text.trim();
         let line = match role {
             MessageRole::AskRemix => format!("/remix {job} {text}"),
@@ -116,12 +117,13 @@ impl Engine {
     }
 
     /// The job a message in the sender's chat belongs to, if the bot knows it.
-    pub(super) fn replied_job(&self, msg: &Incoming) -> Option<JobId> {
+    pub(super) async fn replied_job(&self, msg: &Incoming) -> Option<JobId> {
         let reply = msg.reply_to.as_ref()?;
         let (job, _) = self
             .inner
             .store
             .lookup_message(&message_key(&msg.chat, reply))
+            .await
             .ok()??;
         JobId::parse(&job)
     }

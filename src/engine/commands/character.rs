@@ -36,7 +36,7 @@ impl Engine {
         at: Option<Timestamps>,
         target: Target,
     ) -> Handled {
-        let source = match self.character_source(msg, &target)? {
+        let source = match self.character_source(msg, &target).await? {
             Ok(source) => source,
             Err(refusal) => return Ok(refusal.into()),
         };
@@ -82,22 +82,23 @@ impl Engine {
             username: None,
             created_ms: now_ms(),
         };
-        if !self.inner.store.insert_character_if_absent(&record)? {
+        if !self.inner.store.insert_character_if_absent(&record).await? {
             return Ok(Refusal::CharacterExists(name).into());
         }
         let handled = self.admit(msg, lang, request).await;
         if !matches!(handled, Ok(Outcome::Accepted(_))) {
             // Refused or broken: the name is free again.
-            self.inner.store.remove_character(&user, &name)?;
+            self.inner.store.remove_character(&user, &name).await?;
         }
         handled
     }
 
-    pub(super) fn list_characters(&self, msg: &Incoming, lang: Lang) -> Handled {
+    pub(super) async fn list_characters(&self, msg: &Incoming, lang: Lang) -> Handled {
         let list: Vec<String> = self
             .inner
             .store
-            .characters_of(&self.user_key(msg))?
+            .characters_of(&self.user_key(msg))
+            .await?
             .iter()
             .map(|c| character_line(lang, c))
             .collect();
@@ -108,11 +109,17 @@ impl Engine {
         }))
     }
 
-    pub(super) fn remove_character(&self, msg: &Incoming, lang: Lang, name: String) -> Handled {
+    pub(super) async fn remove_character(
+        &self,
+        msg: &Incoming,
+        lang: Lang,
+        name: String,
+    ) -> Handled {
         if !self
             .inner
             .store
-            .remove_character(&self.user_key(msg), &name)?
+            .remove_character(&self.user_key(msg), &name)
+            .await?
         {
             return Ok(Refusal::NoCharacter(name).into());
         }
@@ -121,17 +128,17 @@ impl Engine {
 
     /// Where a new character comes from: our video (its task), or a video
     /// someone posted that has a public link.
-    fn character_source(
+    async fn character_source(
         &self,
         msg: &Incoming,
         target: &Target,
     ) -> Result<Result<CharacterSource, Refusal>, EngineError> {
         let ours = match target {
             Target::Job(_) | Target::Latest => true,
-            Target::Reply => self.replied_job(msg).is_some(),
+            Target::Reply => self.replied_job(msg).await.is_some(),
         };
         if ours {
-            let job = match self.resolve_video(msg, target)? {
+            let job = match self.resolve_video(msg, target).await? {
                 Ok(job) => job,
                 Err(refusal) => return Ok(Err(refusal)),
             };
@@ -160,7 +167,7 @@ impl Engine {
     /// Resolves `@name` mentions to the user's ready characters. The prompt
     /// stays as the user wrote it; each mention's name at the service goes
     /// with the job, for the request.
-    pub(super) fn cast(
+    pub(super) async fn cast(
         &self,
         msg: &Incoming,
         prompt: &str,
@@ -171,7 +178,7 @@ impl Engine {
             mentions: Vec::new(),
         };
         for name in character_mentions(prompt) {
-            let Some(record) = self.inner.store.character(&user, &name)? else {
+            let Some(record) = self.inner.store.character(&user, &name).await? else {
                 return Ok(Err(Refusal::NoCharacter(name)));
             };
             if record.state != CharacterState::Ready {
@@ -201,17 +208,17 @@ impl Engine {
     }
 
     /// Points a reserved character at the job that makes it.
-    pub(super) fn link_character(
+    pub(super) async fn link_character(
         &self,
         user: &UserKey,
         name: &str,
         job: &JobId,
     ) -> Result<(), EngineError> {
-        if let Some(mut record) = self.inner.store.character(user, name)? {
+        if let Some(mut record) = self.inner.store.character(user, name).await? {
             record.state = CharacterState::Pending {
                 job_id: job.to_string(),
             };
-            self.inner.store.put_character(&record)?;
+            self.inner.store.put_character(&record).await?;
         }
         Ok(())
     }

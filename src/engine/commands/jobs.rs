@@ -23,11 +23,12 @@ fn none_fitting(fitting: Fitting) -> Refusal {
 }
 
 impl Engine {
-    pub(super) fn tasks(&self, msg: &Incoming, lang: Lang) -> Handled {
+    pub(super) async fn tasks(&self, msg: &Incoming, lang: Lang) -> Handled {
         let jobs: Vec<Job> = self
             .inner
             .store
-            .jobs_of(&self.user_key(msg), TASKS_LISTED)?;
+            .jobs_of(&self.user_key(msg), TASKS_LISTED)
+            .await?;
         if jobs.is_empty() {
             return Ok(Outcome::Said(say(lang, &Msg::NoTasks)));
         }
@@ -38,18 +39,18 @@ impl Engine {
     /// A delivered result is shown again where the platform kept its file
     /// (no upload); otherwise the status is the answer.
     pub(super) async fn status(&self, msg: &Incoming, target: &Target) -> Handled {
-        let job = match self.resolve(msg, target, Fitting::Any)? {
+        let job = match self.resolve(msg, target, Fitting::Any).await? {
             Ok(job) => job,
             Err(refusal) => return Ok(refusal.into()),
         };
         if self.resend(&job, &msg.chat, &msg.message_id).await {
             return Ok(Outcome::Done);
         }
-        Ok(Outcome::Said(self.current_status(&job)))
+        Ok(Outcome::Said(self.current_status(&job).await))
     }
 
     pub(super) async fn cancel(&self, msg: &Incoming, target: &Target) -> Handled {
-        let job = match self.resolve(msg, target, Fitting::Unfinished)? {
+        let job = match self.resolve(msg, target, Fitting::Unfinished).await? {
             Ok(job) => job,
             Err(refusal) => return Ok(refusal.into()),
         };
@@ -65,7 +66,7 @@ impl Engine {
         guard.cancel.cancel();
         let _held = guard.lock.lock().await;
         // Read again under the lock: a step may have moved it on.
-        let Some(job) = self.load(&job.id)? else {
+        let Some(job) = self.load(&job.id).await? else {
             return Ok(Refusal::NoSuchJob(job.id.to_string()).into());
         };
         if job.state.is_finished() {
@@ -76,7 +77,7 @@ impl Engine {
     }
 
     pub(super) async fn retry(&self, msg: &Incoming, lang: Lang, target: &Target) -> Handled {
-        let job = match self.resolve(msg, target, Fitting::Any)? {
+        let job = match self.resolve(msg, target, Fitting::Any).await? {
             Ok(job) => job,
             Err(refusal) => return Ok(refusal.into()),
         };
@@ -84,7 +85,7 @@ impl Engine {
             return Ok(Refusal::NotYours.into());
         }
         if !job.state.is_finished() {
-            return Ok(Outcome::Said(self.current_status(&job)));
+            return Ok(Outcome::Said(self.current_status(&job).await));
         }
         if let JobRequest::Character {
             name,
@@ -105,12 +106,12 @@ impl Engine {
     }
 
     /// A made video a command can build on (remix, character).
-    pub(super) fn resolve_video(
+    pub(super) async fn resolve_video(
         &self,
         msg: &Incoming,
         target: &Target,
     ) -> Result<Result<Job, Refusal>, EngineError> {
-        let job = match self.resolve(msg, target, Fitting::Video)? {
+        let job = match self.resolve(msg, target, Fitting::Video).await? {
             Ok(job) => job,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -125,7 +126,7 @@ impl Engine {
 
     /// The job a command is about: the one named, the one replied to, or
     /// else the user's latest fitting one in this chat.
-    fn resolve(
+    async fn resolve(
         &self,
         msg: &Incoming,
         target: &Target,
@@ -133,17 +134,18 @@ impl Engine {
     ) -> Result<Result<Job, Refusal>, EngineError> {
         let id = match target {
             Target::Job(id) => id.clone(),
-            Target::Reply => match self.replied_job(msg) {
+            Target::Reply => match self.replied_job(msg).await {
                 Some(id) => id,
                 None => return Ok(Err(Refusal::NeedVideoReply)),
             },
             Target::Latest => {
-                let latest = self.latest_job(&msg.chat, &msg.user, fitting)?;
+                let latest = self.latest_job(&msg.chat, &msg.user, fitting).await?;
                 return Ok(latest.ok_or_else(|| none_fitting(fitting)));
             }
         };
         Ok(self
-            .load(&id)?
+            .load(&id)
+            .await?
             .ok_or_else(|| Refusal::NoSuchJob(id.to_string())))
     }
 }

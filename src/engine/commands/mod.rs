@@ -74,8 +74,8 @@ impl Engine {
         job = tracing::field::Empty,
     ))]
     pub async fn handle(&self, msg: &Incoming) {
-        let lang = self.lang_of(&msg.chat, &msg.user);
-        let command = match self.answer_to_question(msg) {
+        let lang = self.lang_of(&msg.chat, &msg.user).await;
+        let command = match self.answer_to_question(msg).await {
             Some(parsed) => parsed,
             None => {
                 let ctx = Context {
@@ -111,11 +111,11 @@ impl Engine {
     }
 
     async fn execute_command(&self, msg: &Incoming, command: Command) {
-        if let Err(error) = self.ensure_resumed() {
+        if let Err(error) = self.ensure_resumed().await {
             tracing::error!(%error, "could not load the stored jobs");
         }
         self.settle_reply(msg).await;
-        let lang = self.lang_of(&msg.chat, &msg.user);
+        let lang = self.lang_of(&msg.chat, &msg.user).await;
         let open = matches!(command, Command::Start | Command::Help { .. });
         if !open && !self.allowed(&msg.chat, &msg.user) {
             self.reply(msg, say(lang, &Refusal::NotAllowed.msg())).await;
@@ -143,10 +143,10 @@ impl Engine {
         job = tracing::field::Empty,
     ))]
     pub async fn press(&self, press: &Press) -> PressAnswer {
-        if let Err(error) = self.ensure_resumed() {
+        if let Err(error) = self.ensure_resumed().await {
             tracing::error!(%error, "could not load the stored jobs");
         }
-        let lang = self.lang_of(&press.chat, &press.user);
+        let lang = self.lang_of(&press.chat, &press.user).await;
         let Some((action, id)) = Button::parse_data(&press.data) else {
             return PressAnswer::Notice(say(lang, &Refusal::NoSuchJob("?".into()).msg()));
         };
@@ -202,9 +202,9 @@ impl Engine {
             Command::CharacterAdd { name, at, target } => {
                 self.new_character(msg, lang, name, at, target).await
             }
-            Command::CharacterList => self.list_characters(msg, lang),
-            Command::CharacterRemove { name } => self.remove_character(msg, lang, name),
-            Command::Tasks => self.tasks(msg, lang),
+            Command::CharacterList => self.list_characters(msg, lang).await,
+            Command::CharacterRemove { name } => self.remove_character(msg, lang, name).await,
+            Command::Tasks => self.tasks(msg, lang).await,
             Command::Status { target } => self.status(msg, &target).await,
             Command::Cancel { target } => self.cancel(msg, &target).await,
             Command::Retry { target } => self.retry(msg, lang, &target).await,
@@ -212,8 +212,8 @@ impl Engine {
                 flags,
                 lang: new_lang,
                 reset,
-            } => self.settings(msg, lang, flags, new_lang, reset),
-            Command::Quota => self.quota(msg, lang),
+            } => self.settings(msg, lang, flags, new_lang, reset).await,
+            Command::Quota => self.quota(msg, lang).await,
         }
     }
 

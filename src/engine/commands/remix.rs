@@ -17,7 +17,7 @@ impl Engine {
         prompt: String,
         flags: VideoFlags,
     ) -> Handled {
-        let source = match self.resolve_video(msg, &target)? {
+        let source = match self.resolve_video(msg, &target).await? {
             Ok(job) => job,
             Err(refusal) => return Ok(refusal.into()),
         };
@@ -27,7 +27,7 @@ impl Engine {
         let Some(task) = source.task.clone() else {
             return Ok(Refusal::NotReady(source.id.to_string()).into());
         };
-        let cast = match self.cast(msg, &prompt)? {
+        let cast = match self.cast(msg, &prompt).await? {
             Ok(cast) => cast,
             Err(refusal) => return Ok(refusal.into()),
         };

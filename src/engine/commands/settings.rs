@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::i18n::{say, text, Msg};
 
 impl Engine {
-    pub(super) fn settings(
+    pub(super) async fn settings(
         &self,
         msg: &Incoming,
         lang: Lang,
@@ -23,7 +23,7 @@ impl Engine {
         let mut settings = if reset {
             UserSettings::default()
         } else {
-            self.inner.store.settings(&user)?
+            self.inner.store.settings(&user).await?
         };
         let changed = reset || !flags.is_empty() || new_lang.is_some();
         if let Some(aspect) = flags.aspect {
@@ -48,16 +48,16 @@ impl Engine {
         });
         let summary = settings_summary(lang, &settings);
         if changed {
-            self.inner.store.put_settings(&user, &settings)?;
+            self.inner.store.put_settings(&user, &settings).await?;
             Ok(Outcome::Said(say(lang, &Msg::SettingsSaved(&summary))))
         } else {
             Ok(Outcome::Said(say(lang, &Msg::Settings(&summary))))
         }
     }
 
-    pub(super) fn quota(&self, msg: &Incoming, lang: Lang) -> Handled {
+    pub(super) async fn quota(&self, msg: &Incoming, lang: Lang) -> Handled {
         let (day, resets_in) = today();
-        let used = self.inner.store.usage(&self.user_key(msg), day)?;
+        let used = self.inner.store.usage(&self.user_key(msg), day).await?;
         let limit = self.inner.limits.daily_quota;
         Ok(Outcome::Said(if self.is_admin(msg) {
             say(lang, &Msg::QuotaUnlimited { used })

@@ -19,12 +19,12 @@ impl Engine {
         prompt: String,
         flags: VideoFlags,
     ) -> Handled {
-        let saved = settings_flags(&self.inner.store.settings(&self.user_key(msg))?);
+        let saved = settings_flags(&self.inner.store.settings(&self.user_key(msg)).await?);
         // Saved defaults the service cannot honour are left out; flags given
         // now are checked and refused with a reason.
         let defaults = supported(saved, self.inner.backend.capabilities());
         let options = flags.or(defaults).to_options();
-        let cast = match self.cast(msg, &prompt)? {
+        let cast = match self.cast(msg, &prompt).await? {
             Ok(cast) => cast,
             Err(refusal) => return Ok(refusal.into()),
         };

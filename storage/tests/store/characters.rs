@@ -1,4 +1,4 @@
-use sorabot_storage::{CharacterRecord, CharacterSourceRecord, CharacterState, Store, UserKey};
+use sorabot_storage::{CharacterRecord, CharacterSourceRecord, CharacterState, UserKey};
 
 use crate::helpers::{alice, bob};
 
@@ -25,9 +25,8 @@ fn names(records: &[CharacterRecord]) -> Vec<&str> {
     records.iter().map(|c| c.name.as_str()).collect()
 }
 
-#[test]
-fn a_character_reads_back_under_its_name_in_any_case() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn a_character_reads_back_under_its_name_in_any_case(store) {
     let ready = CharacterRecord {
         source: CharacterSourceRecord::Url {
             url: "https://example.com/v.mp4".into(),
@@ -38,91 +37,85 @@ fn a_character_reads_back_under_its_name_in_any_case() {
         ..character(&alice(), "Hero")
     };
 
-    store.put_character(&ready).unwrap();
+    store.put_character(&ready).await.unwrap();
 
-    assert_eq!(store.character(&alice(), "hERO").unwrap(), Some(ready));
-}
+    assert_eq!(store.character(&alice(), "hERO").await.unwrap(), Some(ready));
+}}
 
-#[test]
-fn a_name_is_taken_for_its_owner_whatever_the_case() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn a_name_is_taken_for_its_owner_whatever_the_case(store) {
     assert!(store
-        .insert_character_if_absent(&character(&alice(), "Hero"))
+        .insert_character_if_absent(&character(&alice(), "Hero")).await
         .unwrap());
 
     let second = store
-        .insert_character_if_absent(&character(&alice(), "HERO"))
+        .insert_character_if_absent(&character(&alice(), "HERO")).await
         .unwrap();
 
     assert!(!second);
     assert_eq!(
-        store.character(&alice(), "hero").unwrap().unwrap().name,
+        store.character(&alice(), "hero").await.unwrap().unwrap().name,
         "Hero"
     );
-}
+}}
 
-#[test]
-fn two_users_may_use_the_same_name() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn two_users_may_use_the_same_name(store) {
     assert!(store
-        .insert_character_if_absent(&character(&alice(), "Hero"))
+        .insert_character_if_absent(&character(&alice(), "Hero")).await
         .unwrap());
 
     let bobs = store
-        .insert_character_if_absent(&character(&bob(), "Hero"))
+        .insert_character_if_absent(&character(&bob(), "Hero")).await
         .unwrap();
 
     assert!(bobs);
-    assert_eq!(names(&store.characters_of(&bob()).unwrap()), ["Hero"]);
-}
+    assert_eq!(names(&store.characters_of(&bob()).await.unwrap()), ["Hero"]);
+}}
 
-#[test]
-fn of_many_concurrent_inserts_of_one_name_exactly_one_wins() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn of_many_concurrent_inserts_of_one_name_exactly_one_wins(store) {
 
-    let winners: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                let store = store.clone();
-                scope.spawn(move || {
-                    store
-                        .insert_character_if_absent(&character(&alice(), "Hero"))
-                        .unwrap()
-                })
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .insert_character_if_absent(&character(&alice(), "Hero"))
+                    .await
+                    .unwrap()
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| usize::from(h.join().unwrap()))
-            .sum()
-    });
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        winners += usize::from(task.await.unwrap());
+    }
 
     assert_eq!(winners, 1);
-}
+}}
 
-#[test]
-fn a_users_characters_list_sorted_by_name_and_only_theirs() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn a_users_characters_list_sorted_by_name_and_only_theirs(store) {
     for name in ["zed", "Alpha", "mike"] {
-        store.put_character(&character(&alice(), name)).unwrap();
+        store.put_character(&character(&alice(), name)).await.unwrap();
     }
-    store.put_character(&character(&bob(), "bobby")).unwrap();
+    store.put_character(&character(&bob(), "bobby")).await.unwrap();
 
-    let listed = store.characters_of(&alice()).unwrap();
+    let listed = store.characters_of(&alice()).await.unwrap();
 
     assert_eq!(names(&listed), ["Alpha", "mike", "zed"]);
-}
+}}
 
-#[test]
-fn a_removed_character_is_gone_and_removing_it_again_says_so() {
-    let store = Store::temporary().unwrap();
-    store.put_character(&character(&alice(), "Hero")).unwrap();
+on_both! {
+async fn a_removed_character_is_gone_and_removing_it_again_says_so(store) {
+    store.put_character(&character(&alice(), "Hero")).await.unwrap();
 
-    let first = store.remove_character(&alice(), "hero").unwrap();
-    let second = store.remove_character(&alice(), "hero").unwrap();
+    let first = store.remove_character(&alice(), "hero").await.unwrap();
+    let second = store.remove_character(&alice(), "hero").await.unwrap();
 
     assert!(first);
     assert!(!second);
-    assert_eq!(store.character(&alice(), "Hero").unwrap(), None);
-    assert!(store.characters_of(&alice()).unwrap().is_empty());
-}
+    assert_eq!(store.character(&alice(), "Hero").await.unwrap(), None);
+    assert!(store.characters_of(&alice()).await.unwrap().is_empty());
+}}

@@ -19,8 +19,13 @@ async fn add_work(db: &Path, jobs: &[&str]) {
     for (n, id) in jobs.iter().enumerate() {
         store
             .put_job(id, &alice(), n as u64, true, &job(id))
+            .await
             .unwrap();
-        assert!(store.try_charge(&alice(), 100, 1000).unwrap().is_some());
+        assert!(store
+            .try_charge(&alice(), 100, 1000)
+            .await
+            .unwrap()
+            .is_some());
     }
     store.flush().await.unwrap();
 }
@@ -43,8 +48,8 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn the_marker_sits_beside_the_database_not_inside_it() {
+#[tokio::test]
+async fn the_marker_sits_beside_the_database_not_inside_it() {
     assert_eq!(
         marker_path(Path::new("data/db")),
         PathBuf::from("data/db.marker")
@@ -62,9 +67,12 @@ async fn a_closed_store_leaves_a_marker_with_its_unfinished_jobs_and_charges() {
     add_work(&db, &["j1", "j2", "j3"]).await;
     {
         let store = Store::open(&db).unwrap();
-        store.put_job("j1", &alice(), 0, false, &job("j1")).unwrap();
-        store.refund(&alice(), 100).unwrap();
-        store.refund(&bob(), 100).unwrap(); // nothing to give back: no change
+        store
+            .put_job("j1", &alice(), 0, false, &job("j1"))
+            .await
+            .unwrap();
+        store.refund(&alice(), 100).await.unwrap();
+        store.refund(&bob(), 100).await.unwrap(); // nothing to give back: no change
         store.flush().await.unwrap();
     }
 
@@ -85,7 +93,7 @@ async fn healthy_restarts_report_nothing() {
     let store = Store::open(&db).unwrap();
 
     assert_eq!(store.damage(), None);
-    assert_eq!(store.active_count(), 3);
+    assert_eq!(store.active_count().await.unwrap(), 3);
 }
 
 #[tokio::test]
@@ -154,7 +162,11 @@ async fn a_database_sled_cannot_read_is_kept_aside_and_reported() {
     };
     assert!(moved_to.join("conf").exists(), "kept at {moved_to:?}");
     assert_eq!((damage.lost_jobs(), damage.lost_charges()), (2, 2));
-    assert_eq!(store.active_count(), 0, "an empty database in its place");
+    assert_eq!(
+        store.active_count().await.unwrap(),
+        0,
+        "an empty database in its place"
+    );
 }
 
 #[tokio::test]
@@ -166,7 +178,10 @@ async fn many_flushes_write_the_marker_a_few_times_not_each_time() {
         let store = Store::open(&db).unwrap();
         for n in 0..200u64 {
             let id = format!("j{n}");
-            store.put_job(&id, &alice(), n, true, &job(&id)).unwrap();
+            store
+                .put_job(&id, &alice(), n, true, &job(&id))
+                .await
+                .unwrap();
             store.flush().await.unwrap();
         }
     }

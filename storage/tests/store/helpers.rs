@@ -1,7 +1,12 @@
-//! Shared fixtures: users and a small job type standing in for the core's.
+//! Shared fixtures: users, a small job type standing in for the core's, and
+//! the two stores every test of a record runs against.
 
 use serde::{Deserialize, Serialize};
-use sorabot_storage::UserKey;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use sorabot_storage::throwaway::Postgres;
+use sorabot_storage::{PgOptions, Store, UserKey};
 
 /// A stand-in for the core's job: the store treats it as an opaque value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,4 +47,46 @@ pub fn raw_sled(dir: &std::path::Path) -> sled::Db {
             Err(error) => panic!("cannot open {}: {error}", dir.display()),
         }
     }
+}
+
+/// A fresh, empty sled store.
+pub fn sled_store() -> Store {
+    Store::temporary().unwrap()
+}
+
+/// A fresh, empty database on the throwaway PostgreSQL server this test
+/// binary shares (started on first use, removed when the binary ends).
+/// Panics when the server cannot start: a PostgreSQL test never skips.
+pub async fn postgres_store() -> Store {
+    static SERVER: OnceLock<Postgres> = OnceLock::new();
+    static DATABASES: AtomicU32 = AtomicU32::new(0);
+    let server = SERVER.get_or_init(|| {
+        Postgres::start().unwrap_or_else(|error| panic!("no throwaway PostgreSQL: {error}"))
+    });
+    let name = format!("store_{}", DATABASES.fetch_add(1, Ordering::Relaxed));
+    let url = server.create_database(&name).unwrap();
+    Store::connect(&url, PgOptions::default()).await.unwrap()
+}
+
+/// Writes a test twice: once against sled and once against PostgreSQL,
+/// as `NAME::sled` and `NAME::postgres`, with `$store` bound to a fresh store.
+macro_rules! on_both {
+    (async fn $name:ident($store:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sled() {
+                let $store = crate::helpers::sled_store();
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let $store = crate::helpers::postgres_store().await;
+                $body
+            }
+        }
+    };
 }

@@ -1,9 +1,12 @@
-//! The store against a real sled database, one module per kind of record.
+//! The store against a real sled database and a real PostgreSQL server,
+//! one module per kind of record; each test of a record runs on both.
+
+#[macro_use]
+mod helpers;
 
 mod characters;
 mod damage;
 mod durations;
-mod helpers;
 mod jobs;
 mod messages;
 mod schema;

@@ -1,52 +1,49 @@
-use sorabot_storage::{MessageKey, MessageRole, Store};
+use sorabot_storage::{MessageKey, MessageRole};
 
-#[test]
-fn an_indexed_message_leads_back_to_its_job_and_role() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn an_indexed_message_leads_back_to_its_job_and_role(store) {
     let msg = MessageKey::new("telegram", "-100", "42");
 
     store
-        .index_message(&msg, "j1", MessageRole::Result)
+        .index_message(&msg, "j1", MessageRole::Result).await
         .unwrap();
 
     assert_eq!(
-        store.lookup_message(&msg).unwrap(),
+        store.lookup_message(&msg).await.unwrap(),
         Some(("j1".to_owned(), MessageRole::Result))
     );
-}
+}}
 
-#[test]
-fn the_same_message_id_in_another_chat_is_another_message() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn the_same_message_id_in_another_chat_is_another_message(store) {
     store
         .index_message(
             &MessageKey::new("telegram", "-100", "42"),
             "j1",
             MessageRole::Status,
-        )
+        ).await
         .unwrap();
 
     let elsewhere = store
-        .lookup_message(&MessageKey::new("telegram", "-200", "42"))
+        .lookup_message(&MessageKey::new("telegram", "-200", "42")).await
         .unwrap();
 
     assert_eq!(elsewhere, None);
-}
+}}
 
-#[test]
-fn indexing_a_message_again_replaces_its_entry() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn indexing_a_message_again_replaces_its_entry(store) {
     let msg = MessageKey::new("discord", "chan", "7");
     store
-        .index_message(&msg, "j1", MessageRole::AskRemix)
+        .index_message(&msg, "j1", MessageRole::AskRemix).await
         .unwrap();
 
     store
-        .index_message(&msg, "j2", MessageRole::AskCharacter)
+        .index_message(&msg, "j2", MessageRole::AskCharacter).await
         .unwrap();
 
     assert_eq!(
-        store.lookup_message(&msg).unwrap(),
+        store.lookup_message(&msg).await.unwrap(),
         Some(("j2".to_owned(), MessageRole::AskCharacter))
     );
-}
+}}

@@ -11,25 +11,25 @@ fn stamp_version(dir: &std::path::Path, version: u32) {
     db.flush().unwrap();
 }
 
-#[test]
-fn a_fresh_database_is_stamped_with_the_current_version() {
+#[tokio::test]
+async fn a_fresh_database_is_stamped_with_the_current_version() {
     let store = Store::temporary().unwrap();
 
-    assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
+    assert_eq!(store.schema_version().await.unwrap(), Store::SCHEMA_VERSION);
 }
 
-#[test]
-fn a_database_from_before_versioning_is_migrated() {
+#[tokio::test]
+async fn a_database_from_before_versioning_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
     drop(crate::helpers::raw_sled(&dir.path().join("db")));
 
     let store = Store::open(&dir.path().join("db")).unwrap();
 
-    assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
+    assert_eq!(store.schema_version().await.unwrap(), Store::SCHEMA_VERSION);
 }
 
-#[test]
-fn a_database_from_a_newer_build_is_refused() {
+#[tokio::test]
+async fn a_database_from_a_newer_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     stamp_version(&dir.path().join("db"), Store::SCHEMA_VERSION + 1);
 
@@ -46,8 +46,8 @@ fn a_database_from_a_newer_build_is_refused() {
     }
 }
 
-#[test]
-fn a_schema_version_that_is_not_a_number_is_corrupt() {
+#[tokio::test]
+async fn a_schema_version_that_is_not_a_number_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     {
         let db = crate::helpers::raw_sled(&dir.path().join("db"));
@@ -65,20 +65,26 @@ fn a_schema_version_that_is_not_a_number_is_corrupt() {
     );
 }
 
-#[test]
-fn reopening_a_database_keeps_every_kind_of_record() {
+#[tokio::test]
+async fn reopening_a_database_keeps_every_kind_of_record() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(&dir.path().join("db")).unwrap();
-        store.put_job("j1", &alice(), 1, true, &job("j1")).unwrap();
-        store.try_charge(&alice(), 7, 10).unwrap();
-        store.record_duration("sora-2/10", 60.0).unwrap();
+        store
+            .put_job("j1", &alice(), 1, true, &job("j1"))
+            .await
+            .unwrap();
+        store.try_charge(&alice(), 7, 10).await.unwrap();
+        store.record_duration("sora-2/10", 60.0).await.unwrap();
     }
 
     let store = Store::open(&dir.path().join("db")).unwrap();
 
-    assert_eq!(store.schema_version().unwrap(), Store::SCHEMA_VERSION);
-    assert_eq!(store.get_job::<TestJob>("j1").unwrap(), Some(job("j1")));
-    assert_eq!(store.usage(&alice(), 7).unwrap(), 1);
-    assert_eq!(store.durations("sora-2/10").unwrap(), [60.0]);
+    assert_eq!(store.schema_version().await.unwrap(), Store::SCHEMA_VERSION);
+    assert_eq!(
+        store.get_job::<TestJob>("j1").await.unwrap(),
+        Some(job("j1"))
+    );
+    assert_eq!(store.usage(&alice(), 7).await.unwrap(), 1);
+    assert_eq!(store.durations("sora-2/10").await.unwrap(), [60.0]);
 }

@@ -1,17 +1,15 @@
-use sorabot_storage::{Store, UserSettings};
+use sorabot_storage::UserSettings;
 
 use crate::helpers::{alice, bob};
 
-#[test]
-fn a_user_without_settings_gets_the_defaults() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn a_user_without_settings_gets_the_defaults(store) {
 
-    assert_eq!(store.settings(&alice()).unwrap(), UserSettings::default());
-}
+    assert_eq!(store.settings(&alice()).await.unwrap(), UserSettings::default());
+}}
 
-#[test]
-fn settings_read_back_per_user() {
-    let store = Store::temporary().unwrap();
+on_both! {
+async fn settings_read_back_per_user(store) {
     let chosen = UserSettings {
         aspect: Some("9:16".into()),
         seconds: Some(15),
@@ -20,11 +18,11 @@ fn settings_read_back_per_user() {
         lang: Some("de".into()),
     };
 
-    store.put_settings(&alice(), &chosen).unwrap();
+    store.put_settings(&alice(), &chosen).await.unwrap();
 
-    assert_eq!(store.settings(&alice()).unwrap(), chosen);
-    assert_eq!(store.settings(&bob()).unwrap(), UserSettings::default());
-}
+    assert_eq!(store.settings(&alice()).await.unwrap(), chosen);
+    assert_eq!(store.settings(&bob()).await.unwrap(), UserSettings::default());
+}}
 
 #[test]
 fn a_settings_record_with_missing_and_unknown_fields_still_reads() {
