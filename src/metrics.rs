@@ -156,7 +156,8 @@ impl Metrics {
             m.finished.get_or_create_owned(&StateLabel { state });
         }
         for how in [Delivery::Upload, Delivery::Link] {
-            m.deliveries.get_or_create_owned(&HowLabel { how: how.label() });
+            m.deliveries
+                .get_or_create_owned(&HowLabel { how: how.label() });
         }
         for media in ["video", "image"] {
             m.uploads.get_or_create_owned(&MediaLabel { media });
@@ -267,7 +268,9 @@ impl Metrics {
                 .iter()
                 .find(|(s, _)| *s == state)
                 .map_or(0, |(_, n)| *n);
-            m.jobs.get_or_create(&StateLabel { state }).set(gauge(count));
+            m.jobs
+                .get_or_create(&StateLabel { state })
+                .set(gauge(count));
         }
         m.queued.set(gauge(counts.queued));
         m.in_flight.set(gauge(counts.in_flight));

@@ -69,10 +69,7 @@ impl Health {
                 tracing::warn!(%error, "health: the store does not answer");
                 Some("store: does not answer (the log says why)".to_owned())
             }
-            Err(_) => Some(format!(
-                "store: no answer within {}",
-                seconds(self.timeout)
-            )),
+            Err(_) => Some(format!("store: no answer within {}", seconds(self.timeout))),
         }
     }
 
