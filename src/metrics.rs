@@ -552,6 +552,55 @@ mod tests {
     }
 
     #[test]
+    fn every_metric_family_has_a_dashboard_panel_and_a_line_in_the_readme() {
+        let dashboard: serde_json::Value =
+            serde_json::from_str(include_str!("../docs/grafana-sorabot.json"))
+                .expect("the dashboard is JSON");
+        let exprs: Vec<String> = dashboard["panels"]
+            .as_array()
+            .expect("panels")
+            .iter()
+            .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
+            .filter_map(|target| target["expr"].as_str().map(str::to_owned))
+            .collect();
+        let readme = include_str!("../README.md");
+        // A family with no series yet is not written: give each one.
+        let metrics = Metrics::new();
+        metrics.refused(&Refusal::QueueFull);
+        let error = BackendError::UnknownTask;
+        metrics.service_answered("status", Duration::from_millis(5), Some(&error));
+        let text = metrics.encode(&JobCounts::default());
+        let families: Vec<(&str, &str)> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("# TYPE ")?.split_once(' '))
+            .collect();
+        assert_eq!(families.len(), 16, "{text}");
+        for (family, kind) in families {
+            let sample = match kind {
+                "counter" => format!("{family}_total"),
+                "histogram" => format!("{family}_bucket"),
+                _ => family.to_owned(),
+            };
+            assert!(
+                exprs.iter().any(|e| e.contains(&format!("{sample}{{"))),
+                "no panel shows {sample}"
+            );
+            let documented = match kind {
+                "counter" => sample.clone(),
+                _ => family.to_owned(),
+            };
+            assert!(
+                readme.contains(&format!("`{documented}`")),
+                "the README does not list {documented}"
+            );
+        }
+        assert!(
+            exprs.iter().any(|e| e.contains("histogram_quantile(0.95")),
+            "latency quantiles"
+        );
+    }
+
+    #[test]
     fn service_latency_is_a_histogram_by_endpoint_and_errors_count_by_kind() {
         let metrics = Metrics::new();
         let refused = BackendError::RateLimited { retry_after: None };
