@@ -262,6 +262,14 @@ pub trait ChatPort: Send + Sync + 'static {
         };
         self.send(&chat, &Outgoing::text(text)).await
     }
+
+    /// Asks the platform whether it still answers the bot (and takes its
+    /// token), for a health check. A platform with nothing to ask (the
+    /// console) answers by default. The caller bounds it in time and keeps
+    /// its result a while, so a platform is not asked on every check.
+    async fn probe(&self) -> Result<(), ChatError> {
+        Ok(())
+    }
 }
 
 /// The language to answer a user in: the platform's word for them, else the default.

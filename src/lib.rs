@@ -12,6 +12,8 @@ pub mod ids;
 pub mod job;
 pub mod limits;
 pub mod media;
+pub mod metrics;
 
 pub use engine::{Engine, EngineError, JobEvent};
 pub use limits::{Access, Limits};
+pub use metrics::Metrics;

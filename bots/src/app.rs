@@ -1,6 +1,7 @@
 //! Builds the running bot from a [`Config`]: the Sora backend (or the
-//! built-in simulator), the store, the engine and the chat, then runs them
-//! until the input ends or SIGTERM/SIGINT, and stops them in order.
+//! built-in simulator), the store, the engine, the chat and, with
+//! `HTTP_LISTEN`, the HTTP server (metrics, health), then runs them until
+//! the input ends or SIGTERM/SIGINT, and stops them in order.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use tokio::sync::watch;
 use crate::adapter::Adapter;
 use crate::config::{Config, SoraTarget};
 use crate::console::{self, ConsolePort};
+use crate::http::HttpServer;
 use crate::shutdown::Shutdown;
 use crate::{discord, telegram};
 
@@ -122,6 +124,8 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     let limits = service.limits(&config.limits);
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
     let engine = open_engine(&service, limits, ports.clone())?;
+    let (stop_http, http_stopped) = watch::channel(false);
+    let http = start_http(&config, &engine, &ports, http_stopped).await?;
     report_damage(&engine, &ports).await;
     let driver = start_engine(&engine);
     let user = console::local_user(
@@ -147,8 +151,31 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         }
         Some(None) => tracing::info!("console: the output is closed; stopping"),
     }
-    stop(engine, driver, service).await;
+    let _ = stop_http.send(true);
+    tokio::join!(stop(engine, driver, service), http_stopped_all(http));
     Ok(())
+}
+
+/// Starts the HTTP server when `HTTP_LISTEN` is set; it stops when
+/// `stopped` turns true.
+async fn start_http(
+    config: &Config,
+    engine: &Engine,
+    ports: &[Arc<dyn ChatPort>],
+    stopped: watch::Receiver<bool>,
+) -> anyhow::Result<Option<HttpServer>> {
+    let Some(settings) = &config.http else {
+        return Ok(None);
+    };
+    let router = crate::http::router(engine.clone(), ports.to_vec(), settings);
+    Ok(Some(HttpServer::start(settings, router, stopped).await?))
+}
+
+/// Waits for the HTTP server, if there is one, to end.
+async fn http_stopped_all(http: Option<HttpServer>) {
+    if let Some(http) = http {
+        http.stopped().await;
+    }
 }
 
 /// The engine over the database under `DATA_DIR`.
@@ -239,9 +266,10 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     let limits = service.limits(&config.limits);
     let grace = limits.shutdown_grace;
     let engine = open_engine(&service, limits, ports.clone())?;
+    let (stop_adapters, stopped) = watch::channel(false);
+    let http = start_http(&config, &engine, &ports, stopped.clone()).await?;
     report_damage(&engine, &ports).await;
     let driver = start_engine(&engine);
-    let (stop_adapters, stopped) = watch::channel(false);
     let mut runs = tokio::task::JoinSet::new();
     for adapter in adapters {
         let platform = adapter.platform();
@@ -282,7 +310,11 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
             runs.abort_all();
         }
     };
-    tokio::join!(adapters, stop(engine, driver, service));
+    tokio::join!(
+        adapters,
+        stop(engine, driver, service),
+        http_stopped_all(http)
+    );
     Ok(())
 }
 

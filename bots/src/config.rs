@@ -62,6 +62,18 @@ pub struct DiscordSettings {
     pub upload_limit: u64,
 }
 
+/// The bot's HTTP server (present when `HTTP_LISTEN` is set).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where `/metrics` and `/healthz` are served; port 0 takes any free one.
+    pub listen: std::net::SocketAddr,
+    /// How long a platform's answer to a health probe is kept: checks in
+    /// between are answered from it, so the platforms are never hammered.
+    pub health_cache: Duration,
+    /// Longest one health probe (the store, a platform) may take.
+    pub health_timeout: Duration,
+}
+
 /// Everything the binary reads from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -75,6 +87,7 @@ pub struct Config {
     pub discord: Option<DiscordSettings>,
     /// Largest file the console "uploads".
     pub console_upload_bytes: u64,
+    pub http: Option<HttpSettings>,
 }
 
 /// Reads the environment through `get` (the process environment in
@@ -201,7 +214,27 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         telegram: telegram_settings(&env)?,
         discord: discord_settings(&env)?,
         console_upload_bytes: mb(env.number("CONSOLE_UPLOAD_MB", 2000u64, 1..=1_000_000)?),
+        http: http_settings(&env)?,
     })
+}
+
+fn http_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<HttpSettings>, ConfigError> {
+    let health_cache = secs(env.number("HEALTH_CACHE_SECS", 5.0, 0.0..=3600.0)?);
+    let health_timeout = secs(env.number("HEALTH_TIMEOUT_SECS", 5.0, 0.1..=300.0)?);
+    let Some(text) = env.text("HTTP_LISTEN") else {
+        return Ok(None);
+    };
+    let listen = text.parse().map_err(|_| ConfigError {
+        var: "HTTP_LISTEN",
+        problem: format!("`{text}` is not an address and port (e.g. 127.0.0.1:9464)"),
+    })?;
+    Ok(Some(HttpSettings {
+        listen,
+        health_cache,
+        health_timeout,
+    }))
 }
 
 fn telegram_settings<F: Fn(&str) -> Option<String>>(
@@ -432,6 +465,29 @@ mod tests {
         assert_eq!(config.limits.daily_quota, 20);
         assert_eq!(config.limits.shutdown_grace, Duration::from_secs(10));
         assert!(config.telegram.is_none() && config.discord.is_none());
+    }
+
+    #[test]
+    fn http_listen_turns_the_http_server_on_with_its_health_bounds() {
+        assert!(load_from(&[]).expect("loads").http.is_none());
+        let config = load_from(&[
+            ("HTTP_LISTEN", "127.0.0.1:9464"),
+            ("HEALTH_CACHE_SECS", "2"),
+            ("HEALTH_TIMEOUT_SECS", "0.5"),
+        ])
+        .expect("loads");
+        let http = config.http.expect("the server is on");
+        assert_eq!(http.listen, "127.0.0.1:9464".parse().expect("an address"));
+        assert_eq!(http.health_cache, Duration::from_secs(2));
+        assert_eq!(http.health_timeout, Duration::from_millis(500));
+        for (var, value) in [
+            ("HTTP_LISTEN", "9464"),
+            ("HEALTH_CACHE_SECS", "-1"),
+            ("HEALTH_TIMEOUT_SECS", "0"),
+        ] {
+            let err = load_from(&[("HTTP_LISTEN", "127.0.0.1:0"), (var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+        }
     }
 
     #[test]

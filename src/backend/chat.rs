@@ -90,6 +90,10 @@ impl Backend for ChatBackend {
         Dialect::Chat
     }
 
+    fn observe(&self, metrics: &crate::metrics::Metrics) {
+        self.http.observe(metrics);
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }

@@ -2,6 +2,7 @@
 //! header in the configured style, a timeout on every call, the mapping of
 //! answers to `BackendError`, and redaction of the key from anything we keep.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,10 +14,12 @@ use serde_json::Value;
 use url::Url;
 
 use super::config::{AuthStyle, SoraConfig};
+use super::endpoint::endpoint_kind;
 use super::error::{is_balance_text, is_policy_text, BackendError};
 use super::fetch_guard::{refusal_in, FetchGuard};
 use super::status::{field, text_of};
 use super::Download;
+use crate::metrics::Metrics;
 
 /// How many characters of an unreadable answer we keep for the log.
 const EXCERPT_CHARS: usize = 200;
@@ -36,6 +39,9 @@ pub(crate) struct SoraHttp {
     /// Where a result link may point; also checks every redirect hop and
     /// every resolved address of both clients.
     guard: FetchGuard,
+    /// Where each request's latency and error are counted, once an engine
+    /// owns the backend (shared by every clone).
+    metrics: Arc<RwLock<Option<Metrics>>>,
 }
 
 impl SoraHttp {
@@ -63,7 +69,28 @@ impl SoraHttp {
             key: config.api_key.clone(),
             auth: config.auth,
             guard,
+            metrics: Arc::default(),
         })
+    }
+
+    /// Counts every request from now on in `metrics`.
+    pub(crate) fn observe(&self, metrics: &Metrics) {
+        let mut slot = self.metrics.write().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(metrics.clone());
+    }
+
+    fn metrics(&self) -> Option<Metrics> {
+        self.metrics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The path of `url` below the base URL, for its endpoint kind.
+    fn relative_path<'u>(&self, url: &'u Url) -> &'u str {
+        url.path()
+            .strip_prefix(self.base.path())
+            .unwrap_or(url.path())
     }
 
     /// `path` below the base URL, e.g. `v1/videos/tasks/abc`.
@@ -96,13 +123,29 @@ impl SoraHttp {
     /// Sends and checks the status; a non-2xx answer becomes the matching error.
     /// Each call is logged (method, path without its query, status, time)
     /// inside the caller's span, which names the job.
+    /// Each call's latency, and its error if any, is counted in the metrics
+    /// under its endpoint kind.
     pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, BackendError> {
+        self.send_as(request, None).await
+    }
+
+    /// [`SoraHttp::send`], counted under `endpoint` when given, else under
+    /// the kind its method and path name.
+    async fn send_as(
+        &self,
+        request: RequestBuilder,
+        endpoint: Option<&'static str>,
+    ) -> Result<Response, BackendError> {
         let (client, request) = request.build_split();
         let request = request.map_err(|e| self.transport_error(&e))?;
         let (method, path) = (request.method().clone(), request.url().path().to_owned());
+        let endpoint =
+            endpoint.unwrap_or_else(|| endpoint_kind(&method, self.relative_path(request.url())));
+        let metrics = self.metrics();
         let started = std::time::Instant::now();
         let sent = client.execute(request).await;
-        let ms = started.elapsed().as_millis() as u64;
+        let elapsed = started.elapsed();
+        let ms = elapsed.as_millis() as u64;
         let response = match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -112,16 +155,26 @@ impl SoraHttp {
             Err(error) => {
                 let error = self.transport_error(&error);
                 tracing::debug!(%method, %path, ms, %error, "service call failed");
+                if let Some(m) = &metrics {
+                    m.service_answered(endpoint, elapsed, Some(&error));
+                }
                 return Err(error);
             }
         };
         if response.status().is_success() {
+            if let Some(m) = &metrics {
+                m.service_answered(endpoint, elapsed, None);
+            }
             return Ok(response);
         }
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.text().await.unwrap_or_default();
-        Err(self.status_error(status, &headers, &body))
+        let error = self.status_error(status, &headers, &body);
+        if let Some(m) = &metrics {
+            m.service_answered(endpoint, elapsed, Some(&error));
+        }
+        Err(error)
     }
 
     /// Sends and reads a JSON answer.
@@ -156,7 +209,7 @@ impl SoraHttp {
         if parsed.origin() == self.base.origin() {
             request = self.authed(request);
         }
-        self.download_response(self.send(request).await?)
+        self.download_response(self.send_as(request, Some("download")).await?)
     }
 
     /// The bytes of a `data:` URL (`MIME;base64,DATA`), as a one-chunk stream.

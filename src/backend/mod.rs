@@ -8,6 +8,7 @@
 
 mod chat;
 mod config;
+mod endpoint;
 mod error;
 mod fetch_guard;
 mod http;
@@ -25,6 +26,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 pub use config::{AuthStyle, Dialect, SoraConfig};
+pub use endpoint::{endpoint_kind, ENDPOINT_KINDS};
 pub use error::{is_balance_text, is_policy_text, BackendError};
 pub use fetch_guard::{is_host_entry, non_public, Refusal};
 pub use models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
@@ -71,6 +73,12 @@ pub trait Backend: Send + Sync + 'static {
 
     /// What the configured service can do.
     fn capabilities(&self) -> &Capabilities;
+
+    /// Counts every request this backend sends to the service in `metrics`
+    /// (its latency and errors, by endpoint kind). The engine that owns the
+    /// backend calls it when it is made; a later call moves the counting to
+    /// the newer engine. By default nothing is counted.
+    fn observe(&self, _metrics: &crate::metrics::Metrics) {}
 
     /// Starts a task. Checks the request against `capabilities()` first, so
     /// an unsupported request never reaches the service.

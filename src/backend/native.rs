@@ -88,6 +88,10 @@ impl Backend for NativeBackend {
         Dialect::Native
     }
 
+    fn observe(&self, metrics: &crate::metrics::Metrics) {
+        self.http.observe(metrics);
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }

@@ -220,6 +220,10 @@ impl Backend for OpenAiBackend {
         Dialect::OpenAi
     }
 
+    fn observe(&self, metrics: &crate::metrics::Metrics) {
+        self.http.observe(metrics);
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }

@@ -74,6 +74,10 @@ impl Engine {
                         Err(ChatError::TooLarge) => {
                             self.send_link(&job, index, spooled.bytes, limit).await
                         }
+                        Ok(delivered) => {
+                            self.inner.metrics.uploaded(media.kind, spooled.bytes);
+                            Ok(delivered)
+                        }
                         other => other,
                     }
                 }
@@ -281,6 +285,7 @@ impl Engine {
             ask_reply: false,
         };
         let message_id = port.send(&job.chat, &message).await?;
+        self.inner.metrics.delivered(crate::metrics::Delivery::Link);
         Ok(Delivered {
             message_id,
             file_id: None,

@@ -64,6 +64,7 @@ impl Engine {
 
     /// Bookkeeping once a job is over.
     pub(super) fn finish(&self, job: &Job) {
+        self.inner.metrics.job_finished(&job.state);
         self.release_slot(&job.id);
         self.track_active(job, -1);
         self.forget_lock(&job.id);

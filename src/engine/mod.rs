@@ -18,6 +18,7 @@ pub mod planner;
 mod queries;
 mod ratelimit;
 mod render;
+mod scrape;
 mod spool;
 mod step;
 mod trouble;
@@ -36,6 +37,7 @@ use crate::clock::now_ms;
 use crate::ids::JobId;
 use crate::job::{Job, JobState};
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 
 pub use commands::{Press, PressAnswer, Refusal};
 pub use driver::Next;
@@ -81,6 +83,9 @@ struct Inner {
     limits: Limits,
     ports: HashMap<String, Arc<dyn ChatPort>>,
     limiter: RateLimiter,
+    /// What the engine counts, for `/metrics`; also fed by the backend's
+    /// requests and the rate limiter.
+    metrics: Metrics,
     timers: driver::Timers,
     slots: Mutex<Slots>,
     /// One lock per job, so a step and a command never change it at once.
@@ -132,9 +137,12 @@ impl Engine {
             .map(|p| (p.platform().to_owned(), p))
             .collect();
         let burst = (limits.service_rps.ceil() as u32).max(1);
+        let metrics = Metrics::new();
+        backend.observe(&metrics);
         Engine {
             inner: Arc::new(Inner {
-                limiter: RateLimiter::new(limits.service_rps, burst),
+                limiter: RateLimiter::new(limits.service_rps, burst).observed_by(metrics.clone()),
+                metrics,
                 backend,
                 store,
                 limits,
@@ -162,6 +170,18 @@ impl Engine {
 
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.inner.backend
+    }
+
+    /// What this engine counts (clones share the counts).
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Whether the store answers, for a health check: an error says it
+    /// does not. One call to the store, so a store that can be asked more
+    /// cheaply (a ping) replaces it with that.
+    pub async fn store_answers(&self) -> Result<(), EngineError> {
+        Ok(self.inner.store.flush().await?)
     }
 
     /// A feed of job state changes.

@@ -1,10 +1,13 @@
 //! One rate limit toward the service for every job together: a token bucket,
-//! and a pause for everybody when the service answers 429.
+//! and a pause for everybody when the service answers 429. Each wait for a
+//! turn is counted in the metrics, with its length.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+use crate::metrics::Metrics;
 
 /// The shortest wait for a token (the timer's resolution).
 const MIN_WAIT: Duration = Duration::from_millis(1);
@@ -15,6 +18,8 @@ pub struct RateLimiter {
     rate: f64,
     burst: f64,
     state: Mutex<Bucket>,
+    /// Where waits are counted, once an engine owns the limiter.
+    metrics: Option<Metrics>,
 }
 
 struct Bucket {
@@ -41,16 +46,32 @@ impl RateLimiter {
                 refilled: Instant::now(),
                 paused_until: None,
             }),
+            metrics: None,
+        }
+    }
+
+    /// The same limiter, counting its waits in `metrics`.
+    pub fn observed_by(self, metrics: Metrics) -> Self {
+        RateLimiter {
+            metrics: Some(metrics),
+            ..self
         }
     }
 
     /// Waits for a turn.
     pub async fn acquire(&self) {
+        let mut started = None;
         loop {
             match self.try_take() {
-                None => return,
-                Some(wait) => tokio::time::sleep(wait).await,
+                None => break,
+                Some(wait) => {
+                    started.get_or_insert_with(Instant::now);
+                    tokio::time::sleep(wait).await;
+                }
             }
+        }
+        if let (Some(started), Some(metrics)) = (started, &self.metrics) {
+            metrics.rate_limit_waited(started.elapsed());
         }
     }
 
@@ -116,6 +137,26 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), limiter.acquire())
             .await
             .expect("a turn within a second");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_wait_for_a_turn_is_counted_with_its_length() {
+        let metrics = Metrics::new();
+        let limiter = RateLimiter::new(2.0, 1).observed_by(metrics.clone());
+
+        limiter.acquire().await; // the burst: no wait
+        limiter.acquire().await; // half a second
+        limiter.acquire().await; // half a second
+
+        let text = metrics.encode(&Default::default());
+        assert!(
+            text.contains("\nsorabot_rate_limit_waits_total 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nsorabot_rate_limit_wait_seconds_total 1.0\n"),
+            "{text}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

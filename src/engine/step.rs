@@ -121,6 +121,7 @@ impl Engine {
         job.state = JobState::Submitting;
         job.submit_attempts += 1;
         self.save(&job).await?;
+        self.inner.metrics.submitted();
         match self.inner.backend.submit(&spec).await {
             Ok(task) => {
                 tracing::info!(job = %job.id, task = %task, "submitted");
@@ -200,6 +201,7 @@ impl Engine {
         }
         self.inner.limiter.acquire().await;
         job.polls += 1;
+        self.inner.metrics.polled();
         let status = self
             .inner
             .backend

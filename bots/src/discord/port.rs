@@ -157,6 +157,11 @@ impl ChatPort for DiscordPort {
         PLATFORM
     }
 
+    /// `GET /users/@me`, through the one REST path (its rate limits apply).
+    async fn probe(&self) -> Result<(), ChatError> {
+        self.rest.current_user().await.map(drop).map_err(chat_error)
+    }
+
     fn upload_limit(&self, chat: &ChatRef) -> u64 {
         self.limits.of(&chat.chat)
     }

@@ -293,6 +293,14 @@ impl ChatPort for TelegramPort {
             MediaKind::Image => self.deliver_image(chat, media).await,
         }
     }
+
+    /// `getMe`, unthrottled (a health check must not queue behind uploads).
+    async fn probe(&self) -> Result<(), ChatError> {
+        self.within(self.tg.tuning.call_timeout, self.tg.raw.get_me().send())
+            .await
+            .map(drop)
+            .map_err(|f| self.chat_error(f))
+    }
 }
 
 /// The chat id and topic of a [`ChatRef`].

@@ -66,6 +66,8 @@ pub fn open_engine(
 /// runs them.
 pub struct Running {
     pub engine: sorabot::Engine,
+    /// The adapter's port, as the engine has it (for the HTTP server's probes).
+    pub ports: Vec<std::sync::Arc<dyn sorabot::chat::ChatPort>>,
     driver: tokio::task::JoinHandle<Result<(), sorabot::EngineError>>,
     adapter: tokio::task::JoinHandle<anyhow::Result<()>>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -80,7 +82,8 @@ impl Running {
         adapter: Box<dyn sorabot_bots::adapter::Adapter>,
     ) -> Running {
         let backend = sorabot::backend::connect(&client_config(sim)).expect("the backend is built");
-        let engine = open_engine(backend, limits, vec![adapter.port()]);
+        let ports = vec![adapter.port()];
+        let engine = open_engine(backend, limits, ports.clone());
         let driver = tokio::spawn({
             let engine = engine.clone();
             async move { engine.run().await }
@@ -89,6 +92,7 @@ impl Running {
         let adapter = tokio::spawn(adapter.run(engine.clone(), stopped));
         Running {
             engine,
+            ports,
             driver,
             adapter,
             stop,

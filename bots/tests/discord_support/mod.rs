@@ -144,6 +144,11 @@ impl World {
         &self.bot.as_ref().expect("the bot is running").engine
     }
 
+    /// The chat ports the engine answers through.
+    pub fn ports(&self) -> Vec<std::sync::Arc<dyn sorabot::chat::ChatPort>> {
+        self.bot.as_ref().expect("the bot is running").ports.clone()
+    }
+
     /// Connects the adapter, builds the engine over its port, runs both, and
     /// waits for the gateway session.
     pub async fn start_bot(&mut self) {

@@ -177,6 +177,15 @@ impl Bot {
         &self.running.as_ref().expect("the bot is running").engine
     }
 
+    /// The chat ports the engine answers through.
+    pub fn ports(&self) -> Vec<std::sync::Arc<dyn sorabot::chat::ChatPort>> {
+        self.running
+            .as_ref()
+            .expect("the bot is running")
+            .ports
+            .clone()
+    }
+
     /// Connects the adapter (getMe, deleteWebhook, setMyCommands), builds the
     /// engine over its port and runs both.
     async fn launch(&mut self) {

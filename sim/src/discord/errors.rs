@@ -54,6 +54,17 @@ impl DiscordError {
         )
     }
 
+    /// A plain error answer with `status` (a scripted outage).
+    pub fn with_status(status: u16) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = format!(
+            "{}: {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        Self::new(status, 0, message)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized")
     }

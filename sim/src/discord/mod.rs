@@ -211,11 +211,24 @@ impl DiscordHandle {
         self.shared.world().upload_holds.push_back(delay);
     }
 
-    /// Drops the scripted 429s and holds no request has taken yet.
+    /// Answers every request of `method` on exactly `path` (as the bot
+    /// sends it below `/api/v10`, e.g. `/users/@me`) with a plain error of
+    /// `status`, until [`DiscordHandle::clear_cues`]: an outage or a revoked
+    /// token as a health probe sees it.
+    pub fn fail_always(&self, method: &str, path: &str, status: u16) {
+        self.shared
+            .world()
+            .standing_failures
+            .push((method.to_owned(), path.to_owned(), status));
+    }
+
+    /// Drops the scripted 429s and holds no request has taken yet, and the
+    /// standing failures.
     pub fn clear_cues(&self) {
         let mut world = self.shared.world();
         world.limits.scripted.clear();
         world.upload_holds.clear();
+        world.standing_failures.clear();
     }
 
     /// Every message in a channel (deleted and ephemeral ones included), oldest first.

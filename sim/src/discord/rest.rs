@@ -248,6 +248,15 @@ fn handle(
     bot_auth: bool,
     body: ParsedBody,
 ) -> Answer {
+    let failure = shared
+        .world()
+        .standing_failures
+        .iter()
+        .find(|(m, p, _)| m.eq_ignore_ascii_case(method.as_str()) && p == path)
+        .map(|(_, _, status)| *status);
+    if let Some(status) = failure {
+        return Err(DiscordError::with_status(status));
+    }
     let route = Route::parse(path).ok_or_else(DiscordError::not_found)?;
     if route.needs_bot_token() && !bot_auth {
         return Err(DiscordError::unauthorized());

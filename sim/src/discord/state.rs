@@ -72,6 +72,9 @@ pub struct World {
     /// Holds scripted for the next requests that upload files: each is
     /// carried out at once, its answer sent that much later.
     pub upload_holds: std::collections::VecDeque<Duration>,
+    /// Requests (method, exact path) answered with this error status every
+    /// time, until the test lifts it.
+    pub standing_failures: Vec<(String, String, u16)>,
     pub files: HashMap<u64, Blob>,
     /// Events sent while no session was ready, delivered to the next one.
     pub pending: Vec<(String, Value)>,

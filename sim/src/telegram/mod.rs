@@ -242,9 +242,22 @@ impl TelegramHandle {
             .push_back(fault);
     }
 
-    /// Drops the scripted faults no call has taken yet.
+    /// Makes every call of `method` fail with `fault` from now on (after
+    /// any queued by [`TelegramHandle::fail_next`]), until [`TelegramHandle::clear_faults`]:
+    /// `fail_always("getMe", Fault::Error(401, "Unauthorized".into()))` is a
+    /// revoked token as a health probe sees it.
+    pub fn fail_always(&self, method: &str, fault: Fault) {
+        self.shared
+            .world()
+            .standing_faults
+            .insert(method.to_owned(), fault);
+    }
+
+    /// Drops the scripted faults no call has taken yet, and the standing ones.
     pub fn clear_faults(&self) {
-        self.shared.world().faults.clear();
+        let mut world = self.shared.world();
+        world.faults.clear();
+        world.standing_faults.clear();
     }
 
     /// The webhook URL the bot set, if any.

@@ -89,6 +89,9 @@ pub struct World {
     pub commands: BTreeMap<(String, String), Vec<(String, String)>>,
     pub webhook: Option<Webhook>,
     pub faults: HashMap<String, VecDeque<Fault>>,
+    /// Faults every call of a method gets, once the queued ones are taken,
+    /// until the test lifts them.
+    pub standing_faults: HashMap<String, Fault>,
     pub calls: Vec<Call>,
     pub requests: Vec<RecordedRequest>,
     /// Bumped by every `getUpdates`: an older long poll sees it and ends with 409.
@@ -113,6 +116,7 @@ impl World {
             commands: BTreeMap::new(),
             webhook: None,
             faults: HashMap::new(),
+            standing_faults: HashMap::new(),
             calls: Vec::new(),
             requests: Vec::new(),
             poller: 0,
@@ -594,7 +598,10 @@ impl World {
 
     /// The next scripted fault of `method`, if any.
     pub fn take_fault(&mut self, method: &str) -> Option<Fault> {
-        self.faults.get_mut(method).and_then(VecDeque::pop_front)
+        self.faults
+            .get_mut(method)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| self.standing_faults.get(method).cloned())
     }
 }
 

@@ -118,6 +118,7 @@ impl Engine {
         let lang = self.lang_of(&msg.chat, &msg.user).await;
         let open = matches!(command, Command::Start | Command::Help { .. });
         if !open && !self.allowed(&msg.chat, &msg.user) {
+            self.inner.metrics.refused(&Refusal::NotAllowed);
             self.reply(msg, say(lang, &Refusal::NotAllowed.msg())).await;
             return;
         }
@@ -151,6 +152,7 @@ impl Engine {
             return PressAnswer::Notice(say(lang, &Refusal::NoSuchJob("?".into()).msg()));
         };
         if !self.allowed(&press.chat, &press.user) {
+            self.inner.metrics.refused(&Refusal::NotAllowed);
             return PressAnswer::Notice(say(lang, &Refusal::NotAllowed.msg()));
         }
         let msg = Incoming {
@@ -228,7 +230,10 @@ impl Engine {
                 None
             }
             Ok(Outcome::Said(text)) => Some(text),
-            Ok(Outcome::Refused(refusal)) => Some(say(lang, &refusal.msg())),
+            Ok(Outcome::Refused(refusal)) => {
+                self.inner.metrics.refused(&refusal);
+                Some(say(lang, &refusal.msg()))
+            }
             Err(error) => {
                 let reference = JobId::generate();
                 tracing::error!(%reference, %error, "command failed");
