@@ -181,7 +181,7 @@ impl Engine {
     /// does not. One call to the store, so a store that can be asked more
     /// cheaply (a ping) replaces it with that.
     pub async fn store_answers(&self) -> Result<(), EngineError> {
-        Ok(self.inner.store.flush().await?)
+        Ok(self.inner.store.ping().await?)
     }
 
     /// A feed of job state changes.

@@ -16,7 +16,7 @@ impl Engine {
     /// The unfinished jobs per state, from the store (a job over but not yet
     /// told so is not counted), and the queue and slots from memory.
     pub async fn job_counts(&self) -> Result<JobCounts, EngineError> {
-        let jobs: Vec<Job> = self.inner.store.active_jobs()?;
+        let jobs: Vec<Job> = self.inner.store.active_jobs().await?;
         let by_state = UNFINISHED_STATES
             .into_iter()
             .map(|state| {
