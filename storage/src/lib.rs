@@ -1,4 +1,4 @@
-//! sorabot's durable state: one sled database holding jobs and their indexes, the message index, characters, per-user settings, usage counters and observed durations.
+//! sorabot's durable state: one sled database holding jobs and their indexes, the message index, characters, per-user settings, usage counters, observed durations, and the inbox of pushed chat updates.
 //!
 //! This crate owns the on-disk layout (trees, key encoding, value encoding,
 //! schema version and migrations) and knows nothing of the chat platforms or
@@ -19,6 +19,7 @@ mod messages;
 mod migrations;
 mod settings;
 mod store;
+mod updates;
 mod usage;
 
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};

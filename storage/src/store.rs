@@ -22,6 +22,9 @@ pub(crate) mod tree {
     pub(crate) const SETTINGS: &str = "settings";
     pub(crate) const USAGE: &str = "usage";
     pub(crate) const DURATIONS: &str = "durations";
+    pub(crate) const UPDATES: &str = "updates";
+    pub(crate) const UPDATE_MARKS: &str = "update_marks";
+    pub(crate) const WEBHOOKS: &str = "webhooks";
 }
 
 /// Typed access to everything sorabot keeps on disk.
@@ -44,6 +47,9 @@ pub struct Store {
     pub(crate) settings: sled::Tree,
     pub(crate) usage: sled::Tree,
     pub(crate) durations: sled::Tree,
+    pub(crate) updates: sled::Tree,
+    pub(crate) update_marks: sled::Tree,
+    pub(crate) webhooks: sled::Tree,
     /// What opening found wrong with the database, if anything.
     damage: Option<Arc<Damage>>,
 }
@@ -116,6 +122,9 @@ impl Store {
             settings: db.open_tree(tree::SETTINGS)?,
             usage: db.open_tree(tree::USAGE)?,
             durations: db.open_tree(tree::DURATIONS)?,
+            updates: db.open_tree(tree::UPDATES)?,
+            update_marks: db.open_tree(tree::UPDATE_MARKS)?,
+            webhooks: db.open_tree(tree::WEBHOOKS)?,
             flusher: Arc::new(Flusher::start(marker)),
             damage: None,
             db,

@@ -8,4 +8,5 @@ mod jobs;
 mod messages;
 mod schema;
 mod settings;
+mod updates;
 mod usage;
