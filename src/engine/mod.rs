@@ -14,6 +14,7 @@ mod deliver;
 mod driver;
 mod ending;
 mod housekeeping;
+mod inbox;
 pub mod planner;
 mod queries;
 mod ratelimit;
@@ -40,6 +41,7 @@ use crate::limits::Limits;
 pub use commands::{Press, PressAnswer, Refusal};
 pub use driver::Next;
 pub use housekeeping::Swept;
+pub use inbox::REMEMBERED_FOR;
 pub use queries::{Fitting, Records};
 pub use ratelimit::RateLimiter;
 
