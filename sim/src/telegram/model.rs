@@ -465,7 +465,7 @@ pub struct RecordedRequest {
 }
 
 /// One push of an update to the bot's webhook, as the fake made it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Push {
     pub at: Instant,
     pub update_id: i64,
@@ -475,6 +475,8 @@ pub struct Push {
     pub secret: Option<String>,
     /// The webhook's answer; `None`: no answer (refused, reset, timed out).
     pub status: Option<u16>,
+    /// The `Update` object pushed.
+    pub update: serde_json::Value,
 }
 
 impl Push {

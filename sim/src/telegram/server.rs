@@ -347,6 +347,7 @@ pub async fn push_webhook(shared: Arc<Shared>) {
             attempt,
             secret: hook.secret_token.clone(),
             status,
+            update,
         };
         let delivered = push.delivered();
         let config = {
