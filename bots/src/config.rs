@@ -494,18 +494,27 @@ impl Config {
             }
         };
         let telegram = match &self.telegram {
-            Some(t) if !t.token.expose_secret().is_empty() => format!("telegram via {}", t.api_url),
+            Some(t) if !t.token.expose_secret().is_empty() => {
+                let intake = t.webhook.as_ref().map_or("polling".to_owned(), |hook| {
+                    format!("webhook {} on {}", hook.url, hook.listen)
+                });
+                format!("telegram via {} ({intake})", t.api_url)
+            }
             _ => "no telegram".to_owned(),
         };
         let discord = match &self.discord {
-            Some(d) => format!(
-                "discord via {}",
-                d.api_url.as_ref().map_or("discord.com", |u| u.as_str())
-            ),
+            Some(d) => {
+                let shards = d.shards.map_or("shards as recommended".to_owned(), |s| {
+                    format!("shards {}-{}/{}", s.first, s.last, s.total)
+                });
+                let api = d.api_url.as_ref().map_or("discord.com", |u| u.as_str());
+                format!("discord via {api} ({shards})")
+            }
             None => "no discord".to_owned(),
         };
         format!(
-            "sora: {sora}; model {}; data: {}; {telegram}; {discord}",
+            "instance {}; sora: {sora}; model {}; data: {}; {telegram}; {discord}",
+            self.instance_id,
             self.video_model,
             self.limits.data_dir.display(),
         )
@@ -650,5 +659,116 @@ mod tests {
             let err = load_from(&[base[0], base[1], (var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
         }
+    }
+
+    const TOKEN: (&str, &str) = ("TELEGRAM_BOT_TOKEN", "123:tg-secret-token");
+    const HOOK: (&str, &str) = ("TELEGRAM_WEBHOOK_URL", "https://bot.example/telegram/hook");
+
+    #[test]
+    fn a_webhook_without_its_secret_names_the_missing_variable() {
+        let err = load_from(&[TOKEN, HOOK]).unwrap_err();
+
+        assert_eq!(err.var, "TELEGRAM_WEBHOOK_SECRET");
+        assert!(err.problem.contains("TELEGRAM_WEBHOOK_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_webhook_secret_telegram_would_refuse_is_refused_without_repeating_it() {
+        let too_long = "a".repeat(257);
+        for bad in ["has space", "semi;colon", "ünïcode", too_long.as_str()] {
+            let err = load_from(&[TOKEN, HOOK, ("TELEGRAM_WEBHOOK_SECRET", bad)]).unwrap_err();
+
+            assert_eq!(err.var, "TELEGRAM_WEBHOOK_SECRET", "{bad}");
+            assert!(!format!("{err}").contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_is_read_with_its_secret_and_the_instance_and_the_secret_is_never_printed() {
+        let config = load_from(&[
+            TOKEN,
+            HOOK,
+            ("TELEGRAM_WEBHOOK_SECRET", "Abc_123-xyz"),
+            ("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:9000"),
+            ("INSTANCE_ID", "web-2"),
+        ])
+        .expect("the webhook settings load");
+
+        let hook = config
+            .telegram
+            .as_ref()
+            .and_then(|t| t.webhook.as_ref())
+            .expect("a webhook");
+        assert_eq!(hook.url.as_str(), HOOK.1);
+        assert_eq!(hook.listen.port(), 9000);
+        assert_eq!(hook.secret.expose_secret(), "Abc_123-xyz");
+        assert_eq!(hook.instance, "web-2");
+        assert_eq!(config.instance_id, "web-2");
+        let shown = format!("{config:?} {}", config.describe());
+        assert!(!shown.contains("Abc_123-xyz"), "{shown}");
+    }
+
+    #[test]
+    fn without_a_webhook_url_telegram_polls_and_needs_no_secret() {
+        let config = load_from(&[TOKEN]).expect("it loads");
+
+        assert!(config.telegram.is_some_and(|t| t.webhook.is_none()));
+        let pid = std::process::id().to_string();
+        assert!(config.instance_id.ends_with(&pid), "{}", config.instance_id);
+    }
+
+    #[test]
+    fn discord_shards_are_a_range_of_the_total_both_ends_included() {
+        let config = load_from(&[("DISCORD_BOT_TOKEN", "d"), ("DISCORD_SHARDS", "1-2/4")])
+            .expect("it loads");
+        let shards = config.discord.and_then(|d| d.shards);
+
+        assert_eq!(
+            shards,
+            Some(ShardRange {
+                first: 1,
+                last: 2,
+                total: 4
+            })
+        );
+        assert_eq!(
+            "0-0/1".parse::<ShardRange>(),
+            Ok(ShardRange {
+                first: 0,
+                last: 0,
+                total: 1
+            })
+        );
+    }
+
+    #[test]
+    fn unset_discord_shards_leave_the_sharding_to_discord() {
+        let config = load_from(&[("DISCORD_BOT_TOKEN", "d")]).expect("it loads");
+
+        assert_eq!(config.discord.and_then(|d| d.shards), None);
+    }
+
+    #[test]
+    fn bad_discord_shards_name_the_variable_and_say_what_is_wrong() {
+        for (bad, says) in [
+            ("2-1/4", "above"),
+            ("0-4/4", "below TOTAL"),
+            ("0-0/0", "at least 1"),
+            ("1/4", "FIRST-LAST/TOTAL"),
+            ("a-b/c", "FIRST-LAST/TOTAL"),
+            ("-1-2/4", "FIRST-LAST/TOTAL"),
+        ] {
+            let err = load_from(&[("DISCORD_BOT_TOKEN", "d"), ("DISCORD_SHARDS", bad)]).unwrap_err();
+
+            assert_eq!(err.var, "DISCORD_SHARDS", "{bad}");
+            assert!(err.problem.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_instance_id_with_control_characters_is_refused() {
+        let err = load_from(&[("INSTANCE_ID", "a\u{7}b")]).unwrap_err();
+
+        assert_eq!(err.var, "INSTANCE_ID");
     }
 }
