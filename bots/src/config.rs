@@ -758,7 +758,8 @@ mod tests {
             ("a-b/c", "FIRST-LAST/TOTAL"),
             ("-1-2/4", "FIRST-LAST/TOTAL"),
         ] {
-            let err = load_from(&[("DISCORD_BOT_TOKEN", "d"), ("DISCORD_SHARDS", bad)]).unwrap_err();
+            let err =
+                load_from(&[("DISCORD_BOT_TOKEN", "d"), ("DISCORD_SHARDS", bad)]).unwrap_err();
 
             assert_eq!(err.var, "DISCORD_SHARDS", "{bad}");
             assert!(err.problem.contains(says), "{bad}: {err}");

@@ -33,10 +33,13 @@ fn statuses_for(bot: &Bot, command: i64) -> usize {
 
 /// The pushes of one update, once one of them was answered 2xx.
 async fn delivered_pushes(bot: &Bot, update_id: i64) -> Vec<Push> {
-    bot.wait_for(&format!("a push of update {update_id} answered 2xx"), || {
-        let pushes = bot.telegram.pushes_of(update_id);
-        pushes.iter().any(Push::delivered).then_some(pushes)
-    })
+    bot.wait_for(
+        &format!("a push of update {update_id} answered 2xx"),
+        || {
+            let pushes = bot.telegram.pushes_of(update_id);
+            pushes.iter().any(Push::delivered).then_some(pushes)
+        },
+    )
     .await
 }
 
@@ -56,7 +59,9 @@ async fn a_command_pushed_to_the_webhook_becomes_one_job_delivered_once() {
     bot.video_of(&group(), &job).await;
 
     assert!(hook.ends_with(HOOK_PATH), "{hook}");
-    let pushes = bot.telegram.pushes_of(command.update_id.expect("an update"));
+    let pushes = bot
+        .telegram
+        .pushes_of(command.update_id.expect("an update"));
     assert_eq!(pushes.len(), 1, "{pushes:?}");
     assert_eq!(pushes[0].status, Some(200));
     assert_eq!(pushes[0].secret.as_deref(), Some(WEBHOOK_SECRET));
@@ -97,7 +102,11 @@ async fn a_push_with_a_wrong_or_no_secret_is_refused_with_401_and_not_handled() 
     for answer in [&wrong, &missing, &near] {
         assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(bot.engine().pending_updates("telegram"), 0, "nothing stored");
+    assert_eq!(
+        bot.engine().pending_updates("telegram"),
+        0,
+        "nothing stored"
+    );
     // The same body with the secret is handled: it was refused for the
     // secret alone, and the refused ones never reached the inbox.
     let authentic = push(Some(WEBHOOK_SECRET)).await.expect("an answer");
@@ -145,7 +154,10 @@ async fn flaky_balancer(to: SocketAddr) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port for the balancer");
-    let url = format!("http://{}{HOOK_PATH}", listener.local_addr().expect("its address"));
+    let url = format!(
+        "http://{}{HOOK_PATH}",
+        listener.local_addr().expect("its address")
+    );
     let balancer = Arc::new(FlakyBalancer {
         to,
         client: reqwest::Client::new(),
@@ -173,7 +185,12 @@ async fn an_update_pushed_again_after_a_500_makes_one_job() {
     let answers: Vec<Option<u16>> = pushes.iter().map(|p| p.status).collect();
     assert_eq!(answers, [Some(500), Some(200)], "retried after the 500");
     assert!(pushes[1].at > pushes[0].at);
-    assert_eq!(statuses_for(&bot, command.message_id), 1, "{}", bot.transcript());
+    assert_eq!(
+        statuses_for(&bot, command.message_id),
+        1,
+        "{}",
+        bot.transcript()
+    );
     assert_eq!(bot.videos_sent(), 1);
 }
 
@@ -197,7 +214,12 @@ async fn the_same_update_pushed_twice_on_purpose_makes_one_job() {
     assert_eq!(pushes.len(), 2);
     // Answered only once the bot knew it for a repeat: it was not stored.
     assert_eq!(bot.engine().pending_updates("telegram"), 0);
-    assert_eq!(statuses_for(&bot, command.message_id), 1, "{}", bot.transcript());
+    assert_eq!(
+        statuses_for(&bot, command.message_id),
+        1,
+        "{}",
+        bot.transcript()
+    );
     assert_eq!(bot.videos_sent(), 1);
 }
 
@@ -229,7 +251,10 @@ async fn a_restart_keeps_the_webhook_set_and_a_new_secret_sets_it_again() {
     bot.status_of(&group(), third.message_id).await;
 
     assert_eq!(bot.telegram.calls_of("setWebhook").len(), 2);
-    assert_eq!(bot.telegram.webhook_secret().as_deref(), Some("a_new-secret_42"));
+    assert_eq!(
+        bot.telegram.webhook_secret().as_deref(),
+        Some("a_new-secret_42")
+    );
     // Pushed before the new start listened (no answer) or set the new
     // secret (401), then again with the new one.
     let pushed = delivered_pushes(&bot, third.update_id.expect("an update")).await;

@@ -397,7 +397,11 @@ mod telegram_bot_api {
         assert_eq!(status, 200);
 
         let posted = telegram
-            .post(UserMessage::text(&group(), &alice(), "/video@sorabot a cat"))
+            .post(UserMessage::text(
+                &group(),
+                &alice(),
+                "/video@sorabot a cat",
+            ))
             .expect("posted");
         let update_id = posted.update_id.expect("an update");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -409,7 +413,9 @@ mod telegram_bot_api {
         let pushes = telegram.pushes_of(update_id);
         let attempts: Vec<u32> = pushes.iter().map(|p| p.attempt).collect();
         assert_eq!(attempts, [1, 2, 3, 4]);
-        assert!(pushes.iter().all(|p| p.status == Some(503) && !p.delivered()));
+        assert!(pushes
+            .iter()
+            .all(|p| p.status == Some(503) && !p.delivered()));
         assert!(pushes.iter().all(|p| p.secret.as_deref() == Some("s3cret")));
         assert_eq!(pushes[0].update["update_id"], json!(update_id));
         let gaps: Vec<Duration> = pushes.windows(2).map(|w| w[1].at - w[0].at).collect();

@@ -187,8 +187,7 @@ impl Store {
                 if !mark.done {
                     mark.done = true;
                     mark.lease_until_ms = None;
-                    let value =
-                        codec::to_json(tree::UPDATE_MARKS, &mark).map_err(Failed::Abort)?;
+                    let value = codec::to_json(tree::UPDATE_MARKS, &mark).map_err(Failed::Abort)?;
                     marks.insert(key.as_slice(), value)?;
                 }
                 Ok::<_, Failed>(())
@@ -205,9 +204,9 @@ impl Store {
             let mark = decode_mark(&key, &bytes)?;
             if mark.done && mark.received_ms < older_than_ms {
                 // Only if unchanged since read: never a mark just re-pushed.
-                let removed = self
-                    .update_marks
-                    .compare_and_swap(&key, Some(bytes), None as Option<&[u8]>)?;
+                let removed =
+                    self.update_marks
+                        .compare_and_swap(&key, Some(bytes), None as Option<&[u8]>)?;
                 if removed.is_ok() {
                     forgotten += 1;
                 }

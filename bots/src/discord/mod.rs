@@ -138,7 +138,12 @@ async fn start_gateway(
     match shards {
         None => client.start_autosharded().await,
         Some(ShardRange { first, last, total }) => {
-            tracing::info!(first, last, total, "Discord: connecting shards {first} to {last} of {total}");
+            tracing::info!(
+                first,
+                last,
+                total,
+                "Discord: connecting shards {first} to {last} of {total}"
+            );
             // serenity 0.12 takes the range's end as the last shard itself
             // (it boots `end - start + 1` shards from `start`), so
             // `first..last` connects `first..=last`.

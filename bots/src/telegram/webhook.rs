@@ -113,7 +113,10 @@ async fn receive(
         return StatusCode::UNAUTHORIZED;
     }
     let Some(update_id) = update_id(&body) else {
-        tracing::warn!(bytes = body.len(), "a webhook push that is no update was refused");
+        tracing::warn!(
+            bytes = body.len(),
+            "a webhook push that is no update was refused"
+        );
         return StatusCode::BAD_REQUEST;
     };
     match receiver

@@ -43,8 +43,8 @@ use tokio::task::JoinHandle;
 pub use config::FakeConfig;
 pub use errors::NOT_MODIFIED;
 pub use model::{
-    Call, CallbackAnswer, ChatMessage, ChatType, Edit, Fault, FileKind, Posted, Push, RecordedRequest,
-    SentFile, TgChat, TgUser, Upload, UserMedia, UserMessage,
+    Call, CallbackAnswer, ChatMessage, ChatType, Edit, Fault, FileKind, Posted, Push,
+    RecordedRequest, SentFile, TgChat, TgUser, Upload, UserMedia, UserMessage,
 };
 pub use world::entities;
 

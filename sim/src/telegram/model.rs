@@ -482,7 +482,8 @@ pub struct Push {
 impl Push {
     /// Answered with a 2xx: the update counts as delivered.
     pub fn delivered(&self) -> bool {
-        self.status.is_some_and(|status| (200..300).contains(&status))
+        self.status
+            .is_some_and(|status| (200..300).contains(&status))
     }
 }
 

@@ -357,7 +357,11 @@ pub async fn push_webhook(shared: Arc<Shared>) {
         };
         if delivered || attempt >= config.push_attempts.max(1) {
             if !delivered {
-                tracing::warn!(update_id = id, attempt, "fake telegram: giving up on an update");
+                tracing::warn!(
+                    update_id = id,
+                    attempt,
+                    "fake telegram: giving up on an update"
+                );
             }
             shared.world().confirm(id + 1);
             attempts = None;

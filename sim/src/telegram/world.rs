@@ -11,9 +11,9 @@ use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use super::config::FakeConfig;
-use super::model::{Push, 
-    Call, CallbackAnswer, ChatMessage, Fault, FileKind, Posted, RecordedRequest, SentFile, TgChat,
-    TgUser, UserMedia, UserMessage,
+use super::model::{
+    Call, CallbackAnswer, ChatMessage, Fault, FileKind, Posted, Push, RecordedRequest, SentFile,
+    TgChat, TgUser, UserMedia, UserMessage,
 };
 
 /// First `update_id` handed out.

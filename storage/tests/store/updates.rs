@@ -30,14 +30,19 @@ fn a_finished_update_is_still_recognised_as_a_repeat() {
 
     assert!(!store.put_update(TG, 7, b"u", 2_000).unwrap());
     assert_eq!(store.pending_updates(TG), 0);
-    assert!(store.take_updates(TG, "a", 3_000, LEASE, 10).unwrap().is_empty());
+    assert!(store
+        .take_updates(TG, "a", 3_000, LEASE, 10)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn updates_are_taken_oldest_id_first_up_to_the_limit() {
     let store = Store::temporary().unwrap();
     for id in [30, -2, 10, 20] {
-        store.put_update(TG, id, id.to_string().as_bytes(), 1_000).unwrap();
+        store
+            .put_update(TG, id, id.to_string().as_bytes(), 1_000)
+            .unwrap();
     }
 
     let first = store.take_updates(TG, "a", 1_000, LEASE, 3).unwrap();
@@ -54,7 +59,9 @@ fn an_update_claimed_under_a_live_lease_is_not_taken_by_another_instance() {
     store.put_update(TG, 1, b"u", 1_000).unwrap();
 
     let by_a = store.take_updates(TG, "a", 1_000, LEASE, 10).unwrap();
-    let by_b = store.take_updates(TG, "b", 1_000 + LEASE - 1, LEASE, 10).unwrap();
+    let by_b = store
+        .take_updates(TG, "b", 1_000 + LEASE - 1, LEASE, 10)
+        .unwrap();
 
     assert_eq!(ids(&by_a), [1]);
     assert!(by_b.is_empty());
@@ -66,7 +73,9 @@ fn an_update_whose_lease_ran_out_is_taken_again() {
     store.put_update(TG, 1, b"u", 1_000).unwrap();
     store.take_updates(TG, "a", 1_000, LEASE, 10).unwrap();
 
-    let by_b = store.take_updates(TG, "b", 1_000 + LEASE, LEASE, 10).unwrap();
+    let by_b = store
+        .take_updates(TG, "b", 1_000 + LEASE, LEASE, 10)
+        .unwrap();
 
     assert_eq!(by_b, vec![(1, b"u".to_vec())]);
 }
@@ -95,9 +104,18 @@ fn the_sweep_forgets_only_finished_updates_older_than_the_cutoff() {
     let forgotten = store.sweep_updates(DAY + 1_000).unwrap();
 
     assert_eq!(forgotten, 1);
-    assert!(store.put_update(TG, 1, b"again", DAY + 6_000).unwrap(), "1 is forgotten");
-    assert!(!store.put_update(TG, 2, b"again", DAY + 6_000).unwrap(), "2 is pending");
-    assert!(!store.put_update(TG, 3, b"again", DAY + 6_000).unwrap(), "3 is recent");
+    assert!(
+        store.put_update(TG, 1, b"again", DAY + 6_000).unwrap(),
+        "1 is forgotten"
+    );
+    assert!(
+        !store.put_update(TG, 2, b"again", DAY + 6_000).unwrap(),
+        "2 is pending"
+    );
+    assert!(
+        !store.put_update(TG, 3, b"again", DAY + 6_000).unwrap(),
+        "3 is recent"
+    );
     let pending = store.take_updates(TG, "a", DAY + 6_000, LEASE, 10).unwrap();
     assert_eq!(ids(&pending), [1, 2]);
 }
@@ -128,9 +146,15 @@ fn the_inbox_and_the_webhook_fingerprint_survive_a_reopen() {
 
     let store = Store::open(&path).unwrap();
 
-    assert_eq!(store.webhook_fingerprint(TG).unwrap().as_deref(), Some("abc123"));
+    assert_eq!(
+        store.webhook_fingerprint(TG).unwrap().as_deref(),
+        Some("abc123")
+    );
     assert_eq!(store.webhook_fingerprint("discord").unwrap(), None);
-    assert_eq!(ids(&store.take_updates(TG, "a", 2_000, LEASE, 10).unwrap()), [5]);
+    assert_eq!(
+        ids(&store.take_updates(TG, "a", 2_000, LEASE, 10).unwrap()),
+        [5]
+    );
 }
 
 /// Runs the store's async flush on a small runtime of its own.
