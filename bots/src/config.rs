@@ -39,12 +39,60 @@ pub struct TelegramSettings {
     pub token: SecretString,
     /// The Bot API server: the public one, a local `telegram-bot-api --local`, or a fake in tests.
     pub api_url: Url,
-    /// Public HTTPS URL Telegram posts updates to; unset: long polling.
-    pub webhook_url: Option<Url>,
-    /// Where the webhook listener binds (behind the proxy that owns `webhook_url`).
-    pub webhook_listen: std::net::SocketAddr,
+    /// Updates pushed to a webhook (`TELEGRAM_WEBHOOK_URL`); unset: long polling.
+    pub webhook: Option<WebhookSettings>,
     /// Largest upload: 50 MB on the public Bot API, up to 2000 MB on a local server.
     pub upload_limit: u64,
+}
+
+/// Telegram's webhook, as every instance behind the load balancer shares it.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Public HTTPS URL Telegram posts updates to (the load balancer's).
+    pub url: Url,
+    /// Where this instance's listener binds, behind the load balancer.
+    pub listen: std::net::SocketAddr,
+    /// What Telegram sends back in `X-Telegram-Bot-Api-Secret-Token`: the
+    /// same on every instance, so any of them may set the webhook and
+    /// every one accepts the pushes.
+    pub secret: SecretString,
+    /// This instance's name (`INSTANCE_ID`), on the updates it claims.
+    pub instance: String,
+}
+
+/// The Discord gateway shards one instance connects (`DISCORD_SHARDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRange {
+    /// The first and last shard id this instance connects, both included.
+    pub first: u32,
+    pub last: u32,
+    /// The shards of the whole bot, over every instance.
+    pub total: u32,
+}
+
+impl FromStr for ShardRange {
+    type Err = String;
+
+    /// `FIRST-LAST/TOTAL`, e.g. `0-3/8`; FIRST <= LAST < TOTAL.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let form = || format!("`{text}` is not FIRST-LAST/TOTAL (e.g. 0-3/8)");
+        let (range, total) = text.split_once('/').ok_or_else(form)?;
+        let (first, last) = range.split_once('-').ok_or_else(form)?;
+        let number = |part: &str| part.trim().parse::<u32>().map_err(|_| form());
+        let (first, last, total) = (number(first)?, number(last)?, number(total)?);
+        if total == 0 {
+            return Err("TOTAL must be at least 1".into());
+        }
+        if first > last {
+            return Err(format!("FIRST ({first}) is above LAST ({last})"));
+        }
+        if last >= total {
+            return Err(format!(
+                "LAST ({last}) must be below TOTAL ({total}): shard ids run from 0 to TOTAL-1"
+            ));
+        }
+        Ok(ShardRange { first, last, total })
+    }
 }
 
 /// The Discord adapter's settings (present when `DISCORD_BOT_TOKEN` is set).
@@ -60,6 +108,9 @@ pub struct DiscordSettings {
     pub message_content: bool,
     /// Upload limit when an interaction does not say (`attachment_size_limit`).
     pub upload_limit: u64,
+    /// The gateway shards this instance connects; unset: as many as Discord
+    /// recommends, all here.
+    pub shards: Option<ShardRange>,
 }
 
 /// The bot's HTTP server (present when `HTTP_LISTEN` is set).
@@ -88,6 +139,8 @@ pub struct Config {
     /// Largest file the console "uploads".
     pub console_upload_bytes: u64,
     pub http: Option<HttpSettings>,
+    /// This instance's name among those sharing the store (`INSTANCE_ID`).
+    pub instance_id: String,
 }
 
 /// Reads the environment through `get` (the process environment in
@@ -204,6 +257,7 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
             problem: format!("`{text}` is not a language (use en or zh)"),
         })?,
     };
+    let instance_id = instance_id(&env)?;
     Ok(Config {
         sora,
         dialect,
@@ -211,10 +265,11 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         image_model,
         request_timeout,
         limits,
-        telegram: telegram_settings(&env)?,
+        telegram: telegram_settings(&env, &instance_id)?,
         discord: discord_settings(&env)?,
         console_upload_bytes: mb(env.number("CONSOLE_UPLOAD_MB", 2000u64, 1..=1_000_000)?),
         http: http_settings(&env)?,
+        instance_id,
     })
 }
 
@@ -239,6 +294,7 @@ fn http_settings<F: Fn(&str) -> Option<String>>(
 
 fn telegram_settings<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
+    instance: &str,
 ) -> Result<Option<TelegramSettings>, ConfigError> {
     let Some(token) = env.secret("TELEGRAM_BOT_TOKEN") else {
         return Ok(None);
@@ -249,11 +305,7 @@ fn telegram_settings<F: Fn(&str) -> Option<String>>(
     Ok(Some(TelegramSettings {
         token,
         api_url,
-        webhook_url: env.url("TELEGRAM_WEBHOOK_URL")?,
-        webhook_listen: env.parsed(
-            "TELEGRAM_WEBHOOK_LISTEN",
-            std::net::SocketAddr::from(([0, 0, 0, 0], 8443)),
-        )?,
+        webhook: webhook_settings(env, instance)?,
         upload_limit: mb(env.number("TELEGRAM_UPLOAD_MB", 50u64, 1..=2000)?),
     }))
 }
@@ -273,7 +325,68 @@ fn discord_settings<F: Fn(&str) -> Option<String>>(
         },
         message_content: env.parsed("DISCORD_MESSAGE_CONTENT", Flag(false))?.0,
         upload_limit: mb(env.number("DISCORD_UPLOAD_MB", 10u64, 1..=500)?),
+        shards: env.optional("DISCORD_SHARDS")?,
     }))
+}
+
+/// `TELEGRAM_WEBHOOK_URL` with its listener and secret; `None`: polling.
+fn webhook_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    instance: &str,
+) -> Result<Option<WebhookSettings>, ConfigError> {
+    let Some(url) = env.url("TELEGRAM_WEBHOOK_URL")? else {
+        return Ok(None);
+    };
+    let secret = env.secret("TELEGRAM_WEBHOOK_SECRET").ok_or(ConfigError {
+        var: "TELEGRAM_WEBHOOK_SECRET",
+        problem: "required when TELEGRAM_WEBHOOK_URL is set (the same on every instance)".into(),
+    })?;
+    if !is_webhook_secret(secret.expose_secret()) {
+        // The value itself is never repeated: it is a secret.
+        return Err(ConfigError {
+            var: "TELEGRAM_WEBHOOK_SECRET",
+            problem: "must be 1 to 256 characters, each A-Z, a-z, 0-9, _ or -".into(),
+        });
+    }
+    Ok(Some(WebhookSettings {
+        url,
+        listen: env.parsed(
+            "TELEGRAM_WEBHOOK_LISTEN",
+            std::net::SocketAddr::from(([0, 0, 0, 0], 8443)),
+        )?,
+        secret,
+        instance: instance.to_owned(),
+    }))
+}
+
+/// What Telegram accepts as a webhook's `secret_token`.
+fn is_webhook_secret(secret: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    (1..=256).contains(&secret.len()) && secret.chars().all(allowed)
+}
+
+/// `INSTANCE_ID`, or the host's name and the process id.
+fn instance_id<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String, ConfigError> {
+    let Some(id) = env.text("INSTANCE_ID") else {
+        return Ok(format!("{}-{}", host_name(), std::process::id()));
+    };
+    if id.len() > 128 || id.chars().any(char::is_control) {
+        return Err(ConfigError {
+            var: "INSTANCE_ID",
+            problem: "must be at most 128 characters, none of them control characters".into(),
+        });
+    }
+    Ok(id)
+}
+
+/// The machine's name (Linux keeps it in /proc), else `HOSTNAME`, else `sorabot`.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "sorabot".to_owned())
 }
 
 fn secs(value: f64) -> Duration {
@@ -326,6 +439,21 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 problem: e.to_string(),
             }),
         }
+    }
+
+    /// A value that may be unset.
+    fn optional<T: FromStr>(&self, var: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.text(var)
+            .map(|text| {
+                text.parse().map_err(|e: T::Err| ConfigError {
+                    var,
+                    problem: e.to_string(),
+                })
+            })
+            .transpose()
     }
 
     fn number<T>(
@@ -399,18 +527,27 @@ impl Config {
             }
         };
         let telegram = match &self.telegram {
-            Some(t) if !t.token.expose_secret().is_empty() => format!("telegram via {}", t.api_url),
+            Some(t) if !t.token.expose_secret().is_empty() => {
+                let intake = t.webhook.as_ref().map_or("polling".to_owned(), |hook| {
+                    format!("webhook {} on {}", hook.url, hook.listen)
+                });
+                format!("telegram via {} ({intake})", t.api_url)
+            }
             _ => "no telegram".to_owned(),
         };
         let discord = match &self.discord {
-            Some(d) => format!(
-                "discord via {}",
-                d.api_url.as_ref().map_or("discord.com", |u| u.as_str())
-            ),
+            Some(d) => {
+                let shards = d.shards.map_or("shards as recommended".to_owned(), |s| {
+                    format!("shards {}-{}/{}", s.first, s.last, s.total)
+                });
+                let api = d.api_url.as_ref().map_or("discord.com", |u| u.as_str());
+                format!("discord via {api} ({shards})")
+            }
             None => "no discord".to_owned(),
         };
         format!(
-            "sora: {sora}; model {}; data: {}; {telegram}; {discord}",
+            "instance {}; sora: {sora}; model {}; data: {}; {telegram}; {discord}",
+            self.instance_id,
             self.video_model,
             self.limits.data_dir.display(),
         )
@@ -578,5 +715,117 @@ mod tests {
             let err = load_from(&[base[0], base[1], (var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
         }
+    }
+
+    const TOKEN: (&str, &str) = ("TELEGRAM_BOT_TOKEN", "123:tg-secret-token");
+    const HOOK: (&str, &str) = ("TELEGRAM_WEBHOOK_URL", "https://bot.example/telegram/hook");
+
+    #[test]
+    fn a_webhook_without_its_secret_names_the_missing_variable() {
+        let err = load_from(&[TOKEN, HOOK]).unwrap_err();
+
+        assert_eq!(err.var, "TELEGRAM_WEBHOOK_SECRET");
+        assert!(err.problem.contains("TELEGRAM_WEBHOOK_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_webhook_secret_telegram_would_refuse_is_refused_without_repeating_it() {
+        let too_long = "a".repeat(257);
+        for bad in ["has space", "semi;colon", "ünïcode", too_long.as_str()] {
+            let err = load_from(&[TOKEN, HOOK, ("TELEGRAM_WEBHOOK_SECRET", bad)]).unwrap_err();
+
+            assert_eq!(err.var, "TELEGRAM_WEBHOOK_SECRET", "{bad}");
+            assert!(!format!("{err}").contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_is_read_with_its_secret_and_the_instance_and_the_secret_is_never_printed() {
+        let config = load_from(&[
+            TOKEN,
+            HOOK,
+            ("TELEGRAM_WEBHOOK_SECRET", "Abc_123-xyz"),
+            ("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:9000"),
+            ("INSTANCE_ID", "web-2"),
+        ])
+        .expect("the webhook settings load");
+
+        let hook = config
+            .telegram
+            .as_ref()
+            .and_then(|t| t.webhook.as_ref())
+            .expect("a webhook");
+        assert_eq!(hook.url.as_str(), HOOK.1);
+        assert_eq!(hook.listen.port(), 9000);
+        assert_eq!(hook.secret.expose_secret(), "Abc_123-xyz");
+        assert_eq!(hook.instance, "web-2");
+        assert_eq!(config.instance_id, "web-2");
+        let shown = format!("{config:?} {}", config.describe());
+        assert!(!shown.contains("Abc_123-xyz"), "{shown}");
+    }
+
+    #[test]
+    fn without_a_webhook_url_telegram_polls_and_needs_no_secret() {
+        let config = load_from(&[TOKEN]).expect("it loads");
+
+        assert!(config.telegram.is_some_and(|t| t.webhook.is_none()));
+        let pid = std::process::id().to_string();
+        assert!(config.instance_id.ends_with(&pid), "{}", config.instance_id);
+    }
+
+    #[test]
+    fn discord_shards_are_a_range_of_the_total_both_ends_included() {
+        let config = load_from(&[("DISCORD_BOT_TOKEN", "d"), ("DISCORD_SHARDS", "1-2/4")])
+            .expect("it loads");
+        let shards = config.discord.and_then(|d| d.shards);
+
+        assert_eq!(
+            shards,
+            Some(ShardRange {
+                first: 1,
+                last: 2,
+                total: 4
+            })
+        );
+        assert_eq!(
+            "0-0/1".parse::<ShardRange>(),
+            Ok(ShardRange {
+                first: 0,
+                last: 0,
+                total: 1
+            })
+        );
+    }
+
+    #[test]
+    fn unset_discord_shards_leave_the_sharding_to_discord() {
+        let config = load_from(&[("DISCORD_BOT_TOKEN", "d")]).expect("it loads");
+
+        assert_eq!(config.discord.and_then(|d| d.shards), None);
+    }
+
+    #[test]
+    fn bad_discord_shards_name_the_variable_and_say_what_is_wrong() {
+        for (bad, says) in [
+            ("2-1/4", "above"),
+            ("0-4/4", "below TOTAL"),
+            ("0-0/0", "at least 1"),
+            ("1/4", "FIRST-LAST/TOTAL"),
+            ("a-b/c", "FIRST-LAST/TOTAL"),
+            ("-1-2/4", "FIRST-LAST/TOTAL"),
+        ] {
+            let err =
+                load_from(&[("DISCORD_BOT_TOKEN", "d"), ("DISCORD_SHARDS", bad)]).unwrap_err();
+
+            assert_eq!(err.var, "DISCORD_SHARDS", "{bad}");
+            assert!(err.problem.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_instance_id_with_control_characters_is_refused() {
+        let err = load_from(&[("INSTANCE_ID", "a\u{7}b")]).unwrap_err();
+
+        assert_eq!(err.var, "INSTANCE_ID");
     }
 }

@@ -322,24 +322,6 @@ async fn the_command_menus_are_set_in_english_and_chinese() {
 }
 
 #[tokio::test]
-async fn the_webhook_mode_gets_updates_pushed_and_removes_the_webhook_on_stop() {
-    let mut bot = Setup::new().webhook().start().await;
-    let hook = bot
-        .wait_for("the webhook to be set", || bot.telegram.webhook())
-        .await;
-    assert!(hook.ends_with("/telegram/hook"));
-
-    let command = bot.say(&group(), &alice(), "/video@sorabot a lighthouse at night");
-    let (_, job) = bot.status_of(&group(), command.message_id).await;
-    bot.video_of(&group(), &job).await;
-    bot.stop().await;
-
-    bot.assert_no_bad_requests();
-    assert_eq!(bot.telegram.webhook(), None, "deleteWebhook on stop");
-    assert!(bot.telegram.calls_of("getUpdates").is_empty());
-}
-
-#[tokio::test]
 async fn a_wrong_token_stops_the_start_naming_the_variable_but_not_the_token() {
     let bot = Bot::start().await;
     let mut settings = bot.settings.clone();

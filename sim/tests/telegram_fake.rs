@@ -362,4 +362,68 @@ mod telegram_bot_api {
         assert_eq!(body["description"], "Bad Request: BOT_COMMAND_INVALID");
         assert_eq!(telegram.api_version(), "Bot API 10.1");
     }
+
+    /// A webhook that answers every push with 503.
+    async fn refusing_webhook() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let url = format!("http://{}/hook", listener.local_addr().expect("an address"));
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_refused_push_is_retried_with_a_growing_bounded_backoff_then_given_up() {
+        let telegram = FakeTelegram::start(FakeConfig {
+            push_attempts: 4,
+            push_backoff: Duration::from_millis(20),
+            push_backoff_max: Duration::from_millis(50),
+            ..FakeConfig::default()
+        })
+        .await
+        .expect("the fake starts");
+        let hook = refusing_webhook().await;
+        let (status, _) = call(
+            &telegram,
+            "setWebhook",
+            json!({"url": hook, "secret_token": "s3cret", "allowed_updates": ["message"]}),
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        let posted = telegram
+            .post(UserMessage::text(
+                &group(),
+                &alice(),
+                "/video@sorabot a cat",
+            ))
+            .expect("posted");
+        let update_id = posted.update_id.expect("an update");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while telegram.pending_updates() > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "never given up");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+
+        let pushes = telegram.pushes_of(update_id);
+        let attempts: Vec<u32> = pushes.iter().map(|p| p.attempt).collect();
+        assert_eq!(attempts, [1, 2, 3, 4]);
+        assert!(pushes
+            .iter()
+            .all(|p| p.status == Some(503) && !p.delivered()));
+        assert!(pushes.iter().all(|p| p.secret.as_deref() == Some("s3cret")));
+        assert_eq!(pushes[0].update["update_id"], json!(update_id));
+        let gaps: Vec<Duration> = pushes.windows(2).map(|w| w[1].at - w[0].at).collect();
+        for (gap, least) in gaps.iter().zip([20, 40, 50]) {
+            assert!(*gap >= Duration::from_millis(least), "{gaps:?}");
+        }
+        let (_, info) = call(&telegram, "getWebhookInfo", json!({})).await;
+        assert_eq!(info["result"]["url"], json!(hook));
+        assert_eq!(info["result"]["allowed_updates"], json!(["message"]));
+    }
 }

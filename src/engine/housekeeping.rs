@@ -1,6 +1,7 @@
 //! Files the bot keeps under `DATA_DIR` that no job needs any more: attached
 //! images past their retention (kept that long for `/retry`), and result
-//! files left in the spool by jobs that ended without delivering them.
+//! files left in the spool by jobs that ended without delivering them;
+//! and the ids of pushed updates handled more than a day ago.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,11 @@ impl Engine {
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "could not sweep old files"),
+            }
+            match self.sweep_updates().await {
+                Ok(0) => {}
+                Ok(forgotten) => tracing::info!(forgotten, "forgot old handled updates"),
+                Err(error) => tracing::warn!(%error, "could not sweep old updates"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}

@@ -14,6 +14,7 @@ mod deliver;
 mod driver;
 mod ending;
 mod housekeeping;
+mod inbox;
 pub mod planner;
 mod queries;
 mod ratelimit;
@@ -42,6 +43,7 @@ use crate::metrics::Metrics;
 pub use commands::{Press, PressAnswer, Refusal};
 pub use driver::Next;
 pub use housekeeping::Swept;
+pub use inbox::REMEMBERED_FOR;
 pub use queries::{Fitting, Records};
 pub use ratelimit::RateLimiter;
 

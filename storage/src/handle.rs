@@ -256,4 +256,64 @@ impl Store {
     pub async fn remove_blob(&self, key: &str) -> Result<bool, StoreError> {
         on!(self, s => s.remove_blob(key), p => p.remove_blob(key).await)
     }
+
+    /// Stores a pushed update unless its id is known; `true` when new.
+    pub async fn put_update(
+        &self,
+        platform: &str,
+        update_id: i64,
+        payload: &[u8],
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
+        on!(self,
+            s => s.put_update(platform, update_id, payload, now_ms),
+            p => p.put_update(platform, update_id, payload, now_ms).await)
+    }
+
+    /// Claims up to `limit` unfinished updates not under a live lease, oldest first.
+    pub async fn take_updates(
+        &self,
+        platform: &str,
+        instance: &str,
+        now_ms: u64,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        on!(self,
+            s => s.take_updates(platform, instance, now_ms, lease_ms, limit),
+            p => p.take_updates(platform, instance, now_ms, lease_ms, limit).await)
+    }
+
+    /// Marks an update handed on; its id stays known until swept.
+    pub async fn finish_update(&self, platform: &str, update_id: i64) -> Result<(), StoreError> {
+        on!(self,
+            s => s.finish_update(platform, update_id),
+            p => p.finish_update(platform, update_id).await)
+    }
+
+    /// Forgets finished updates received before `older_than_ms`; how many.
+    pub async fn sweep_updates(&self, older_than_ms: u64) -> Result<usize, StoreError> {
+        on!(self, s => s.sweep_updates(older_than_ms), p => p.sweep_updates(older_than_ms).await)
+    }
+
+    /// Updates stored and not yet finished.
+    pub async fn pending_updates(&self, platform: &str) -> Result<usize, StoreError> {
+        on!(self, s => Ok(s.pending_updates(platform)), p => p.pending_updates(platform).await)
+    }
+
+    /// The fingerprint of the webhook last set for `platform`.
+    pub async fn webhook_fingerprint(&self, platform: &str) -> Result<Option<String>, StoreError> {
+        on!(self, s => s.webhook_fingerprint(platform), p => p.webhook_fingerprint(platform).await)
+    }
+
+    /// Remembers the fingerprint of the webhook just set.
+    pub async fn set_webhook_fingerprint(
+        &self,
+        platform: &str,
+        fingerprint: &str,
+    ) -> Result<(), StoreError> {
+        on!(self,
+            s => s.set_webhook_fingerprint(platform, fingerprint),
+            p => p.set_webhook_fingerprint(platform, fingerprint).await)
+    }
 }

@@ -1,4 +1,4 @@
-//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters and observed durations.
+//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters, observed durations, input images, and the inbox of pushed chat updates.
 //!
 //! This crate owns the on-disk layout (trees, key encoding, value encoding,
 //! schema version and migrations) and knows nothing of the chat platforms or
@@ -19,10 +19,12 @@ mod keys;
 mod marker;
 mod messages;
 mod migrations;
+mod pg_updates;
 mod postgres;
 mod settings;
 mod store;
 pub mod throwaway;
+mod updates;
 mod usage;
 
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};

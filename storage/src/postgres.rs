@@ -77,6 +77,11 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// The pool, for the other tables' operations (`pg_updates.rs`).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

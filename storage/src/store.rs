@@ -23,6 +23,9 @@ pub(crate) mod tree {
     pub(crate) const USAGE: &str = "usage";
     pub(crate) const DURATIONS: &str = "durations";
     pub(crate) const BLOBS: &str = "blobs";
+    pub(crate) const UPDATES: &str = "updates";
+    pub(crate) const UPDATE_MARKS: &str = "update_marks";
+    pub(crate) const WEBHOOKS: &str = "webhooks";
 }
 
 /// Typed access to everything sorabot keeps on disk.
@@ -46,6 +49,9 @@ pub struct SledStore {
     pub(crate) usage: sled::Tree,
     pub(crate) durations: sled::Tree,
     pub(crate) blobs: sled::Tree,
+    pub(crate) updates: sled::Tree,
+    pub(crate) update_marks: sled::Tree,
+    pub(crate) webhooks: sled::Tree,
     /// What opening found wrong with the database, if anything.
     damage: Option<Arc<Damage>>,
 }
@@ -119,6 +125,9 @@ impl SledStore {
             usage: db.open_tree(tree::USAGE)?,
             durations: db.open_tree(tree::DURATIONS)?,
             blobs: db.open_tree(tree::BLOBS)?,
+            updates: db.open_tree(tree::UPDATES)?,
+            update_marks: db.open_tree(tree::UPDATE_MARKS)?,
+            webhooks: db.open_tree(tree::WEBHOOKS)?,
             flusher: Arc::new(Flusher::start(marker)),
             damage: None,
             db,

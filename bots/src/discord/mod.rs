@@ -35,7 +35,7 @@ use sorabot::Engine;
 use tokio::sync::watch;
 
 use crate::adapter::Adapter;
-use crate::config::DiscordSettings;
+use crate::config::{DiscordSettings, ShardRange};
 use answers::Answers;
 use limits::UploadLimits;
 use port::DiscordPort;
@@ -129,6 +129,29 @@ fn intents(message_content: bool) -> GatewayIntents {
     intents
 }
 
+/// Opens the gateway: this instance's shards of `DISCORD_SHARDS`, or
+/// (unset) as many shards as Discord recommends, all here.
+async fn start_gateway(
+    client: &mut serenity::Client,
+    shards: Option<ShardRange>,
+) -> serenity::Result<()> {
+    match shards {
+        None => client.start_autosharded().await,
+        Some(ShardRange { first, last, total }) => {
+            tracing::info!(
+                first,
+                last,
+                total,
+                "Discord: connecting shards {first} to {last} of {total}"
+            );
+            // serenity 0.12 takes the range's end as the last shard itself
+            // (it boots `end - start + 1` shards from `start`), so
+            // `first..last` connects `first..=last`.
+            client.start_shard_range(first..last, total).await
+        }
+    }
+}
+
 #[async_trait]
 impl Adapter for DiscordAdapter {
     fn platform(&self) -> &'static str {
@@ -165,7 +188,7 @@ impl Adapter for DiscordAdapter {
             .context("cannot build the Discord client")?;
         let shards = client.shard_manager.clone();
         tokio::select! {
-            ended = client.start_autosharded() => {
+            ended = start_gateway(&mut client, self.settings.shards) => {
                 ended.context("the Discord gateway connection ended")
             }
             _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => {

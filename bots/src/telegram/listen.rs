@@ -1,17 +1,12 @@
-//! Where updates come from: long polling (`getUpdates` with an offset, held
-//! open by the server) or teloxide's axum webhook behind a TLS proxy. Both
-//! feed one channel and stop when told; polling confirms what it took
+//! Long polling: `getUpdates` with an offset, held open by the server,
+//! feeding the adapter's update channel (as the webhook's inbox worker does,
+//! `webhook.rs`, `inbox.rs`) until told to stop; it confirms what it took
 //! before it returns, so a restart does not get the same updates again.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use futures::{FutureExt, StreamExt};
 use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, Update};
-use teloxide::update_listeners::webhooks;
-use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::RequestError;
 use tokio::sync::{mpsc, watch};
 
@@ -20,8 +15,8 @@ use super::errors::Scrubber;
 /// Longest pause between failed polls.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// The kinds of update the bot reads.
-fn wanted() -> Vec<AllowedUpdate> {
+/// The kinds of update the bot reads (polled for, or set on the webhook).
+pub(super) fn wanted() -> Vec<AllowedUpdate> {
     vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]
 }
 
@@ -100,80 +95,4 @@ async fn pause(wait: Duration, stop: &mut watch::Receiver<bool>) {
         _ = tokio::time::sleep(wait) => {}
         _ = stop.changed() => {}
     }
-}
-
-/// The webhook: sets it (with a secret Telegram sends back in a header),
-/// serves teloxide's axum route on `listen`, and deletes the webhook when
-/// stopped. Set and delete are ours, not teloxide's, so that their errors
-/// are logged without the token.
-pub async fn webhook(
-    bot: Bot,
-    url: url::Url,
-    listen: SocketAddr,
-    updates: mpsc::Sender<Update>,
-    mut stop: watch::Receiver<bool>,
-    scrub: Scrubber,
-) -> anyhow::Result<()> {
-    let socket = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("TELEGRAM_WEBHOOK_LISTEN: cannot listen on {listen}"))?;
-    let mut options = webhooks::Options::new(listen, url.clone());
-    let secret = options.get_or_gen_secret_token().to_owned();
-    bot.set_webhook(url)
-        .secret_token(secret)
-        .allowed_updates(wanted())
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "TELEGRAM_WEBHOOK_URL: setWebhook failed: {}",
-                scrub.describe(&e)
-            )
-        })?;
-    let (mut listener, stopped, router) = webhooks::axum_no_setup(options);
-    let stop_token = listener.stop_token();
-    let server = tokio::spawn(async move {
-        if let Err(error) = axum::serve(socket, router)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            tracing::error!(%error, "the webhook server stopped");
-        }
-    });
-    let stream = listener.as_stream();
-    tokio::pin!(stream);
-    loop {
-        tokio::select! {
-            next = stream.next() => match next {
-                Some(Ok(update)) => {
-                    if updates.send(update).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Err(never)) => match never {},
-                None => break,
-            },
-            _ = stop.changed() => break,
-        }
-    }
-    stop_token.stop();
-    if tokio::time::timeout(Duration::from_secs(5), server)
-        .await
-        .is_err()
-    {
-        tracing::warn!("the webhook server did not stop in time");
-    }
-    // Updates Telegram was told we took, still in the listener's buffer.
-    while let Some(Some(Ok(update))) = stream.next().now_or_never() {
-        if updates.send(update).await.is_err() {
-            break;
-        }
-    }
-    match tokio::time::timeout(Duration::from_secs(5), bot.delete_webhook().send()).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => {
-            tracing::warn!(error = %scrub.describe(&error), "could not delete the webhook")
-        }
-        Err(_) => tracing::warn!("deleting the webhook timed out"),
-    }
-    Ok(())
 }

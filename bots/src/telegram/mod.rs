@@ -12,9 +12,11 @@ mod albums;
 mod commands;
 mod errors;
 mod files;
+mod inbox;
 mod listen;
 mod port;
 mod updates;
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,10 +35,12 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::adapter::Adapter;
-use crate::config::TelegramSettings;
+use crate::config::{TelegramSettings, WebhookSettings};
 
 pub use errors::Scrubber;
+pub use inbox::InboxTiming;
 pub use port::TelegramPort;
+pub use webhook::fingerprint as webhook_fingerprint;
 
 use admins::Admins;
 use albums::Albums;
@@ -71,6 +75,8 @@ pub struct Tuning {
     /// How long shutdown waits for running handlers, at most (the engine's
     /// `SHUTDOWN_SECS` bounds it too).
     pub shutdown_grace: Duration,
+    /// How the webhook's stored updates are taken.
+    pub inbox: InboxTiming,
 }
 
 impl Default for Tuning {
@@ -86,6 +92,7 @@ impl Default for Tuning {
             download_limit: files::DOWNLOAD_LIMIT,
             concurrency: 64,
             shutdown_grace: Duration::from_secs(3600),
+            inbox: InboxTiming::default(),
         }
     }
 }
@@ -116,7 +123,7 @@ pub(crate) struct Telegram {
 pub struct TelegramAdapter {
     tg: Arc<Telegram>,
     port: Arc<TelegramPort>,
-    webhook: Option<(url::Url, std::net::SocketAddr)>,
+    webhook: Option<WebhookSettings>,
 }
 
 impl TelegramAdapter {
@@ -162,7 +169,7 @@ pub async fn connect_with(
             )
         })?;
     let username = me.user.username.clone().unwrap_or_default();
-    if settings.webhook_url.is_none() {
+    if settings.webhook.is_none() {
         raw.delete_webhook()
             .await
             .map_err(|e| anyhow::anyhow!("deleteWebhook failed: {}", scrub.describe(&e)))?;
@@ -187,10 +194,7 @@ pub async fn connect_with(
     Ok(TelegramAdapter {
         port: Arc::new(TelegramPort::new(Arc::clone(&tg))),
         tg,
-        webhook: settings
-            .webhook_url
-            .clone()
-            .map(|url| (url, settings.webhook_listen)),
+        webhook: settings.webhook.clone(),
     })
 }
 
@@ -211,7 +215,7 @@ impl Adapter for TelegramAdapter {
     ) -> anyhow::Result<()> {
         let (sender, mut updates) = mpsc::channel::<Update>(256);
         let (stop, stopped) = watch::channel(false);
-        let mut listener = self.listen(sender, stopped);
+        let mut listener = self.listen(&engine, sender, stopped);
         let mut dispatch = Dispatch {
             tg: Arc::clone(&self.tg),
             engine,
@@ -245,8 +249,14 @@ type Listener = tokio::task::JoinHandle<anyhow::Result<()>>;
 type Ended = Result<anyhow::Result<()>, tokio::task::JoinError>;
 
 impl TelegramAdapter {
-    /// Starts long polling, or the webhook when one is configured.
-    fn listen(&self, sender: mpsc::Sender<Update>, stopped: watch::Receiver<bool>) -> Listener {
+    /// Starts long polling, or the webhook and its inbox worker when one
+    /// is configured.
+    fn listen(
+        &self,
+        engine: &Engine,
+        sender: mpsc::Sender<Update>,
+        stopped: watch::Receiver<bool>,
+    ) -> Listener {
         let raw = self.tg.raw.clone();
         let scrub = self.tg.scrub.clone();
         match self.webhook.clone() {
@@ -257,9 +267,15 @@ impl TelegramAdapter {
                 stopped,
                 scrub,
             )),
-            Some((url, address)) => {
-                tokio::spawn(listen::webhook(raw, url, address, sender, stopped, scrub))
-            }
+            Some(hook) => tokio::spawn(webhook::serve(
+                raw,
+                engine.clone(),
+                hook,
+                self.tg.tuning.inbox,
+                sender,
+                stopped,
+                scrub,
+            )),
         }
     }
 }

@@ -20,7 +20,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use sorabot::job::{Job, JobState};
 use sorabot::{Engine, Limits};
-use sorabot_bots::config::DiscordSettings;
+use sorabot_bots::config::{DiscordSettings, ShardRange};
 use sorabot_bots::discord;
 use sorabot_sim::discord::{
     Call, CallbackRecord, DiscordConfig, DiscordHandle, FakeDiscord, Injected, MessageRecord,
@@ -40,6 +40,7 @@ pub struct Setup {
     discord: DiscordConfig,
     sim: SimConfig,
     message_content: bool,
+    shards: Option<ShardRange>,
 }
 
 impl Default for Setup {
@@ -56,6 +57,7 @@ impl Setup {
             discord: DiscordConfig::default(),
             sim,
             message_content: false,
+            shards: None,
         }
     }
 
@@ -76,6 +78,12 @@ impl Setup {
         self
     }
 
+    /// The instance connects these gateway shards (`DISCORD_SHARDS`).
+    pub fn shards(mut self, shards: ShardRange) -> Self {
+        self.shards = Some(shards);
+        self
+    }
+
     pub async fn start(self) -> World {
         init_logs();
         let sim = SoraSim::start(self.sim)
@@ -92,6 +100,7 @@ impl Setup {
             dir,
             limits,
             message_content: self.message_content,
+            shards: self.shards,
             bot: None,
         };
         world.start_bot().await;
@@ -117,6 +126,7 @@ pub fn settings(discord: &DiscordHandle, message_content: bool) -> DiscordSettin
         guild_id: Some(discord.guild_id()),
         message_content,
         upload_limit: 10 * 1024 * 1024,
+        shards: None,
     }
 }
 
@@ -127,6 +137,7 @@ pub struct World {
     pub dir: TempDir,
     pub limits: Limits,
     message_content: bool,
+    shards: Option<ShardRange>,
     bot: Option<Running>,
 }
 
@@ -137,7 +148,10 @@ impl World {
 
     /// The settings the binary would read from `DISCORD_*`.
     pub fn settings(&self) -> DiscordSettings {
-        settings(&self.discord, self.message_content)
+        DiscordSettings {
+            shards: self.shards,
+            ..settings(&self.discord, self.message_content)
+        }
     }
 
     pub fn engine(&self) -> &Engine {

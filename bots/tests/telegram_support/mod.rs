@@ -17,7 +17,7 @@ use regex::Regex;
 use secrecy::SecretString;
 use sorabot::job::Job;
 use sorabot::{Engine, Limits};
-use sorabot_bots::config::TelegramSettings;
+use sorabot_bots::config::{TelegramSettings, WebhookSettings};
 use sorabot_bots::telegram::{self, Tuning};
 use sorabot_sim::telegram::{
     ChatMessage, FakeConfig, FakeTelegram, Posted, TelegramHandle, TgChat, TgUser, UserMessage,
@@ -55,7 +55,13 @@ pub struct Setup {
     fake: FakeConfig,
     limits: Box<dyn FnOnce(&mut Limits)>,
     upload_limit: u64,
-    webhook: bool,
+    webhook: Option<Webhook>,
+}
+
+/// Where Telegram pushes (`url`) and where the bot listens.
+struct Webhook {
+    url: Option<String>,
+    listen: std::net::SocketAddr,
 }
 
 impl Default for Setup {
@@ -73,7 +79,7 @@ impl Setup {
             fake: FakeConfig::default(),
             limits: Box::new(|_| {}),
             upload_limit: 50 * 1024 * 1024,
-            webhook: false,
+            webhook: None,
         }
     }
 
@@ -93,9 +99,23 @@ impl Setup {
         self
     }
 
-    /// Updates through a webhook instead of long polling.
+    /// Updates through a webhook instead of long polling, pushed straight
+    /// to the bot's listener.
     pub fn webhook(mut self) -> Self {
-        self.webhook = true;
+        self.webhook = Some(Webhook {
+            url: None,
+            listen: free_port(),
+        });
+        self
+    }
+
+    /// Updates through a webhook at `url` (a proxy in front of the bot),
+    /// the bot listening on `listen`.
+    pub fn webhook_behind(mut self, url: &str, listen: std::net::SocketAddr) -> Self {
+        self.webhook = Some(Webhook {
+            url: Some(url.to_owned()),
+            listen,
+        });
         self
     }
 
@@ -109,16 +129,19 @@ impl Setup {
         let dir = tempfile::tempdir().expect("a data dir");
         let mut limits = fast_limits(dir.path());
         (self.limits)(&mut limits);
-        let webhook_listen = free_port();
         let settings = TelegramSettings {
             token: SecretString::from(telegram.token()),
             api_url: telegram.api_url().parse().expect("the fake's URL"),
-            webhook_url: self.webhook.then(|| {
-                format!("http://{webhook_listen}/telegram/hook")
+            webhook: self.webhook.map(|hook| WebhookSettings {
+                url: hook
+                    .url
+                    .unwrap_or_else(|| format!("http://{}{HOOK_PATH}", hook.listen))
                     .parse()
-                    .expect("a webhook URL")
+                    .expect("a webhook URL"),
+                listen: hook.listen,
+                secret: SecretString::from(WEBHOOK_SECRET),
+                instance: "test-instance".to_owned(),
             }),
-            webhook_listen,
             upload_limit: self.upload_limit,
         };
         let mut bot = Bot {
@@ -153,7 +176,14 @@ pub fn fast_tuning() -> Tuning {
     }
 }
 
-fn free_port() -> std::net::SocketAddr {
+/// The path the webhook is served at.
+pub const HOOK_PATH: &str = "/telegram/hook";
+
+/// The webhook's secret (`TELEGRAM_WEBHOOK_SECRET`) in tests.
+pub const WEBHOOK_SECRET: &str = "test_webhook-Secret_0123";
+
+/// A free port on 127.0.0.1 (bound and let go).
+pub fn free_port() -> std::net::SocketAddr {
     let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     socket.local_addr().expect("its address")
 }

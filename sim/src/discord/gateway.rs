@@ -1,6 +1,7 @@
 //! The WebSocket gateway at `/gateway`, after Discord's documented protocol:
 //! HELLO (op 10) with the heartbeat interval; IDENTIFY (op 2) checked for
-//! the token and privileged intents (close 4004, 4014); heartbeats (op 1)
+//! the token, privileged intents and the shard (close 4004, 4014, 4010),
+//! its `shard` recorded; heartbeats (op 1)
 //! acknowledged (op 11); READY and GUILD_CREATE, then the events tests
 //! inject, as dispatches (op 0) with increasing `s`; RESUME (op 6) of a
 //! known session answered with RESUMED, of an unknown one with
@@ -143,8 +144,12 @@ impl Connection {
         if wanted & intents::MESSAGE_CONTENT != 0 && !self.shared.config.message_content_allowed {
             return Err(Close::Code(4014, "Disallowed intent(s)."));
         }
+        let shard = identified_shard(data);
+        if shard.is_some_and(|[id, total]| total == 0 || id >= total) {
+            return Err(Close::Code(4010, "Invalid shard."));
+        }
         let session_id = format!("{:032x}", self.shared.next_id());
-        self.shared.count_identify();
+        self.shared.count_identify(shard);
         let ready = {
             json!({
                 "v": 10,
@@ -152,7 +157,7 @@ impl Connection {
                 "guilds": [{"id": self.shared.guild_id.to_string(), "unavailable": true}],
                 "session_id": session_id,
                 "resume_gateway_url": self.shared.gateway_url(),
-                "shard": [0, 1],
+                "shard": shard.unwrap_or([0, 1]),
                 "application": {"id": self.shared.application_id.to_string(), "flags": objects::application(&self.shared)["flags"].clone()},
                 "private_channels": [],
                 "relationships": [],
@@ -270,6 +275,15 @@ impl Connection {
             .send(Message::Text(Utf8Bytes::from(text)))
             .await
             .map_err(|_| ())
+    }
+}
+
+/// IDENTIFY's `shard`: `[shard_id, num_shards]`, if it names one.
+fn identified_shard(data: &Value) -> Option<[u64; 2]> {
+    let pair = data.get("shard")?.as_array()?;
+    match pair.as_slice() {
+        [id, total] => Some([id.as_u64()?, total.as_u64()?]),
+        _ => None,
     }
 }
 

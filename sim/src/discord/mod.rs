@@ -320,6 +320,12 @@ impl DiscordHandle {
         self.shared.identifies()
     }
 
+    /// The `shard` (`[shard_id, num_shards]`) of each successful IDENTIFY,
+    /// in order; `None` for one that named no shard.
+    pub fn identified_shards(&self) -> Vec<Option<[u64; 2]>> {
+        self.shared.identified_shards()
+    }
+
     /// Waits until `probe` gives something, up to `timeout`, re-checking on
     /// every change the fake sees (and every 50 ms).
     pub async fn wait_for<T>(

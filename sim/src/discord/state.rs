@@ -107,6 +107,9 @@ pub struct Shared {
     /// Session ids that may be resumed.
     resumable: Mutex<HashSet<String>>,
     identifies: AtomicU64,
+    /// The `shard` field of every successful IDENTIFY, in order (`None`:
+    /// it had none).
+    identified_shards: Mutex<Vec<Option<[u64; 2]>>>,
 }
 
 impl Shared {
@@ -129,6 +132,7 @@ impl Shared {
             sessions: Mutex::default(),
             resumable: Mutex::default(),
             identifies: AtomicU64::new(0),
+            identified_shards: Mutex::default(),
         };
         let channel = Channel {
             id: channel_id,
@@ -162,9 +166,21 @@ impl Shared {
         self.changed.notify_waiters();
     }
 
-    /// A gateway IDENTIFY succeeded.
-    pub fn count_identify(&self) {
+    /// A gateway IDENTIFY succeeded, for this shard.
+    pub fn count_identify(&self, shard: Option<[u64; 2]>) {
+        self.identified_shards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(shard);
         self.identifies.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The shards IDENTIFY named, in order.
+    pub fn identified_shards(&self) -> Vec<Option<[u64; 2]>> {
+        self.identified_shards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn identifies(&self) -> u64 {

@@ -1,4 +1,7 @@
-//! How a fake Bot API behaves: the bot it serves, its limits, privacy mode.
+//! How a fake Bot API behaves: the bot it serves, its limits, privacy mode,
+//! how it retries pushes to a webhook.
+
+use std::time::Duration;
 
 /// Settings of a [`FakeTelegram`](super::FakeTelegram).
 #[derive(Debug, Clone)]
@@ -19,6 +22,13 @@ pub struct FakeConfig {
     pub privacy_mode: bool,
     /// Accept `http://` webhook URLs (Telegram wants HTTPS; tests run on loopback).
     pub allow_http_webhook: bool,
+    /// Pushes of one update to the webhook before it is given up (as
+    /// Telegram gives up on an update its webhook keeps refusing).
+    pub push_attempts: u32,
+    /// Wait before the first retry of a push; it doubles with each retry,
+    /// up to `push_backoff_max`.
+    pub push_backoff: Duration,
+    pub push_backoff_max: Duration,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
 }
@@ -35,6 +45,9 @@ impl Default for FakeConfig {
             download_limit: 20 * 1024 * 1024,
             privacy_mode: true,
             allow_http_webhook: true,
+            push_attempts: 20,
+            push_backoff: Duration::from_millis(50),
+            push_backoff_max: Duration::from_secs(2),
             port: 0,
         }
     }

@@ -80,11 +80,16 @@ fn get_me(world: &World) -> Value {
 }
 
 fn webhook_info(world: &World) -> Value {
-    json!({
+    let mut info = json!({
         "url": world.webhook.as_ref().map(|w| w.url.clone()).unwrap_or_default(),
         "has_custom_certificate": false,
         "pending_update_count": world.pending_count(),
-    })
+    });
+    // Telegram names the kinds only when the webhook was set with a list.
+    if let (Some(_), Some(kinds)) = (&world.webhook, &world.allowed_updates) {
+        info["allowed_updates"] = json!(kinds);
+    }
+    info
 }
 
 fn set_webhook(world: &mut World, p: &Params) -> Result<Value, ApiError> {

@@ -43,8 +43,8 @@ use tokio::task::JoinHandle;
 pub use config::FakeConfig;
 pub use errors::NOT_MODIFIED;
 pub use model::{
-    Call, CallbackAnswer, ChatMessage, ChatType, Edit, Fault, FileKind, Posted, RecordedRequest,
-    SentFile, TgChat, TgUser, Upload, UserMedia, UserMessage,
+    Call, CallbackAnswer, ChatMessage, ChatType, Edit, Fault, FileKind, Posted, Push,
+    RecordedRequest, SentFile, TgChat, TgUser, Upload, UserMedia, UserMessage,
 };
 pub use world::entities;
 
@@ -263,6 +263,33 @@ impl TelegramHandle {
     /// The webhook URL the bot set, if any.
     pub fn webhook(&self) -> Option<String> {
         self.shared.world().webhook.as_ref().map(|w| w.url.clone())
+    }
+
+    /// The secret the webhook was set with, if any.
+    pub fn webhook_secret(&self) -> Option<String> {
+        let world = self.shared.world();
+        world.webhook.as_ref().and_then(|w| w.secret_token.clone())
+    }
+
+    /// Every push to the webhook so far, in order (retries and failures too).
+    pub fn pushes(&self) -> Vec<Push> {
+        self.shared.world().pushes.clone()
+    }
+
+    /// The pushes of one update.
+    pub fn pushes_of(&self, update_id: i64) -> Vec<Push> {
+        let world = self.shared.world();
+        let of = world.pushes.iter().filter(|p| p.update_id == update_id);
+        of.cloned().collect()
+    }
+
+    /// Sends an update the bot already took once more (pushed again to the
+    /// webhook, or given again by `getUpdates`), before any other; `false`
+    /// if the bot took none with that id.
+    pub fn send_again(&self, update_id: i64) -> bool {
+        let queued = self.shared.world().send_again(update_id);
+        self.shared.updates.notify_waiters();
+        queued
     }
 
     /// Updates queued and not yet confirmed by the bot.

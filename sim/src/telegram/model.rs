@@ -270,6 +270,8 @@ pub struct Posted {
     pub message_id: i64,
     /// Whether the bot gets it as an update (privacy mode may hide it).
     pub delivered: bool,
+    /// The `update_id` of that update, when it gets one.
+    pub update_id: Option<i64>,
     /// The file ids of the attached media (every photo size).
     pub file_ids: Vec<String>,
 }
@@ -460,6 +462,29 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     pub body_bytes: usize,
     pub status: u16,
+}
+
+/// One push of an update to the bot's webhook, as the fake made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    pub at: Instant,
+    pub update_id: i64,
+    /// 1 for the first push of this update, 2 for its first retry…
+    pub attempt: u32,
+    /// The `X-Telegram-Bot-Api-Secret-Token` sent, as `setWebhook` gave it.
+    pub secret: Option<String>,
+    /// The webhook's answer; `None`: no answer (refused, reset, timed out).
+    pub status: Option<u16>,
+    /// The `Update` object pushed.
+    pub update: serde_json::Value,
+}
+
+impl Push {
+    /// Answered with a 2xx: the update counts as delivered.
+    pub fn delivered(&self) -> bool {
+        self.status
+            .is_some_and(|status| (200..300).contains(&status))
+    }
 }
 
 /// A scripted misbehaviour of the next call of a method.

@@ -21,9 +21,9 @@ use tokio_util::sync::CancellationToken;
 use super::body;
 use super::errors::{ok, ApiError};
 use super::methods;
-use super::model::{Call, Fault, RecordedRequest};
+use super::model::{Call, Fault, Push, RecordedRequest};
 use super::spec::{spec, MethodSpec, Params};
-use super::world::World;
+use super::world::{Webhook, World};
 
 /// The longest long poll Telegram holds.
 const MAX_POLL_SECS: i64 = 50;
@@ -299,7 +299,13 @@ async fn get_updates(shared: &Shared, p: &Params) -> Result<Value, ApiError> {
     }
 }
 
-/// Pushes waiting updates to the webhook, one at a time, while one is set.
+/// Pushes waiting updates to the webhook, one at a time and in order,
+/// while one is set, with the secret `setWebhook` was given. A push not
+/// answered with a 2xx (an error status, a refused or broken connection, a
+/// timeout) is retried after a backoff that doubles up to
+/// `push_backoff_max`; after `push_attempts` the update is given up, as
+/// Telegram gives up on a webhook that keeps failing. Every push is
+/// recorded.
 pub async fn push_webhook(shared: Arc<Shared>) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -311,6 +317,8 @@ pub async fn push_webhook(shared: Arc<Shared>) {
             return;
         }
     };
+    // The update being retried, and how many pushes it has had.
+    let mut attempts: Option<(i64, u32)> = None;
     loop {
         let woken = shared.updates.notified();
         tokio::pin!(woken);
@@ -328,20 +336,56 @@ pub async fn push_webhook(shared: Arc<Shared>) {
                 _ = shared.shutdown.cancelled() => return,
             }
         };
-        let mut request = client.post(&hook.url).json(&update);
-        if let Some(secret) = &hook.secret_token {
-            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
-        }
-        let delivered = matches!(request.send().await, Ok(r) if r.status().is_success());
-        if delivered {
-            shared.world().confirm(id + 1);
-        } else {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                _ = shared.shutdown.cancelled() => return,
+        let attempt = match attempts {
+            Some((retried, made)) if retried == id => made + 1,
+            _ => 1,
+        };
+        let status = push_once(&client, &hook, &update).await;
+        let push = Push {
+            at: Instant::now(),
+            update_id: id,
+            attempt,
+            secret: hook.secret_token.clone(),
+            status,
+            update,
+        };
+        let delivered = push.delivered();
+        let config = {
+            let mut world = shared.world();
+            world.pushes.push(push);
+            world.config.clone()
+        };
+        if delivered || attempt >= config.push_attempts.max(1) {
+            if !delivered {
+                tracing::warn!(
+                    update_id = id,
+                    attempt,
+                    "fake telegram: giving up on an update"
+                );
             }
+            shared.world().confirm(id + 1);
+            attempts = None;
+            continue;
+        }
+        attempts = Some((id, attempt));
+        let backoff = config
+            .push_backoff
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(config.push_backoff_max);
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shared.shutdown.cancelled() => return,
         }
     }
+}
+
+/// One push; the status answered, or `None` when none came.
+async fn push_once(client: &reqwest::Client, hook: &Webhook, update: &Value) -> Option<u16> {
+    let mut request = client.post(&hook.url).json(update);
+    if let Some(secret) = &hook.secret_token {
+        request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+    }
+    request.send().await.ok().map(|r| r.status().as_u16())
 }
 
 /// `%2F` and friends back to text (teloxide escapes a file path's slashes).

@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use super::config::FakeConfig;
 use super::model::{
-    Call, CallbackAnswer, ChatMessage, Fault, FileKind, Posted, RecordedRequest, SentFile, TgChat,
-    TgUser, UserMedia, UserMessage,
+    Call, CallbackAnswer, ChatMessage, Fault, FileKind, Posted, Push, RecordedRequest, SentFile,
+    TgChat, TgUser, UserMedia, UserMessage,
 };
 
 /// First `update_id` handed out.
@@ -88,6 +88,10 @@ pub struct World {
     /// Commands by (scope, language_code); `""` is the default language.
     pub commands: BTreeMap<(String, String), Vec<(String, String)>>,
     pub webhook: Option<Webhook>,
+    /// Every push to the webhook, in order, failed ones too.
+    pub pushes: Vec<Push>,
+    /// Updates the bot has taken, kept so a test can push one again.
+    taken: HashMap<i64, PendingUpdate>,
     pub faults: HashMap<String, VecDeque<Fault>>,
     /// Faults every call of a method gets, once the queued ones are taken,
     /// until the test lifts them.
@@ -115,6 +119,8 @@ impl World {
             next_callback: 1,
             commands: BTreeMap::new(),
             webhook: None,
+            pushes: Vec::new(),
+            taken: HashMap::new(),
             faults: HashMap::new(),
             standing_faults: HashMap::new(),
             calls: Vec::new(),
@@ -345,12 +351,11 @@ impl World {
                 deleted_at: None,
             },
         );
-        if delivered {
-            self.push_update("message", json);
-        }
+        let update_id = delivered.then(|| self.push_update("message", json));
         Ok(Posted {
             message_id: id,
             delivered,
+            update_id,
             file_ids,
         })
     }
@@ -560,7 +565,21 @@ impl World {
     /// Forgets the updates before `offset` (the bot has them).
     pub fn confirm(&mut self, offset: i64) {
         while self.updates.front().is_some_and(|u| u.id < offset) {
-            self.updates.pop_front();
+            if let Some(update) = self.updates.pop_front() {
+                self.taken.insert(update.id, update);
+            }
+        }
+    }
+
+    /// Queues an update the bot already took to be sent again, first;
+    /// `false` if there is none with that id.
+    pub fn send_again(&mut self, update_id: i64) -> bool {
+        match self.taken.get(&update_id) {
+            Some(update) => {
+                self.updates.push_front(update.clone());
+                true
+            }
+            None => false,
         }
     }
 

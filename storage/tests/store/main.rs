@@ -11,4 +11,5 @@ mod jobs;
 mod messages;
 mod schema;
 mod settings;
+mod updates;
 mod usage;
