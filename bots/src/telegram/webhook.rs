@@ -231,8 +231,12 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_the_url_and_the_secret_and_holds_neither() {
-        let url: url::Url = "https://bot.example/telegram/hook".parse().unwrap();
-        let other: url::Url = "https://bot.example/telegram/other".parse().unwrap();
+        let url: url::Url = "https://bot.example/telegram/hook"
+            .parse()
+            .expect("a valid URL");
+        let other: url::Url = "https://bot.example/telegram/other"
+            .parse()
+            .expect("a valid URL");
 
         let print = fingerprint(&url, "s3cret_value");
 
