@@ -32,12 +32,16 @@ pub struct Fence<'a> {
 }
 
 /// What the queries across instances need to know of a job besides its
-/// record: whether it is unfinished, holds a place, or waits for one.
+/// record: whether it is unfinished, waits in the queue, or is at the
+/// service. A waiting job's place is given only by [`Coordination::grant_slots`]:
+/// writing a queued job never changes whether it holds one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JobFacts {
     pub active: bool,
-    pub holds_slot: bool,
+    /// Queued: waiting for a place, unless one was granted.
     pub waiting: bool,
+    /// Past the queue and still holding its place (ignored while waiting).
+    pub holds_slot: bool,
 }
 
 /// Where a job row stands, besides its record.
@@ -59,6 +63,16 @@ pub struct Claim {
     pub previous: Option<String>,
     /// How long after the previous lease ended the job was claimed.
     pub overdue: Option<Duration>,
+    /// Whether it holds a place toward the service (granted, perhaps not
+    /// yet used when its holder died).
+    pub holds_slot: bool,
+}
+
+/// A place toward the service granted to a waiting job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub job: String,
+    pub attempt: i64,
 }
 
 /// A job this instance still holds, after a renewal.
@@ -116,10 +130,11 @@ impl Coordination {
              VALUES ($1, $2, $3, $4, $5, $6::json,
                  CASE WHEN $5 THEN $7 END,
                  CASE WHEN $5 THEN clock_timestamp() + $8::float8 * interval '1 millisecond' END,
-                 $9, $10, $11)
+                 $9, $10 AND NOT $11, $11)
              ON CONFLICT (id) DO UPDATE SET active = EXCLUDED.active, job = EXCLUDED.job,
                  lease_holder = EXCLUDED.lease_holder, lease_until = EXCLUDED.lease_until,
-                 holds_slot = EXCLUDED.holds_slot, waiting = EXCLUDED.waiting
+                 holds_slot = CASE WHEN $11 THEN j.holds_slot ELSE $10 END,
+                 waiting = CASE WHEN $11 THEN NOT j.holds_slot ELSE false END
              WHERE j.attempt = $9 AND (j.lease_holder = $7 OR j.lease_holder IS NULL)",
         )
         .bind(id)
@@ -158,7 +173,7 @@ impl Coordination {
                  lease_until = clock_timestamp() + $2::float8 * interval '1 millisecond',
                  attempt = j.attempt + 1
              FROM c WHERE j.id = c.id
-             RETURNING j.id, j.attempt, c.was,
+             RETURNING j.id, j.attempt, c.was, j.holds_slot,
                  (EXTRACT(EPOCH FROM clock_timestamp() - c.until) * 1000)::float8 AS overdue_ms",
         )
         .bind(holder)
@@ -178,6 +193,7 @@ impl Coordination {
                     overdue: overdue
                         .filter(|ms| ms.is_finite() && *ms >= 0.0)
                         .map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+                    holds_slot: row.try_get("holds_slot")?,
                 })
             })
             .collect()
@@ -242,39 +258,39 @@ impl Coordination {
         Ok(done.rows_affected())
     }
 
-    /// Gives the job a place toward the service if fewer than `max` are
-    /// held and no older job waits for one beyond them: returns whether it
-    /// holds one now. Grants are serialised, so `max` holds across
-    /// instances.
-    pub async fn take_slot(
-        &self,
-        fence: Fence<'_>,
-        id: &str,
-        max: usize,
-    ) -> Result<bool, StoreError> {
+    /// Gives places toward the service to `holder`'s waiting jobs whose
+    /// turn it is: the queue is one over every instance, oldest first, and
+    /// at most `max` places are held in all. Grants are serialised, so `max`
+    /// holds across instances; returns the jobs granted one.
+    pub async fn grant_slots(&self, holder: &str, max: usize) -> Result<Vec<Granted>, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(SLOTS_LOCK)
             .execute(&mut *tx)
             .await?;
-        let granted = sqlx::query(
-            "UPDATE jobs j SET holds_slot = true, waiting = false
-             WHERE j.id = $1 AND j.lease_holder = $2 AND j.attempt = $3 AND j.active
-               AND (j.holds_slot OR
-                   (SELECT count(*) FROM jobs WHERE holds_slot)
-                   + (SELECT count(*) FROM jobs w
-                      WHERE w.waiting AND (w.created_ms, w.id) < (j.created_ms, j.id)) < $4)",
+        let rows = sqlx::query(
+            "WITH free AS (SELECT $2 - count(*) AS places FROM jobs WHERE holds_slot),
+                  line AS (SELECT id, lease_holder,
+                      row_number() OVER (ORDER BY created_ms, id) AS place
+                      FROM jobs WHERE waiting)
+             UPDATE jobs j SET holds_slot = true, waiting = false
+             FROM line, free
+             WHERE j.id = line.id AND line.place <= free.places AND line.lease_holder = $1
+             RETURNING j.id, j.attempt",
         )
-        .bind(id)
-        .bind(fence.holder)
-        .bind(fence.attempt)
+        .bind(holder)
         .bind(i64::try_from(max).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(granted)
+        rows.into_iter()
+            .map(|row| {
+                Ok(Granted {
+                    job: row.try_get("id")?,
+                    attempt: row.try_get("attempt")?,
+                })
+            })
+            .collect()
     }
 
     /// Gives a job's place back (it left the service).

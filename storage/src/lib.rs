@@ -30,7 +30,7 @@ mod usage;
 
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};
 pub use coordination::{
-    Claim, Coordination, Exclusive, Fence, Held, JobFacts, JobRow, Turn, HOUSEKEEPING_TURN,
+    Claim, Coordination, Exclusive, Fence, Granted, Held, JobFacts, JobRow, Turn, HOUSEKEEPING_TURN,
 };
 pub use error::StoreError;
 pub use handle::Store;

@@ -195,82 +195,124 @@ async fn a_handed_back_job_is_claimed_at_once_and_a_restart_reclaims_its_own() {
     assert_eq!(taken[0].job, "j1");
 }
 
-#[tokio::test]
-async fn places_toward_the_service_never_pass_the_cap_and_go_oldest_first() {
-    let (_store, c) = shared().await;
-    let (a, b) = (alice(), bob());
-    for (n, owner) in [(1, &a), (2, &b), (3, &a)] {
-        let id = format!("j{n}");
-        assert!(c
-            .put_job(row(&id, owner, n, WAITING), fence("x", 1), LEASE, &job(&id))
-            .await
-            .unwrap());
-    }
-    assert_eq!(c.queue_position("j3").await.unwrap(), Some(3));
-    // The youngest may not pass the two older ones waiting.
-    assert!(!c.take_slot(fence("x", 1), "j3", 2).await.unwrap());
-    assert!(c.take_slot(fence("x", 1), "j1", 2).await.unwrap());
-    assert!(
-        c.take_slot(fence("x", 1), "j1", 2).await.unwrap(),
-        "holding one is holding one"
-    );
-    assert_eq!(c.queue_position("j1").await.unwrap(), None);
-    assert_eq!(c.queue_position("j3").await.unwrap(), Some(2));
-    assert!(c.take_slot(fence("x", 1), "j2", 2).await.unwrap());
-    assert!(
-        !c.take_slot(fence("x", 1), "j3", 2).await.unwrap(),
-        "the cap is reached"
-    );
-    assert!(
-        !c.take_slot(fence("y", 1), "j3", 9).await.unwrap(),
-        "only the holder takes a place"
-    );
-    assert_eq!(c.queue_and_in_flight().await.unwrap(), (1, 2));
-    c.release_slot(fence("x", 1), "j1").await.unwrap();
-    assert!(c.take_slot(fence("x", 1), "j3", 2).await.unwrap());
-    assert_eq!(c.active_of(&a).await.unwrap(), 2);
-    assert_eq!(c.active_of(&b).await.unwrap(), 1);
+fn granted(grants: Vec<sorabot_storage::Granted>) -> Vec<String> {
+    grants.into_iter().map(|g| g.job).collect()
 }
 
 #[tokio::test]
-async fn concurrent_grants_over_many_connections_never_pass_the_cap() {
+async fn places_go_oldest_first_over_every_instance_and_never_pass_the_cap() {
     let (_store, c) = shared().await;
-    let owner = alice();
-    let ids: Vec<String> = (0..24).map(|n| format!("j{n:02}")).collect();
-    for (n, id) in ids.iter().enumerate() {
-        let facts = WAITING;
+    let (a, b) = (alice(), bob());
+    // j1, j3 and j4 are held by instance x, j2 by instance y.
+    for (n, owner, holder) in [(1, &a, "x"), (2, &b, "y"), (3, &a, "x"), (4, &b, "x")] {
+        let id = format!("j{n}");
         assert!(c
             .put_job(
-                row(id, &owner, n as u64, facts),
-                fence("x", 1),
+                row(&id, owner, n, WAITING),
+                fence(holder, 1),
                 LEASE,
-                &job(id)
+                &job(&id)
             )
             .await
             .unwrap());
     }
-    // Every job asks at once, as a crowd of instances would.
-    let asks = ids.iter().map(|id| {
-        let c = c.clone();
-        let id = id.clone();
-        async move { c.take_slot(fence("x", 1), &id, 5).await.unwrap() }
-    });
-    let granted = futures_count(asks).await;
-    assert!(granted <= 5, "{granted} places granted with a cap of 5");
-    assert_eq!(c.queue_and_in_flight().await.unwrap().1, granted);
+    assert_eq!(c.queue_position("j3").await.unwrap(), Some(3));
+    // Two places: x gets j1; j2's place is y's to take, so j3 waits.
+    assert_eq!(granted(c.grant_slots("x", 2).await.unwrap()), ["j1"]);
+    assert_eq!(c.queue_position("j1").await.unwrap(), None);
+    assert_eq!(c.queue_position("j3").await.unwrap(), Some(2));
+    assert!(c.grant_slots("x", 2).await.unwrap().is_empty());
+    assert_eq!(granted(c.grant_slots("y", 2).await.unwrap()), ["j2"]);
+    assert!(
+        c.grant_slots("x", 2).await.unwrap().is_empty(),
+        "the cap is reached"
+    );
+    assert_eq!(c.queue_and_in_flight().await.unwrap(), (2, 2));
+    // Writing a waiting job again keeps its place; a job past the queue
+    // that leaves the service gives its place back.
+    assert!(c
+        .put_job(row("j1", &a, 1, WAITING), fence("x", 1), LEASE, &job("j1"))
+        .await
+        .unwrap());
+    assert_eq!(c.queue_and_in_flight().await.unwrap(), (2, 2));
+    c.release_slot(fence("x", 1), "j1").await.unwrap();
+    assert_eq!(granted(c.grant_slots("x", 2).await.unwrap()), ["j3"]);
+    let delivering = JobFacts {
+        active: true,
+        waiting: false,
+        holds_slot: false,
+    };
+    assert!(c
+        .put_job(
+            row("j2", &b, 2, delivering),
+            fence("y", 1),
+            LEASE,
+            &job("j2")
+        )
+        .await
+        .unwrap());
+    assert_eq!(granted(c.grant_slots("x", 2).await.unwrap()), ["j4"]);
+    assert_eq!(c.active_of(&a).await.unwrap(), 2);
+    assert_eq!(c.active_of(&b).await.unwrap(), 2);
 }
 
-async fn futures_count(
-    asks: impl Iterator<Item = impl std::future::Future<Output = bool> + Send + 'static>,
-) -> usize {
-    let handles: Vec<_> = asks.map(tokio::spawn).collect();
-    let mut granted = 0;
-    for handle in handles {
-        if handle.await.unwrap() {
-            granted += 1;
-        }
+#[tokio::test]
+async fn a_granted_place_survives_its_holder_and_goes_with_the_job() {
+    let (_store, c) = shared().await;
+    let owner = alice();
+    let short = Duration::from_millis(50);
+    assert!(c
+        .put_job(
+            row("j1", &owner, 1, WAITING),
+            fence("x", 1),
+            short,
+            &job("j1")
+        )
+        .await
+        .unwrap());
+    assert_eq!(granted(c.grant_slots("x", 1).await.unwrap()), ["j1"]);
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let claims = c.claim_jobs("y", LEASE, 10, false).await.unwrap();
+    assert!(
+        claims[0].holds_slot,
+        "the place was granted before its holder died"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_grants_from_many_instances_never_pass_the_cap() {
+    let (_store, c) = shared().await;
+    let owner = alice();
+    let holders: Vec<String> = (0..8).map(|n| format!("i{n}")).collect();
+    for n in 0..32u64 {
+        let id = format!("j{n:02}");
+        let holder = &holders[n as usize % holders.len()];
+        assert!(c
+            .put_job(
+                row(&id, &owner, n, WAITING),
+                fence(holder, 1),
+                LEASE,
+                &job(&id)
+            )
+            .await
+            .unwrap());
     }
-    granted
+    // Every instance asks at once, twice.
+    let asks: Vec<_> = holders
+        .iter()
+        .chain(&holders)
+        .map(|holder| {
+            let c = c.clone();
+            let holder = holder.clone();
+            tokio::spawn(async move { c.grant_slots(&holder, 5).await.unwrap().len() })
+        })
+        .collect();
+    let mut total = 0;
+    for ask in asks {
+        total += ask.await.unwrap();
+    }
+    assert_eq!(total, 5, "every place is given, and no more");
+    assert_eq!(c.queue_and_in_flight().await.unwrap(), (27, 5));
 }
 
 #[tokio::test]
