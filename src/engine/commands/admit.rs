@@ -69,6 +69,7 @@ impl Engine {
         let _held = guard.lock.lock().await;
         self.hold_new(&job);
         if let Err(error) = self.save(&job).await {
+            self.unhold_new(&job.id);
             self.refund(&mut job).await;
             return Err(error);
         }
