@@ -15,6 +15,7 @@ mod driver;
 mod ending;
 mod housekeeping;
 mod inbox;
+mod inputs;
 pub mod planner;
 mod queries;
 mod ratelimit;

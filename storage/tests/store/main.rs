@@ -4,11 +4,13 @@
 #[macro_use]
 mod helpers;
 
+mod blobs;
 mod characters;
 mod damage;
 mod durations;
 mod jobs;
 mod messages;
+mod migrate;
 mod schema;
 mod settings;
 mod updates;
