@@ -16,11 +16,35 @@ use crate::ids::JobId;
 /// How many progress samples a job keeps for planning its polls.
 pub const MAX_SAMPLES: usize = 24;
 
-/// An input image kept for a job: a public URL, or a file under `DATA_DIR`.
+/// An input image kept for a job: a public URL, a file under `DATA_DIR`
+/// (a sled store: one machine), or a blob in the store (PostgreSQL: any
+/// instance may submit or retry the job).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredImage {
     Url(String),
-    File { path: PathBuf, mime: String },
+    File {
+        path: PathBuf,
+        mime: String,
+    },
+    /// The bytes under `key` in the store; see [`StoredImage::blob_key`].
+    Blob {
+        key: String,
+        mime: String,
+    },
+}
+
+/// The prefix of every input image's blob key; swept by age like the
+/// files under `DATA_DIR/inputs`.
+pub const INPUT_BLOB_PREFIX: &str = "input/";
+
+impl StoredImage {
+    /// The blob key of an input image: [`INPUT_BLOB_PREFIX`] and the name
+    /// its file has or would have under `DATA_DIR/inputs` (`ID-N.EXT`: a
+    /// fresh random id, the image's place among the job's, its type), so a
+    /// file moved into the store keeps its name.
+    pub fn blob_key(file_name: &str) -> String {
+        format!("{INPUT_BLOB_PREFIX}{file_name}")
+    }
 }
 
 /// A character a prompt names: `@name` as the user wrote it, sent to the
@@ -102,11 +126,28 @@ impl JobRequest {
         }
     }
 
+    /// The request's images, to rewrite where they are kept.
+    pub fn stored_images_mut(&mut self) -> &mut [StoredImage] {
+        match self {
+            JobRequest::Video { images, .. } => images,
+            JobRequest::Image { inputs, .. } => inputs,
+            _ => &mut [],
+        }
+    }
+
     /// The files under `DATA_DIR` holding the request's images.
     pub fn kept_files(&self) -> impl Iterator<Item = &std::path::Path> {
         self.stored_images().iter().filter_map(|image| match image {
             StoredImage::File { path, .. } => Some(path.as_path()),
-            StoredImage::Url(_) => None,
+            _ => None,
+        })
+    }
+
+    /// The keys of the blobs in the store holding the request's images.
+    pub fn kept_blobs(&self) -> impl Iterator<Item = &str> {
+        self.stored_images().iter().filter_map(|image| match image {
+            StoredImage::Blob { key, .. } => Some(key.as_str()),
+            _ => None,
         })
     }
 

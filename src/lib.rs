@@ -13,6 +13,7 @@ pub mod job;
 pub mod limits;
 pub mod media;
 pub mod metrics;
+pub mod migrate;
 
 pub use engine::{Engine, EngineError, JobEvent};
 pub use limits::{Access, Limits};

@@ -8,5 +8,6 @@ pub mod config;
 pub mod console;
 pub mod discord;
 pub mod http;
+pub mod migrate_store;
 pub mod shutdown;
 pub mod telegram;

@@ -1,7 +1,8 @@
 //! Files the bot keeps under `DATA_DIR` that no job needs any more: attached
-//! images past their retention (kept that long for `/retry`), and result
-//! files left in the spool by jobs that ended without delivering them;
-//! and the ids of pushed updates handled more than a day ago.
+//! images past their retention (kept that long for `/retry`), whether files
+//! or blobs in the store, and result files left in the spool by jobs that
+//! ended without delivering them; and the ids of pushed updates handled
+//! more than a day ago.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,8 @@ use sorabot_storage::HOUSEKEEPING_TURN;
 use tokio::sync::watch;
 
 use super::{Engine, EngineError};
-use crate::job::Job;
+use crate::clock::now_ms;
+use crate::job::{Job, INPUT_BLOB_PREFIX};
 
 /// How often the sweep runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
@@ -21,6 +23,7 @@ const SPOOL_GRACE: Duration = Duration::from_secs(3600);
 /// What a sweep removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
+    /// Attached images: files under `DATA_DIR/inputs` and blobs in the store.
     pub inputs: usize,
     pub spool: usize,
 }
@@ -75,27 +78,39 @@ impl Engine {
         }
     }
 
-    /// Removes the attached images older than the retention and the spool
-    /// files older than an hour, except those an unfinished job still needs.
+    /// Removes the attached images (files and blobs) older than the
+    /// retention and the spool files older than an hour, except those an
+    /// unfinished job still needs.
     pub async fn sweep(&self) -> Result<Swept, EngineError> {
         let active: Vec<Job> = self.inner.store.active_jobs().await?;
         let needed: HashSet<PathBuf> = active.iter().flat_map(needed_files).collect();
         let limits = &self.inner.limits;
         let (inputs, spool) = (limits.inputs_dir(), limits.spool_dir());
         let retention = limits.input_retention;
-        let swept = tokio::task::spawn_blocking(move || Swept {
+        let mut swept = tokio::task::spawn_blocking(move || Swept {
             inputs: remove_older(&inputs, retention, &needed),
             spool: remove_older(&spool, SPOOL_GRACE, &needed),
         })
         .await
         .map_err(std::io::Error::other)?;
+        let needed_blobs: HashSet<String> = active.iter().flat_map(needed_blobs).collect();
+        let cutoff = now_ms().saturating_sub(millis(retention));
+        swept.inputs += self
+            .inner
+            .store
+            .sweep_blobs(INPUT_BLOB_PREFIX, cutoff, &needed_blobs)
+            .await?;
         Ok(swept)
     }
+}
 
-    /// Whether every image a job was given is still kept.
-    pub(super) fn inputs_kept(job: &Job) -> bool {
-        job.request.kept_files().all(Path::exists)
-    }
+/// The blobs an unfinished job needs: its input images.
+fn needed_blobs(job: &Job) -> impl Iterator<Item = String> + '_ {
+    job.request.kept_blobs().map(str::to_owned)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn needed_files(job: &Job) -> impl Iterator<Item = PathBuf> + '_ {

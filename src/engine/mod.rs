@@ -15,6 +15,7 @@ mod driver;
 mod ending;
 mod housekeeping;
 mod inbox;
+mod inputs;
 pub mod planner;
 mod queries;
 mod ratelimit;
@@ -271,12 +272,12 @@ impl Engine {
         Ok(())
     }
 
-    /// Carries a stored unfinished job on from where it stood.
-    fn adopt(&self, job: Job) {
+    /// Carries a stored unfinished job on from where it stood; gives it back.
+    fn adopt(&self, job: Job) -> Job {
         if job.state.is_finished() {
             // Over, but its status was never told so: tell it now.
             self.schedule(&job.id, Duration::ZERO);
-            return;
+            return job;
         }
         self.track_active(&job, 1);
         match job.state {
@@ -289,6 +290,7 @@ impl Engine {
             JobState::Delivering => self.schedule(&job.id, Duration::ZERO),
             _ => {}
         }
+        job
     }
 
     /// Gives free slots to queued jobs, oldest first (with a shared store,

@@ -213,6 +213,8 @@ impl Engine {
                     "took over a job whose holder stopped renewing its lease"
                 );
             }
+            let guard = self.job_guard(&id);
+            let _locked = guard.lock.lock().await;
             let Some(job) = self.load(&id).await? else {
                 continue;
             };
@@ -222,10 +224,22 @@ impl Engine {
                 stored: true,
             };
             shared.held().insert(id.clone(), hold);
+            let at_service = matches!(
+                job.state,
+                JobState::Submitting | JobState::Submitted | JobState::Running { .. }
+            );
             if claim.holds_slot && job.state == JobState::Queued {
                 self.slots().in_flight.insert(id.clone());
             }
-            self.adopt(job);
+            let job = self.adopt(job);
+            if !claim.holds_slot && (at_service || job.state == JobState::Queued) {
+                // Written without the facts the queue is read from (copied
+                // from sled): write them now, so a queued job waits in the
+                // one line and a job at the service counts its place.
+                if let Err(error) = self.save(&job).await {
+                    tracing::warn!(job = %id, %error, "could not store where a claimed job stands");
+                }
+            }
         }
         Ok(claimed)
     }

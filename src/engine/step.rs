@@ -3,16 +3,15 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use sorabot_storage::CharacterState;
 
 use super::planner::{self, PlanInput};
 use super::trouble::{backoff, clear_trouble, failure_from_reason};
 use super::{owner_key, Engine, EngineError, Next};
-use crate::backend::{BackendError, ImageInput, JobSpec, Output, TaskStatus};
+use crate::backend::{BackendError, JobSpec, Output, TaskStatus};
 use crate::clock::now_ms;
 use crate::ids::JobId;
-use crate::job::{Failure, Job, JobRequest, JobState, StoredImage};
+use crate::job::{Failure, Job, JobRequest, JobState};
 
 impl Engine {
     /// Runs the job's next step; says when to come back. A `/cancel` of the
@@ -345,21 +344,7 @@ impl Engine {
 
     /// The request as the service takes it, with stored images read back.
     async fn spec_of(&self, job: &Job) -> std::io::Result<JobSpec> {
-        let images = read_images(job.request.stored_images()).await?;
+        let images = self.read_images(job.request.stored_images()).await?;
         Ok(job.request.to_spec(images))
     }
-}
-
-async fn read_images(images: &[StoredImage]) -> std::io::Result<Vec<ImageInput>> {
-    let mut inputs = Vec::with_capacity(images.len());
-    for image in images {
-        inputs.push(match image {
-            StoredImage::Url(url) => ImageInput::Url(url.clone()),
-            StoredImage::File { path, mime } => ImageInput::Bytes {
-                mime: mime.clone(),
-                data: Bytes::from(tokio::fs::read(path).await?),
-            },
-        });
-    }
-    Ok(inputs)
 }

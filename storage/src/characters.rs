@@ -104,6 +104,16 @@ impl SledStore {
             .collect()
     }
 
+    /// Every character of every user, in key order.
+    pub fn export_characters(
+        &self,
+    ) -> impl Iterator<Item = Result<CharacterRecord, StoreError>> + '_ {
+        self.characters.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            codec::from_json(tree::CHARACTERS, &key, &bytes)
+        })
+    }
+
     /// Removes the owner's character called `name`, in any case; false when there was none.
     pub fn remove_character(&self, owner: &UserKey, name: &str) -> Result<bool, StoreError> {
         Ok(self

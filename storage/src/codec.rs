@@ -38,6 +38,17 @@ pub(crate) fn from_u32(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<u
     Ok(u32::from_be_bytes(fixed))
 }
 
+pub(crate) fn from_u64(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<u64, StoreError> {
+    let fixed: [u8; 8] = bytes.try_into().map_err(|_| {
+        corrupt(
+            tree,
+            key,
+            format_args!("expected an 8-byte number, found {} bytes", bytes.len()),
+        )
+    })?;
+    Ok(u64::from_be_bytes(fixed))
+}
+
 pub(crate) fn from_utf8(
     tree: &'static str,
     key: &[u8],

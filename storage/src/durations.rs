@@ -37,6 +37,18 @@ impl SledStore {
         })
     }
 
+    /// Every key's durations, oldest first, in key order.
+    pub fn export_durations(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, Vec<f32>), StoreError>> + '_ {
+        self.durations.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let name = codec::from_utf8(tree::DURATIONS, &key, &key)?;
+            let ring = decode(&name, Some(&bytes))?;
+            Ok((name, ring))
+        })
+    }
+
     /// The durations recorded for `key`, oldest first; empty when none.
     pub fn durations(&self, key: &str) -> Result<Vec<f32>, StoreError> {
         decode(key, self.durations.get(key)?.as_deref())

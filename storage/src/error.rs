@@ -52,3 +52,12 @@ pub enum StoreError {
         source: serde_json::Error,
     },
 }
+
+impl StoreError {
+    /// Whether another process holds the sled database (a running bot):
+    /// sled lets one process at a time open it.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Sled(sled::Error::Io(error))
+            if error.to_string().contains("could not acquire lock"))
+    }
+}

@@ -3,7 +3,9 @@
 //! operation means the same on both; the storage test suite runs each
 //! against both.
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -91,6 +93,11 @@ impl Store {
 
     pub fn as_sled(&self) -> Option<&SledStore> {
         on!(self, s => Some(s), _p => None)
+    }
+
+    /// The PostgreSQL store underneath, for what only it has (a copy's writes).
+    pub(crate) fn as_postgres(&self) -> Option<&PgStore> {
+        on!(self, _s => None, p => Some(p))
     }
 
     /// What opening found wrong with a sled database; PostgreSQL keeps its
@@ -251,9 +258,23 @@ impl Store {
         on!(self, s => s.durations(key), p => p.durations(key).await)
     }
 
-    /// Keeps `bytes` (an input image) under `key`, for any instance to read.
+    /// Keeps `bytes` (an input image) under `key`, for any instance to
+    /// read, stored now (by this machine's clock).
     pub async fn put_blob(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        on!(self, s => s.put_blob(key, bytes), p => p.put_blob(key, bytes).await)
+        self.put_blob_at(key, bytes, now_ms()).await
+    }
+
+    /// Keeps `bytes` under `key` as stored at `created_ms` (milliseconds
+    /// since the epoch): a copy keeps the age of what it copies.
+    pub async fn put_blob_at(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        created_ms: u64,
+    ) -> Result<(), StoreError> {
+        on!(self,
+            s => s.put_blob_at(key, bytes, created_ms),
+            p => p.put_blob_at(key, bytes, created_ms).await)
     }
 
     /// The bytes kept under `key`, if any.
@@ -261,9 +282,28 @@ impl Store {
         on!(self, s => s.blob(key), p => p.blob(key).await)
     }
 
+    /// Whether bytes are kept under `key`, without reading them.
+    pub async fn has_blob(&self, key: &str) -> Result<bool, StoreError> {
+        on!(self, s => s.has_blob(key), p => p.has_blob(key).await)
+    }
+
     /// Forgets the bytes under `key`; false when there were none.
     pub async fn remove_blob(&self, key: &str) -> Result<bool, StoreError> {
         on!(self, s => s.remove_blob(key), p => p.remove_blob(key).await)
+    }
+
+    /// Removes the blobs whose key starts with `prefix` stored before
+    /// `older_than_ms`, except those whose key is in `keep` (the ones
+    /// unfinished jobs still need); returns how many went.
+    pub async fn sweep_blobs(
+        &self,
+        prefix: &str,
+        older_than_ms: u64,
+        keep: &HashSet<String>,
+    ) -> Result<usize, StoreError> {
+        on!(self,
+            s => s.sweep_blobs(prefix, older_than_ms, keep),
+            p => p.sweep_blobs(prefix, older_than_ms, keep).await)
     }
 
     /// Stores a pushed update unless its id is known; `true` when new.
@@ -325,4 +365,13 @@ impl Store {
             s => s.set_webhook_fingerprint(platform, fingerprint),
             p => p.set_webhook_fingerprint(platform, fingerprint).await)
     }
+}
+
+/// Milliseconds since the epoch by this machine's clock.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }

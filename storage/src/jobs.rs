@@ -36,6 +36,26 @@ struct JobRecordIn<J> {
     job: J,
 }
 
+/// A job as a store holds it: its place in the indexes, and the job itself
+/// undecoded (the core owns its type), for copying it elsewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobExport {
+    pub id: String,
+    pub owner: UserKey,
+    pub created_ms: u64,
+    /// Unfinished: whoever holds the copy must carry it on.
+    pub active: bool,
+    pub job: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct JobRecordWhole {
+    owner: UserKey,
+    created_ms: u64,
+    active: bool,
+    job: serde_json::Value,
+}
+
 /// Where a stored job sits in the indexes; reads a record without decoding the job into a type.
 #[derive(Deserialize)]
 struct JobPlacement {
@@ -135,6 +155,22 @@ impl SledStore {
                 self.indexed_job(tree::JOBS_ACTIVE, &key, &id)
             })
             .collect()
+    }
+
+    /// Every job, in id order, as stored.
+    pub fn export_jobs(&self) -> impl Iterator<Item = Result<JobExport, StoreError>> + '_ {
+        self.jobs.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let id = codec::from_utf8(tree::JOBS, &key, &key)?;
+            let record: JobRecordWhole = codec::from_json(tree::JOBS, &key, &bytes)?;
+            Ok(JobExport {
+                id,
+                owner: record.owner,
+                created_ms: record.created_ms,
+                active: record.active,
+                job: record.job,
+            })
+        })
     }
 
     /// How many jobs are unfinished. Counts the active set, so it costs one pass over it.

@@ -49,6 +49,54 @@ impl KeyBuf {
     }
 }
 
+/// A key being read back into its components, in the order they were
+/// written; for exporting the trees whose values do not repeat their key.
+/// Each read is `None` when the key does not hold that component there.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> KeyReader<'a> {
+    pub(crate) fn new(key: &'a [u8]) -> Self {
+        KeyReader { rest: key }
+    }
+
+    /// The next text component, unescaped.
+    pub(crate) fn text(&mut self) -> Option<String> {
+        let mut text = Vec::new();
+        let mut at = 0;
+        while let Some(&byte) = self.rest.get(at) {
+            if byte != 0 {
+                text.push(byte);
+                at += 1;
+                continue;
+            }
+            match self.rest.get(at + 1) {
+                Some(&ESCAPE_AFTER_NUL) => text.push(0),
+                Some(&TERMINATOR_AFTER_NUL) => {
+                    self.rest = &self.rest[at + 2..];
+                    return String::from_utf8(text).ok();
+                }
+                _ => return None,
+            }
+            at += 2;
+        }
+        None
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.rest.split_first_chunk::<4>()?;
+        self.rest = rest;
+        Some(u32::from_be_bytes(*head))
+    }
+
+    /// Whether every byte of the key was read.
+    pub(crate) fn is_done(&self) -> bool {
+        self.rest.is_empty()
+    }
+}
+
 /// The key prefix shared by every record of one user.
 pub(crate) fn user(user: &UserKey) -> KeyBuf {
     KeyBuf::new().text(&user.platform).text(&user.user)
@@ -92,6 +140,16 @@ mod tests {
         }
 
         #[test]
+        fn a_key_reads_back_as_the_tuple_it_encodes(a in tuple(), day in any::<u32>()) {
+            let key = a.iter().fold(KeyBuf::new(), |key, part| key.text(part)).u32(day).into_bytes();
+            let mut reader = KeyReader::new(&key);
+            let read: Vec<String> = a.iter().filter_map(|_| reader.text()).collect();
+            prop_assert_eq!(&read, &a);
+            prop_assert_eq!(reader.u32(), Some(day));
+            prop_assert!(reader.is_done());
+        }
+
+        #[test]
         fn a_users_prefix_matches_only_that_users_keys(a in tuple(), b in tuple(), rest in tricky_text()) {
             let prefix = encode(&a);
             let other = encode(&[b[0].clone(), b[1].clone(), rest]);
@@ -104,6 +162,14 @@ mod tests {
         let left = encode(&["a\0".into(), "b".into()]);
         let right = encode(&["a".into(), "\0b".into()]);
         assert_ne!(left, right);
+    }
+
+    #[test]
+    fn a_cut_off_key_reads_as_nothing_not_a_panic() {
+        let key = KeyBuf::new().text("abc").into_bytes();
+        assert_eq!(KeyReader::new(&key[..key.len() - 1]).text(), None);
+        assert_eq!(KeyReader::new(b"a\0\x07").text(), None);
+        assert_eq!(KeyReader::new(&[1, 2]).u32(), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters, observed durations, input images, and the inbox of pushed chat updates.
+//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters, observed durations, input images (blobs), and the inbox of pushed chat updates; and the copy of a sled store into PostgreSQL (`migrate`).
 //!
 //! This crate owns the on-disk layout (trees, key encoding, value encoding,
 //! schema version and migrations) and knows nothing of the chat platforms or
@@ -19,7 +19,10 @@ mod jobs;
 mod keys;
 mod marker;
 mod messages;
+pub mod migrate;
 mod migrations;
+mod pg_blobs;
+mod pg_import;
 mod pg_updates;
 mod postgres;
 mod settings;
@@ -28,6 +31,7 @@ pub mod throwaway;
 mod updates;
 mod usage;
 
+pub use blobs::BlobExport;
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};
 pub use coordination::{
     Claim, Coordination, Exclusive, Fence, Granted, Held, JobFacts, JobRow, Turn, HOUSEKEEPING_TURN,
@@ -35,8 +39,11 @@ pub use coordination::{
 pub use error::StoreError;
 pub use handle::Store;
 pub use identity::{MessageKey, UserKey};
+pub use jobs::JobExport;
 pub use marker::{marker_path, Damage, DamageKind, Tally, MARKER_EVERY};
-pub use messages::MessageRole;
+pub use messages::{MessageExport, MessageRole};
 pub use postgres::PgOptions;
 pub use settings::UserSettings;
 pub use store::SledStore;
+pub use updates::UpdateExport;
+pub use usage::UsageExport;

@@ -6,7 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{codec, error::StoreError, identity::MessageKey, keys::KeyBuf, store::tree, SledStore};
+use crate::{
+    codec,
+    error::StoreError,
+    identity::MessageKey,
+    keys::{KeyBuf, KeyReader},
+    store::tree,
+    SledStore,
+};
 
 /// What a message is to its job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,6 +29,14 @@ pub enum MessageRole {
     AskRemix,
     /// The bot's question asking for a character name; a reply to it answers.
     AskCharacter,
+}
+
+/// One entry of the message index, for copying it elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageExport {
+    pub message: MessageKey,
+    pub job_id: String,
+    pub role: MessageRole,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -53,6 +68,26 @@ impl SledStore {
         let value = codec::to_json(tree::MESSAGES, &entry)?;
         self.messages.insert(message_key(msg), value)?;
         Ok(())
+    }
+
+    /// Every entry of the message index, in key order.
+    pub fn export_messages(&self) -> impl Iterator<Item = Result<MessageExport, StoreError>> + '_ {
+        self.messages.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mut reader = KeyReader::new(&key);
+            let message = match (reader.text(), reader.text(), reader.text()) {
+                (Some(platform), Some(chat), Some(message)) if reader.is_done() => {
+                    MessageKey::new(platform, chat, message)
+                }
+                _ => return Err(codec::corrupt(tree::MESSAGES, &key, "not a message key")),
+            };
+            let entry: MessageEntry = codec::from_json(tree::MESSAGES, &key, &bytes)?;
+            Ok(MessageExport {
+                message,
+                job_id: entry.job_id,
+                role: entry.role,
+            })
+        })
     }
 
     /// The job and role indexed for `msg`, if any.

@@ -398,33 +398,6 @@ impl PgStore {
                 .await?;
         Ok(secs.unwrap_or_default())
     }
-
-    pub async fn put_blob(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO blobs (key, bytes) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET bytes = EXCLUDED.bytes",
-        )
-        .bind(key)
-        .bind(bytes)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn blob(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT bytes FROM blobs WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    pub async fn remove_blob(&self, key: &str) -> Result<bool, StoreError> {
-        let removed = sqlx::query("DELETE FROM blobs WHERE key = $1")
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(removed.rows_affected() > 0)
-    }
 }
 
 /// The newest migration this build carries.

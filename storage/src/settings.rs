@@ -6,7 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{codec, error::StoreError, identity::UserKey, keys, store::tree, SledStore};
+use crate::{
+    codec,
+    error::StoreError,
+    identity::UserKey,
+    keys::{self, KeyReader},
+    store::tree,
+    SledStore,
+};
 
 /// A user's defaults; `None` means "use the bot's default". Every field
 /// defaults when missing, so records written before a field existed still read.
@@ -35,6 +42,21 @@ impl SledStore {
             Some(bytes) => codec::from_json(tree::SETTINGS, &key, &bytes),
             None => Ok(UserSettings::default()),
         }
+    }
+
+    /// Every user's settings, in key order.
+    pub fn export_settings(
+        &self,
+    ) -> impl Iterator<Item = Result<(UserKey, UserSettings), StoreError>> + '_ {
+        self.settings.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mut reader = KeyReader::new(&key);
+            let user = match (reader.text(), reader.text()) {
+                (Some(platform), Some(user)) if reader.is_done() => UserKey::new(platform, user),
+                _ => return Err(codec::corrupt(tree::SETTINGS, &key, "not a user key")),
+            };
+            Ok((user, codec::from_json(tree::SETTINGS, &key, &bytes)?))
+        })
     }
 
     pub fn put_settings(&self, user: &UserKey, s: &UserSettings) -> Result<(), StoreError> {

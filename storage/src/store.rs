@@ -23,6 +23,7 @@ pub(crate) mod tree {
     pub(crate) const USAGE: &str = "usage";
     pub(crate) const DURATIONS: &str = "durations";
     pub(crate) const BLOBS: &str = "blobs";
+    pub(crate) const BLOB_AGES: &str = "blob_ages";
     pub(crate) const UPDATES: &str = "updates";
     pub(crate) const UPDATE_MARKS: &str = "update_marks";
     pub(crate) const WEBHOOKS: &str = "webhooks";
@@ -49,6 +50,7 @@ pub struct SledStore {
     pub(crate) usage: sled::Tree,
     pub(crate) durations: sled::Tree,
     pub(crate) blobs: sled::Tree,
+    pub(crate) blob_ages: sled::Tree,
     pub(crate) updates: sled::Tree,
     pub(crate) update_marks: sled::Tree,
     pub(crate) webhooks: sled::Tree,
@@ -125,6 +127,7 @@ impl SledStore {
             usage: db.open_tree(tree::USAGE)?,
             durations: db.open_tree(tree::DURATIONS)?,
             blobs: db.open_tree(tree::BLOBS)?,
+            blob_ages: db.open_tree(tree::BLOB_AGES)?,
             updates: db.open_tree(tree::UPDATES)?,
             update_marks: db.open_tree(tree::UPDATE_MARKS)?,
             webhooks: db.open_tree(tree::WEBHOOKS)?,

@@ -24,7 +24,7 @@ use sled::Transactional;
 use crate::{
     codec,
     error::StoreError,
-    keys::KeyBuf,
+    keys::{KeyBuf, KeyReader},
     store::{from_transaction, tree, update_atomically},
     SledStore,
 };
@@ -50,6 +50,19 @@ impl UpdateMark {
     fn claimable(&self, now_ms: u64) -> bool {
         !self.done && self.lease_until_ms.is_none_or(|until| until <= now_ms)
     }
+}
+
+/// A stored update, for copying it elsewhere: claims are left behind (the
+/// copy is made while no instance runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateExport {
+    pub platform: String,
+    pub update_id: i64,
+    /// The update as the platform sent it; `None` once finished.
+    pub payload: Option<Vec<u8>>,
+    pub received_ms: u64,
+    /// Handed on: kept only to recognise a repeated push, until swept.
+    pub done: bool,
 }
 
 /// The key prefix of one platform's updates.
@@ -218,6 +231,39 @@ impl SledStore {
     /// Updates of `platform` stored and not yet finished (claimed or not).
     pub fn pending_updates(&self, platform: &str) -> usize {
         self.updates.scan_prefix(platform_prefix(platform)).count()
+    }
+
+    /// Every stored update (pending, or finished and not yet swept), in key order.
+    pub fn export_updates(&self) -> impl Iterator<Item = Result<UpdateExport, StoreError>> + '_ {
+        self.update_marks.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mark = decode_mark(&key, &bytes)?;
+            let platform = KeyReader::new(&key)
+                .text()
+                .ok_or_else(|| codec::corrupt(tree::UPDATE_MARKS, &key, "not an update key"))?;
+            Ok(UpdateExport {
+                platform,
+                update_id: id_of(&key)?,
+                payload: self.updates.get(&key)?.map(|payload| payload.to_vec()),
+                received_ms: mark.received_ms,
+                done: mark.done,
+            })
+        })
+    }
+
+    /// Every platform's webhook fingerprint, as `(platform, fingerprint)`.
+    pub fn export_webhooks(
+        &self,
+    ) -> impl Iterator<Item = Result<(String, String), StoreError>> + '_ {
+        self.webhooks.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mut reader = KeyReader::new(&key);
+            let platform = reader
+                .text()
+                .filter(|_| reader.is_done())
+                .ok_or_else(|| codec::corrupt(tree::WEBHOOKS, &key, "not a platform key"))?;
+            Ok((platform, codec::from_utf8(tree::WEBHOOKS, &key, &bytes)?))
+        })
     }
 
     /// The fingerprint of the webhook last set for `platform`, if any.

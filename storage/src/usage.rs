@@ -17,11 +17,20 @@ use crate::{
     codec,
     error::StoreError,
     identity::UserKey,
-    keys,
+    keys::{self, KeyReader},
     marker::{self, CHARGES_KEY},
     store::{from_transaction, tree},
     SledStore,
 };
+
+/// One user's count of one day, for copying it elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageExport {
+    pub user: UserKey,
+    /// Days since the Unix epoch.
+    pub day: u32,
+    pub count: u32,
+}
 
 fn usage_key(user: &UserKey, day: u32) -> Vec<u8> {
     keys::user(user).u32(day).into_bytes()
@@ -98,6 +107,25 @@ impl SledStore {
                 Ok(())
             })
             .map_err(from_transaction)
+    }
+
+    /// Every user's count of every day, in key order.
+    pub fn export_usage(&self) -> impl Iterator<Item = Result<UsageExport, StoreError>> + '_ {
+        self.usage.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mut reader = KeyReader::new(&key);
+            let (user, day) = match (reader.text(), reader.text(), reader.u32()) {
+                (Some(platform), Some(user), Some(day)) if reader.is_done() => {
+                    (UserKey::new(platform, user), day)
+                }
+                _ => return Err(codec::corrupt(tree::USAGE, &key, "not a usage key")),
+            };
+            Ok(UsageExport {
+                user,
+                day,
+                count: codec::from_u32(tree::USAGE, &key, &bytes)?,
+            })
+        })
     }
 
     /// How many generations the user was charged that day.

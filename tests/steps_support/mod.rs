@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 #[path = "../backend_support/mod.rs"]
-mod backend_support;
+pub mod backend_support;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,11 +1,15 @@
 //! Images that come with a command (attached, or on the message it replies
-//! to): checked for size, kind and dimensions, then kept under
-//! `DATA_DIR/inputs` so a retry or a restart still has them.
+//! to): checked for size, kind and dimensions, then kept so a retry or a
+//! restart still has them: under `DATA_DIR/inputs` with a sled store, as a
+//! blob in the store with PostgreSQL (where any instance may submit or
+//! retry the job, so a file on one machine would not do).
 
 use bytes::Bytes;
+use sorabot_storage::Store;
 
 use super::Refusal;
 use crate::chat::{Attachment, AttachmentKind, Incoming};
+use crate::clock::now_ms;
 use crate::engine::{Engine, EngineError};
 use crate::ids::JobId;
 use crate::job::StoredImage;
@@ -103,16 +107,26 @@ impl Engine {
         }
     }
 
-    /// Writes an input image under `DATA_DIR/inputs`.
+    /// Keeps an input image: in the store when the store is shared (see
+    /// [`inputs_go_in_the_store`]), else under `DATA_DIR/inputs`. Either
+    /// way it is named `ID-N.EXT` (see [`StoredImage::blob_key`]).
     async fn keep_image(
         &self,
         data: &Bytes,
         mime: &str,
         index: usize,
     ) -> Result<StoredImage, EngineError> {
+        let name = format!("{}-{index}.{}", JobId::generate(), media::extension(mime));
+        if inputs_go_in_the_store(&self.inner.store) {
+            let key = StoredImage::blob_key(&name);
+            self.inner.store.put_blob_at(&key, data, now_ms()).await?;
+            return Ok(StoredImage::Blob {
+                key,
+                mime: mime.to_owned(),
+            });
+        }
         let dir = self.inner.limits.inputs_dir();
         tokio::fs::create_dir_all(&dir).await?;
-        let name = format!("{}-{index}.{}", JobId::generate(), media::extension(mime));
         let path = dir.join(name);
         tokio::fs::write(&path, data).await?;
         Ok(StoredImage::File {
@@ -120,4 +134,11 @@ impl Engine {
             mime: mime.to_owned(),
         })
     }
+}
+
+/// Whether input images are kept in the store rather than as files: with
+/// PostgreSQL, whose instances share the store but not a disk. A sled
+/// store serves one process on one machine, whose `DATA_DIR` is enough.
+pub(crate) fn inputs_go_in_the_store(store: &Store) -> bool {
+    store.backend() == "postgres"
 }

@@ -99,7 +99,7 @@ impl Engine {
                 .start_character(msg, lang, name.clone(), source.clone(), *timestamps)
                 .await;
         }
-        if !Self::inputs_kept(&job) {
+        if !self.inputs_kept(&job).await? {
             let retention = self.inner.limits.input_retention.as_secs();
             let days = retention.div_ceil(24 * 3600);
             return Ok(Refusal::InputGone { days }.into());

@@ -4,12 +4,14 @@
 #[macro_use]
 mod helpers;
 
+mod blobs;
 mod characters;
 mod coordination;
 mod damage;
 mod durations;
 mod jobs;
 mod messages;
+mod migrate;
 mod schema;
 mod settings;
 mod updates;
