@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+    // Read when the script runs, not when it was built: a script built for
+    // another checkout must not read that checkout's catalogue.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
+    let dir = Path::new(&manifest).join("locales");
     // A directory is scanned whole: a new file reruns this script too.
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)

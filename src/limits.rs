@@ -31,6 +31,18 @@ impl Access {
     }
 }
 
+/// The one store several instances share (`STORE_URL`), instead of sled in
+/// `DATA_DIR`.
+#[derive(Debug, Clone)]
+pub struct SharedStore {
+    /// `postgres://...`; holds a password, so it is never shown.
+    pub url: secrecy::SecretString,
+    /// Connections this instance keeps to the database at most.
+    pub max_connections: u32,
+    /// How long an operation waits for a connection before it fails.
+    pub acquire_timeout: Duration,
+}
+
 /// The engine's settings.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -97,6 +109,15 @@ pub struct Limits {
     /// Bytes of page cache the database keeps in memory; `None`: the
     /// store's default (see [`crate::engine::Engine::open`]).
     pub store_cache_bytes: Option<u64>,
+    /// The store several instances share; `None`: sled under `data_dir`.
+    pub shared_store: Option<SharedStore>,
+    /// This instance's name among those sharing the store (`INSTANCE_ID`):
+    /// the holder of the jobs it claims.
+    pub instance: String,
+    /// With a shared store: how long a job stays with an instance that
+    /// stopped renewing its hold (it died) before another takes it over;
+    /// renewed every third of it.
+    pub lease: Duration,
 }
 
 impl Limits {
@@ -132,6 +153,9 @@ impl Limits {
             download_grace: Duration::from_secs(20),
             shutdown_grace: Duration::from_secs(10),
             store_cache_bytes: None,
+            shared_store: None,
+            instance: default_instance(),
+            lease: Duration::from_secs(30),
         }
     }
 
@@ -146,6 +170,19 @@ impl Limits {
     pub fn db_dir(&self) -> PathBuf {
         self.data_dir.join("db")
     }
+}
+
+/// The machine's name and the process id: unique among the instances on
+/// one network. The name is Linux's (in /proc), else `HOSTNAME`, else
+/// `sorabot`.
+pub fn default_instance() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "sorabot".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 #[cfg(test)]

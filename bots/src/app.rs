@@ -123,7 +123,7 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     );
     let limits = service.limits(&config.limits);
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
-    let engine = open_engine(&service, limits, ports.clone())?;
+    let engine = open_engine(&service, limits, ports.clone()).await?;
     let (stop_http, http_stopped) = watch::channel(false);
     let http = start_http(&config, &engine, &ports, http_stopped).await?;
     report_damage(&engine, &ports).await;
@@ -178,15 +178,21 @@ async fn http_stopped_all(http: Option<HttpServer>) {
     }
 }
 
-/// The engine over the database under `DATA_DIR`.
-fn open_engine(
+/// The engine over the store: the one `STORE_URL` names, else the
+/// database under `DATA_DIR`.
+async fn open_engine(
     service: &Service,
     limits: Limits,
     ports: Vec<Arc<dyn ChatPort>>,
 ) -> anyhow::Result<Engine> {
-    let dir = limits.db_dir();
-    Engine::open(service.backend.clone(), limits, ports)
-        .with_context(|| format!("cannot open the database in {}", dir.display()))
+    let place = match &limits.shared_store {
+        // The URL holds a password: name only what it is.
+        Some(_) => "the PostgreSQL store of STORE_URL".to_owned(),
+        None => format!("the database in {}", limits.db_dir().display()),
+    };
+    Engine::connect(service.backend.clone(), limits, ports)
+        .await
+        .with_context(|| format!("cannot open {place}"))
 }
 
 /// Tells the operators (`ADMINS`) on each connected platform that the
@@ -265,7 +271,7 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     let ports: Vec<Arc<dyn ChatPort>> = adapters.iter().map(|a| a.port()).collect();
     let limits = service.limits(&config.limits);
     let grace = limits.shutdown_grace;
-    let engine = open_engine(&service, limits, ports.clone())?;
+    let engine = open_engine(&service, limits, ports.clone()).await?;
     let (stop_adapters, stopped) = watch::channel(false);
     let http = start_http(&config, &engine, &ports, stopped.clone()).await?;
     report_damage(&engine, &ports).await;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use sorabot::backend::{AuthStyle, Dialect, SoraConfig};
 use sorabot::command::Lang;
-use sorabot::limits::{Access, Limits};
+use sorabot::limits::{Access, Limits, SharedStore};
 use url::Url;
 
 /// A setting that is missing or wrong.
@@ -258,6 +258,9 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         })?,
     };
     let instance_id = instance_id(&env)?;
+    limits.instance = instance_id.clone();
+    limits.shared_store = shared_store(&env)?;
+    limits.lease = secs(env.number("LEASE_SECS", 30.0, 1.0..=3600.0)?);
     Ok(Config {
         sora,
         dialect,
@@ -365,10 +368,37 @@ fn is_webhook_secret(secret: &str) -> bool {
     (1..=256).contains(&secret.len()) && secret.chars().all(allowed)
 }
 
+/// `STORE_URL` and its pool: the one store several instances
+/// share; unset, sled under `DATA_DIR`.
+fn shared_store<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<SharedStore>, ConfigError> {
+    let max_connections = env.number("STORE_POOL_MAX", 10u32, 1..=1000)?;
+    let acquire_timeout = secs(env.number("STORE_TIMEOUT_SECS", 5.0, 0.1..=300.0)?);
+    let Some(url) = env.text("STORE_URL") else {
+        return Ok(None);
+    };
+    let scheme_ok = ["postgres://", "postgresql://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme));
+    if !scheme_ok {
+        // The text may hold a password: never repeat it.
+        return Err(ConfigError {
+            var: "STORE_URL",
+            problem: "must be a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE); unset it to keep sled in DATA_DIR".into(),
+        });
+    }
+    Ok(Some(SharedStore {
+        url: url.into(),
+        max_connections,
+        acquire_timeout,
+    }))
+}
+
 /// `INSTANCE_ID`, or the host's name and the process id.
 fn instance_id<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String, ConfigError> {
     let Some(id) = env.text("INSTANCE_ID") else {
-        return Ok(format!("{}-{}", host_name(), std::process::id()));
+        return Ok(sorabot::limits::default_instance());
     };
     if id.len() > 128 || id.chars().any(char::is_control) {
         return Err(ConfigError {
@@ -377,16 +407,6 @@ fn instance_id<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String, Co
         });
     }
     Ok(id)
-}
-
-/// The machine's name (Linux keeps it in /proc), else `HOSTNAME`, else `sorabot`.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "sorabot".to_owned())
 }
 
 fn secs(value: f64) -> Duration {

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use sorabot_storage::HOUSEKEEPING_TURN;
 use tokio::sync::watch;
 
 use super::{Engine, EngineError};
@@ -39,15 +40,38 @@ impl Engine {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "could not sweep old files"),
             }
-            match self.sweep_updates().await {
-                Ok(0) => {}
-                Ok(forgotten) => tracing::info!(forgotten, "forgot old handled updates"),
-                Err(error) => tracing::warn!(%error, "could not sweep old updates"),
-            }
+            self.sweep_store().await;
             tokio::select! {
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}
                 _ = shutdown.changed() => return,
             }
+        }
+    }
+
+    /// Sweeps what the store keeps for everyone: with a store several
+    /// instances share, on one instance at a time (the others skip it).
+    async fn sweep_store(&self) {
+        let turn = match self.inner.store.coordination() {
+            None => None,
+            Some(coordination) => match coordination.try_exclusive(HOUSEKEEPING_TURN).await {
+                Ok(Some(turn)) => Some(turn),
+                Ok(None) => {
+                    tracing::debug!("another instance is sweeping the store");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not take the turn to sweep the store");
+                    return;
+                }
+            },
+        };
+        match self.sweep_updates().await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "forgot old handled updates"),
+            Err(error) => tracing::warn!(%error, "could not sweep old updates"),
+        }
+        if let Some(turn) = turn {
+            turn.release().await;
         }
     }
 

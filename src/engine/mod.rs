@@ -20,6 +20,7 @@ mod queries;
 mod ratelimit;
 mod render;
 mod scrape;
+mod shared;
 mod spool;
 mod step;
 mod trouble;
@@ -71,6 +72,9 @@ pub enum EngineError {
     NoPort(String),
     #[error("chat: {0}")]
     Chat(#[from] crate::chat::ChatError),
+    /// Another instance sharing the store holds the job now.
+    #[error("job {0} is held by another instance")]
+    LeaseLost(JobId),
 }
 
 /// The engine. Cheap to clone; all clones are the same engine.
@@ -102,6 +106,12 @@ struct Inner {
     uploading: Mutex<HashMap<String, usize>>,
     events: broadcast::Sender<JobEvent>,
     shutdown: watch::Sender<bool>,
+    /// The jobs this instance holds of a store several share; `None` with
+    /// sled.
+    shared: Option<shared::Shared>,
+    /// Woken when a place toward the service may have come free (shared
+    /// store: the places are granted from the store).
+    places_freed: tokio::sync::Notify,
     /// Whether the stored unfinished jobs were picked up (once, before the
     /// first command or the driver, whichever comes first).
     resumed: tokio::sync::Mutex<bool>,
@@ -138,12 +148,24 @@ impl Engine {
             .into_iter()
             .map(|p| (p.platform().to_owned(), p))
             .collect();
-        let burst = (limits.service_rps.ceil() as u32).max(1);
         let metrics = Metrics::new();
         backend.observe(&metrics);
+        let shared = store.coordination().map(|coordination| {
+            shared::Shared::new(coordination, limits.instance.clone(), limits.lease)
+        });
+        let limiter = match store.coordination() {
+            // One bucket for every instance, spending no more than the rate.
+            Some(coordination) => RateLimiter::new(limits.service_rps, 1).shared(coordination),
+            None => {
+                let burst = (limits.service_rps.ceil() as u32).max(1);
+                RateLimiter::new(limits.service_rps, burst)
+            }
+        };
         Engine {
             inner: Arc::new(Inner {
-                limiter: RateLimiter::new(limits.service_rps, burst).observed_by(metrics.clone()),
+                limiter: limiter.observed_by(metrics.clone()),
+                shared,
+                places_freed: tokio::sync::Notify::new(),
                 metrics,
                 backend,
                 store,
@@ -200,8 +222,15 @@ impl Engine {
             let shutdown = self.inner.shutdown.subscribe();
             async move { engine.housekeep(shutdown).await }
         });
+        let holding = tokio::spawn({
+            let engine = self.clone();
+            let shutdown = self.inner.shutdown.subscribe();
+            async move { engine.keep_holding(shutdown).await }
+        });
         driver::run(self.clone(), self.inner.shutdown.subscribe()).await;
         housekeeping.abort();
+        holding.abort();
+        self.hand_back().await;
         Ok(())
     }
 
@@ -222,27 +251,19 @@ impl Engine {
         Ok(())
     }
 
-    /// Puts every stored unfinished job back on its way.
+    /// Puts every stored unfinished job back on its way (with a shared
+    /// store, those nobody else holds).
     async fn resume(&self) -> Result<(), EngineError> {
-        let jobs: Vec<Job> = self.inner.store.active_jobs().await?;
-        let count = jobs.len();
-        for job in jobs {
-            if job.state.is_finished() {
-                // Over, but its status was never told so: tell it now.
-                self.schedule(&job.id, Duration::ZERO);
-                continue;
+        let count = if self.inner.shared.is_some() {
+            self.claim(true).await?
+        } else {
+            let jobs: Vec<Job> = self.inner.store.active_jobs().await?;
+            let count = jobs.len();
+            for job in jobs {
+                self.adopt(job);
             }
-            self.track_active(&job, 1);
-            match job.state {
-                JobState::Queued => self.slots().queue.push_back(job.id.clone()),
-                JobState::Submitting | JobState::Submitted | JobState::Running { .. } => {
-                    self.slots().in_flight.insert(job.id.clone());
-                    self.schedule(&job.id, Duration::ZERO);
-                }
-                JobState::Delivering => self.schedule(&job.id, Duration::ZERO),
-                _ => {}
-            }
-        }
+            count
+        };
         if count > 0 {
             tracing::info!(jobs = count, "resuming unfinished jobs");
         }
@@ -250,8 +271,33 @@ impl Engine {
         Ok(())
     }
 
-    /// Gives free slots to queued jobs, oldest first.
+    /// Carries a stored unfinished job on from where it stood.
+    fn adopt(&self, job: Job) {
+        if job.state.is_finished() {
+            // Over, but its status was never told so: tell it now.
+            self.schedule(&job.id, Duration::ZERO);
+            return;
+        }
+        self.track_active(&job, 1);
+        match job.state {
+            JobState::Queued if self.has_slot(&job.id) => self.schedule(&job.id, Duration::ZERO),
+            JobState::Queued => self.slots().queue.push_back(job.id.clone()),
+            JobState::Submitting | JobState::Submitted | JobState::Running { .. } => {
+                self.slots().in_flight.insert(job.id.clone());
+                self.schedule(&job.id, Duration::ZERO);
+            }
+            JobState::Delivering => self.schedule(&job.id, Duration::ZERO),
+            _ => {}
+        }
+    }
+
+    /// Gives free slots to queued jobs, oldest first (with a shared store,
+    /// the store grants them: see `shared.rs`).
     fn dispatch(&self) {
+        if self.inner.shared.is_some() {
+            self.inner.places_freed.notify_one();
+            return;
+        }
         let mut ready = Vec::new();
         {
             let mut slots = self.slots();
@@ -290,8 +336,18 @@ impl Engine {
         self.slots().in_flight.contains(id)
     }
 
-    /// A queued job's place in line (1 = next), if it is waiting.
-    fn queue_position(&self, id: &JobId) -> Option<usize> {
+    /// A queued job's place in line (1 = next), if it is waiting; with a
+    /// shared store, in the one line of every instance.
+    async fn queue_position(&self, id: &JobId) -> Option<usize> {
+        if let Some(shared) = &self.inner.shared {
+            return match shared.coordination.queue_position(id.as_str()).await {
+                Ok(place) => place,
+                Err(error) => {
+                    tracing::warn!(job = %id, %error, "could not read the place in the queue");
+                    None
+                }
+            };
+        }
         self.slots()
             .queue
             .iter()
@@ -314,12 +370,25 @@ impl Engine {
         }
     }
 
-    fn active_of(&self, user: &UserKey) -> usize {
-        self.slots()
+    /// The user's unfinished jobs (with a shared store, on every instance).
+    async fn active_of(&self, user: &UserKey) -> Result<usize, EngineError> {
+        if let Some(shared) = &self.inner.shared {
+            return Ok(shared.coordination.active_of(user).await?);
+        }
+        Ok(self
+            .slots()
             .active_by_user
             .get(&user.to_string())
             .copied()
-            .unwrap_or(0)
+            .unwrap_or(0))
+    }
+
+    /// Jobs waiting for a slot (with a shared store, on every instance).
+    async fn queue_len_everywhere(&self) -> Result<usize, EngineError> {
+        if let Some(shared) = &self.inner.shared {
+            return Ok(shared.coordination.queue_and_in_flight().await?.0);
+        }
+        Ok(self.queue_len())
     }
 
     /// Runs a step of the job after `delay`.
@@ -360,15 +429,20 @@ impl Engine {
             .ok_or_else(|| EngineError::NoPort(platform.to_owned()))
     }
 
-    /// Stores a job and flushes it to disk, then tells observers.
+    /// Stores a job and flushes it to disk (with a shared store, only under
+    /// this instance's hold), then tells observers.
     async fn save(&self, job: &Job) -> Result<(), EngineError> {
-        let owner = owner_key(job);
-        let active = !job.state.is_finished() || job.untold;
-        self.inner
-            .store
-            .put_job(job.id.as_str(), &owner, job.created_ms, active, job)
-            .await?;
-        self.inner.store.flush().await?;
+        if self.inner.shared.is_some() {
+            self.put_held(job).await?;
+        } else {
+            let owner = owner_key(job);
+            let active = !job.state.is_finished() || job.untold;
+            self.inner
+                .store
+                .put_job(job.id.as_str(), &owner, job.created_ms, active, job)
+                .await?;
+            self.inner.store.flush().await?;
+        }
         let _ = self.inner.events.send(JobEvent {
             job: job.id.clone(),
             state: job.state.clone(),

@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use sorabot_storage::{Damage, Store, UserKey};
+use secrecy::ExposeSecret;
+use sorabot_storage::{Damage, PgOptions, Store, UserKey};
 
 use super::{Engine, EngineError};
 use crate::backend::Backend;
@@ -63,7 +64,19 @@ impl Engine {
         limits: Limits,
         ports: Vec<Arc<dyn ChatPort>>,
     ) -> Result<Engine, EngineError> {
-        let store = open_store(&limits)?;
+        let store = open_sled(&limits)?;
+        Ok(Engine::new(backend, store, limits, ports))
+    }
+
+    /// An engine over the store `limits` names: the one several instances
+    /// share (`limits.shared_store`, connected and migrated here), else the
+    /// database under `limits.data_dir` as [`Engine::open`] opens it.
+    pub async fn connect(
+        backend: Arc<dyn Backend>,
+        limits: Limits,
+        ports: Vec<Arc<dyn ChatPort>>,
+    ) -> Result<Engine, EngineError> {
+        let store = open_store(&limits).await?;
         Ok(Engine::new(backend, store, limits, ports))
     }
 
@@ -154,8 +167,20 @@ impl Records {
     /// Opens the database under `limits.data_dir`.
     pub fn open(limits: &Limits) -> Result<Records, EngineError> {
         Ok(Records {
-            store: open_store(limits)?,
+            store: open_sled(limits)?,
         })
+    }
+
+    /// Opens the store `limits` names: the shared one, else sled.
+    pub async fn connect(limits: &Limits) -> Result<Records, EngineError> {
+        Ok(Records {
+            store: open_store(limits).await?,
+        })
+    }
+
+    /// Jobs stored as unfinished (or whose end is not yet told).
+    pub async fn unfinished(&self) -> Result<usize, EngineError> {
+        Ok(self.store.active_count().await?)
     }
 
     /// A job, as stored.
@@ -179,7 +204,18 @@ impl Records {
     }
 }
 
-fn open_store(limits: &Limits) -> Result<Store, EngineError> {
+async fn open_store(limits: &Limits) -> Result<Store, EngineError> {
+    if let Some(shared) = &limits.shared_store {
+        let options = PgOptions {
+            max_connections: shared.max_connections,
+            acquire_timeout: shared.acquire_timeout,
+        };
+        return Ok(Store::connect(shared.url.expose_secret(), options).await?);
+    }
+    open_sled(limits)
+}
+
+fn open_sled(limits: &Limits) -> Result<Store, EngineError> {
     let dir = limits.db_dir();
     Ok(match limits.store_cache_bytes {
         Some(bytes) => Store::open_with(&dir, bytes)?,

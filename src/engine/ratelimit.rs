@@ -1,13 +1,19 @@
 //! One rate limit toward the service for every job together: a token bucket,
-//! and a pause for everybody when the service answers 429. Each wait for a
-//! turn is counted in the metrics, with its length.
+//! and a pause for everybody when the service answers 429. With a store
+//! several instances share, the bucket and the pause are in the store, so
+//! they hold for every instance together. Each wait for a turn is counted
+//! in the metrics, with its length.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
+use sorabot_storage::{Coordination, Turn};
 use tokio::time::Instant;
 
 use crate::metrics::Metrics;
+
+/// The name of the service's bucket in a shared store.
+const SHARED_BUCKET: &str = "service";
 
 /// The shortest wait for a token (the timer's resolution).
 const MIN_WAIT: Duration = Duration::from_millis(1);
@@ -20,6 +26,9 @@ pub struct RateLimiter {
     state: Mutex<Bucket>,
     /// Where waits are counted, once an engine owns the limiter.
     metrics: Option<Metrics>,
+    /// The bucket every instance shares, when the store is shared; the
+    /// local one stands in while the store does not answer.
+    shared: Option<Coordination>,
 }
 
 struct Bucket {
@@ -47,6 +56,15 @@ impl RateLimiter {
                 paused_until: None,
             }),
             metrics: None,
+            shared: None,
+        }
+    }
+
+    /// The same limiter, its bucket and pauses kept in a shared store.
+    pub fn shared(self, coordination: Coordination) -> Self {
+        RateLimiter {
+            shared: Some(coordination),
+            ..self
         }
     }
 
@@ -62,7 +80,7 @@ impl RateLimiter {
     pub async fn acquire(&self) {
         let mut started = None;
         loop {
-            match self.try_take() {
+            match self.take().await {
                 None => break,
                 Some(wait) => {
                     started.get_or_insert_with(Instant::now);
@@ -75,7 +93,23 @@ impl RateLimiter {
         }
     }
 
-    /// Takes a token now, or says how long to wait for one.
+    /// Takes a token now, or says how long to wait for one: from the
+    /// shared bucket if there is one and it answers, else from this one.
+    async fn take(&self) -> Option<Duration> {
+        if let Some(shared) = &self.shared {
+            match shared.take_turn(SHARED_BUCKET, self.rate, self.burst).await {
+                Ok(Turn::Now) => return None,
+                Ok(Turn::Wait(wait)) => return Some(wait.max(MIN_WAIT)),
+                Err(error) => {
+                    tracing::warn!(%error, "the shared rate limit does not answer; pacing this instance alone");
+                }
+            }
+        }
+        self.try_take()
+    }
+
+    /// Takes a token now from this instance's bucket, or says how long to
+    /// wait for one.
     fn try_take(&self) -> Option<Duration> {
         let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -101,8 +135,20 @@ impl RateLimiter {
         }
     }
 
-    /// Holds everyone back for `wait` (a 429's `Retry-After`).
+    /// Holds everyone back for `wait` (a 429's `Retry-After`): every
+    /// instance, with a shared store.
     pub fn pause(&self, wait: Duration) {
+        if let Some(shared) = self.shared.clone() {
+            tokio::spawn(async move {
+                if let Err(error) = shared.pause_turns(SHARED_BUCKET, wait).await {
+                    tracing::warn!(%error, "could not pause the other instances; this one waits");
+                }
+            });
+        }
+        self.pause_here(wait);
+    }
+
+    fn pause_here(&self, wait: Duration) {
         let mut bucket = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let until = Instant::now() + wait;
         if bucket.paused_until.is_none_or(|current| current < until) {

@@ -77,7 +77,7 @@ pub fn button(job: &Job, action: ButtonAction) -> Button {
 impl Engine {
     /// The status text now, with queue position and ETA.
     pub(super) async fn current_status(&self, job: &Job) -> String {
-        let position = self.queue_position(&job.id);
+        let position = self.queue_position(&job.id).await;
         let eta = match job.state {
             JobState::Queued => match position {
                 Some(p) => Some(self.queue_eta(job, p).await),

@@ -14,7 +14,8 @@ impl Engine {
     }
 
     /// The unfinished jobs per state, from the store (a job over but not yet
-    /// told so is not counted), and the queue and slots from memory.
+    /// told so is not counted), and the queue and slots: of every instance
+    /// with a shared store, else from memory.
     pub async fn job_counts(&self) -> Result<JobCounts, EngineError> {
         let jobs: Vec<Job> = self.inner.store.active_jobs().await?;
         let by_state = UNFINISHED_STATES
@@ -24,10 +25,14 @@ impl Engine {
                 (state, count)
             })
             .collect();
+        let (queued, in_flight) = match self.inner.store.coordination() {
+            Some(coordination) => coordination.queue_and_in_flight().await?,
+            None => (self.queue_len(), self.in_flight()),
+        };
         Ok(JobCounts {
             by_state,
-            queued: self.queue_len(),
-            in_flight: self.in_flight(),
+            queued,
+            in_flight,
         })
     }
 }

@@ -26,6 +26,10 @@ impl Engine {
     pub async fn step(&self, id: &JobId) -> Next {
         let guard = self.job_guard(id);
         let _held = guard.lock.lock().await;
+        if !self.holds(id) {
+            // Another instance carries it on.
+            return Next::Idle;
+        }
         let outcome = match self.load(id).await {
             Ok(Some(job)) => {
                 let span = tracing::Span::current();
@@ -45,6 +49,10 @@ impl Engine {
             Ok(next) => {
                 self.step_failures().remove(id);
                 next
+            }
+            Err(EngineError::LeaseLost(_)) => {
+                self.step_failures().remove(id);
+                Next::Idle
             }
             Err(error) => self.step_failed(id, error).await,
         }

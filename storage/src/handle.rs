@@ -80,6 +80,15 @@ impl Store {
     }
 
     /// The sled store underneath, for what only sled has (its damage report).
+    /// The operations that let several instances share this store; `None`
+    /// for sled, which one process holds alone.
+    pub fn coordination(&self) -> Option<crate::Coordination> {
+        match &self.kind {
+            Kind::Sled(_) => None,
+            Kind::Postgres(pg) => Some(crate::Coordination::new(pg.pool().clone())),
+        }
+    }
+
     pub fn as_sled(&self) -> Option<&SledStore> {
         on!(self, s => Some(s), _p => None)
     }

@@ -10,6 +10,7 @@
 mod blobs;
 mod characters;
 mod codec;
+mod coordination;
 mod durations;
 mod error;
 mod handle;
@@ -28,6 +29,9 @@ mod updates;
 mod usage;
 
 pub use characters::{CharacterRecord, CharacterSourceRecord, CharacterState};
+pub use coordination::{
+    Claim, Coordination, Exclusive, Fence, Granted, Held, JobFacts, JobRow, Turn, HOUSEKEEPING_TURN,
+};
 pub use error::StoreError;
 pub use handle::Store;
 pub use identity::{MessageKey, UserKey};

@@ -436,7 +436,10 @@ fn latest_migration() -> u32 {
         .unwrap_or(0)
 }
 
-fn json_text<T: Serialize + ?Sized>(table: &'static str, value: &T) -> Result<String, StoreError> {
+pub(crate) fn json_text<T: Serialize + ?Sized>(
+    table: &'static str,
+    value: &T,
+) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|source| StoreError::Encode {
         tree: table,
         source,
@@ -471,7 +474,7 @@ fn role_name(role: MessageRole) -> Result<String, StoreError> {
 }
 
 /// Milliseconds as PostgreSQL's bigint (times past the year 292 million saturate).
-fn ms(value: u64) -> i64 {
+pub(crate) fn ms(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 

@@ -27,9 +27,27 @@ use sorabot::job::{Job, JobState};
 use sorabot::{Engine, EngineError, Limits};
 use sorabot_bots::console::{self, ConsolePort, BOT_NAME, PLATFORM};
 use sorabot_sim::{Recorded, SimConfig, SimHandle, SoraSim, Style};
+use sorabot_storage::throwaway::Postgres;
+use sorabot_storage::{PgOptions, Store};
 use tempfile::TempDir;
 use tokio::io::{AsyncWriteExt, BufReader, DuplexStream};
 use tokio::task::JoinHandle;
+
+/// A fresh, empty database on the throwaway PostgreSQL server this test
+/// binary shares (started on first use, removed when the binary ends).
+/// Panics when the server cannot start: a PostgreSQL test never skips.
+pub async fn postgres_store() -> Store {
+    static SERVER: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+    static DATABASES: AtomicU64 = AtomicU64::new(0);
+    let server = SERVER.get_or_init(|| {
+        Postgres::start().unwrap_or_else(|error| panic!("no throwaway PostgreSQL: {error}"))
+    });
+    let name = format!("bot_{}", DATABASES.fetch_add(1, Ordering::Relaxed));
+    let url = server.create_database(&name).expect("a database");
+    Store::connect(&url, PgOptions::default())
+        .await
+        .expect("the database answers")
+}
 
 /// The longest any one expected answer may take before a test gives up.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -98,6 +116,10 @@ type PortWrap = Box<dyn FnOnce(Arc<ConsolePort>) -> Arc<dyn ChatPort>>;
 /// How a test wants its bot.
 pub struct Setup {
     sim: SimConfig,
+    /// A simulator already running (another instance's), instead of a new one.
+    beside: Option<Arc<SimHandle>>,
+    /// A store several instances share, instead of sled in the data dir.
+    store: Option<Store>,
     limits: Box<dyn FnOnce(&mut Limits)>,
     port: Option<PortWrap>,
     upload_limit: u64,
@@ -117,10 +139,32 @@ impl Setup {
         sim.time_scale = FAST;
         Setup {
             sim,
+            beside: None,
+            store: None,
             limits: Box::new(|_| {}),
             port: None,
             upload_limit: 50 * 1024 * 1024,
         }
+    }
+
+    /// Keeps the jobs in `store`, shared with other instances, as the
+    /// instance named `instance`.
+    pub fn shared_store(mut self, store: Store, instance: &str) -> Self {
+        self.store = Some(store);
+        let instance = instance.to_owned();
+        self.limits(move |limits| limits.instance = instance)
+    }
+
+    /// A second instance of `bot`'s bot: its simulator and shared store,
+    /// its own console, data dir and name.
+    pub fn beside(bot: &Bot, instance: &str) -> Self {
+        let store = bot
+            .store
+            .clone()
+            .expect("the first instance shares a store");
+        let mut setup = Setup::new().shared_store(store, instance);
+        setup.beside = Some(bot.sim.clone());
+        setup
     }
 
     pub fn time_scale(mut self, scale: f64) -> Self {
@@ -133,8 +177,13 @@ impl Setup {
         self
     }
 
+    /// Changes the limits, after the changes asked for before.
     pub fn limits(mut self, tweak: impl FnOnce(&mut Limits) + 'static) -> Self {
-        self.limits = Box::new(tweak);
+        let before = std::mem::replace(&mut self.limits, Box::new(|_| {}));
+        self.limits = Box::new(move |limits| {
+            before(limits);
+            tweak(limits);
+        });
         self
     }
 
@@ -154,9 +203,14 @@ impl Setup {
     }
 
     pub async fn start(self) -> Bot {
-        let sim = SoraSim::start(self.sim)
-            .await
-            .expect("the simulator starts");
+        let sim = match self.beside {
+            Some(sim) => sim,
+            None => Arc::new(
+                SoraSim::start(self.sim)
+                    .await
+                    .expect("the simulator starts"),
+            ),
+        };
         let dir = tempfile::tempdir().expect("a data dir");
         let mut limits = fast_limits(dir.path());
         (self.limits)(&mut limits);
@@ -172,6 +226,7 @@ impl Setup {
         };
         let mut bot = Bot {
             sim,
+            store: self.store,
             dir,
             transcript,
             port,
@@ -191,7 +246,10 @@ impl Setup {
 
 /// The simulator, the engine and the console, running.
 pub struct Bot {
-    pub sim: SimHandle,
+    /// Shared by the instances of one bot (see [`Setup::beside`]).
+    pub sim: Arc<SimHandle>,
+    /// The store several instances share, if not sled in `dir`.
+    pub store: Option<Store>,
     pub dir: TempDir,
     pub transcript: Transcript,
     /// The terminal: kept across restarts, so its numbering goes on and the
@@ -221,7 +279,12 @@ impl Bot {
     /// and the console.
     async fn launch(&mut self, chat_port: Arc<dyn ChatPort>) {
         let backend = backend::connect(&client_config(&self.sim)).expect("the backend is built");
-        let engine = common::open_engine(backend, &self.limits, vec![chat_port]);
+        let engine = match &self.store {
+            Some(store) => {
+                Engine::new(backend, store.clone(), self.limits.clone(), vec![chat_port])
+            }
+            None => common::open_engine(backend, &self.limits, vec![chat_port]),
+        };
         self.driver = Some(tokio::spawn({
             let engine = engine.clone();
             async move { engine.run().await }

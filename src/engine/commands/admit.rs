@@ -31,10 +31,10 @@ impl Engine {
         let user = self.user_key(msg);
         let admin = self.is_admin(msg);
         let max_active = self.inner.limits.max_active_per_user;
-        if !admin && self.active_of(&user) >= max_active {
+        if !admin && self.active_of(&user).await? >= max_active {
             return Ok(Refusal::TooManyActive { max: max_active }.into());
         }
-        if self.queue_len() >= self.inner.limits.max_queue {
+        if self.queue_len_everywhere().await? >= self.inner.limits.max_queue {
             return Ok(Refusal::QueueFull.into());
         }
         let (day, resets_in) = today();
@@ -60,6 +60,7 @@ impl Engine {
         }
         let guard = self.job_guard(&job.id);
         let _held = guard.lock.lock().await;
+        self.hold_new(&job);
         if let Err(error) = self.save(&job).await {
             self.refund(&mut job).await;
             return Err(error);

@@ -60,6 +60,8 @@ impl Engine {
         if job.state.is_finished() {
             return Ok(Refusal::AlreadyFinished(job.id.to_string()).into());
         }
+        // Held by another instance: this one takes it, and that one lets go.
+        self.take_for_command(&job).await?;
         // Stop a step under way at its next wait (a download, an upload), so
         // the answer does not wait for it.
         let guard = self.job_guard(&job.id);

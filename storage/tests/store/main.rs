@@ -5,6 +5,7 @@
 mod helpers;
 
 mod characters;
+mod coordination;
 mod damage;
 mod durations;
 mod jobs;
