@@ -111,7 +111,7 @@ async fn a_killed_instances_jobs_are_each_created_once_and_delivered_once_by_the
             let person = TgUser::new(8_000 + user as i64, format!("User {user}")).language("en");
             takes
                 .command(i, Platform::Telegram, false, None)
-                .from_telegram_user(person)
+                .sent_by(person)
         })
         .collect();
     let (before, after) = commands.split_at_mut(USERS * JOBS_EACH);
@@ -187,7 +187,11 @@ async fn a_killed_instances_jobs_are_each_created_once_and_delivered_once_by_the
             .count();
         let uploads = chats.deliveries(command, &ids[i]).messages;
         let transcript = || chats.status_texts(command).join("\n---\n");
-        assert_eq!(chats.job_ids_shown(command).len(), 1, "one job for command {i}");
+        assert_eq!(
+            chats.job_ids_shown(command).len(),
+            1,
+            "one job for command {i}"
+        );
         if job.state == JobState::Delivered {
             delivered += 1;
             assert_eq!(creates, 1, "command {i}: {}", transcript());
@@ -230,7 +234,10 @@ async fn a_killed_instances_jobs_are_each_created_once_and_delivered_once_by_the
             .await
             .expect("a usage count");
     }
-    assert_eq!(charged as usize, delivered, "usage counted once per delivered job");
+    assert_eq!(
+        charged as usize, delivered,
+        "usage counted once per delivered job"
+    );
     eprintln!("{delivered} delivered, {in_doubt} told in doubt; the victim held {held:?}");
     assert!(
         answered_before_kill.iter().all(|n| *n > 0),

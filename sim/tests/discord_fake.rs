@@ -722,10 +722,12 @@ mod discord {
     }
 
     #[tokio::test]
-    async fn each_event_goes_to_its_shard_guild_events_by_the_guild_and_direct_ones_to_shard_zero() {
+    async fn each_event_goes_to_its_shard_guild_events_by_the_guild_and_direct_ones_to_shard_zero()
+    {
         let (discord, _) = start(|c| c.guild_shard = Some([1, 2])).await;
         let alice = discord.person("alice");
-        let slash = |prompt: &str| Call::slash(&alice, "video", Options::new().string("prompt", prompt));
+        let slash =
+            |prompt: &str| Call::slash(&alice, "video", Options::new().string("prompt", prompt));
         let (mut zero, ready_zero) = identified(&discord, [0, 2]).await;
 
         // Shard 1 is not connected: its event waits for it.

@@ -111,30 +111,13 @@ struct Args {
     /// Seed of the kill moments and victims, and of the simulator.
     #[arg(long, default_value_t = 12)]
     seed: u64,
-    /// The `sorabot` binary (default: the one next to this program, built
-    /// first when this program runs under cargo).
-    #[arg(long)]
-    bot: Option<PathBuf>,
-    /// Do not build the bot first.
-    #[arg(long)]
-    no_build: bool,
-    /// Keep the instances' directories and logs, and say where they are.
-    #[arg(long)]
-    keep: bool,
-    /// RUST_LOG of the bots (their logs go to `bot-a/bot.log` and
-    /// `bot-b/bot.log` in the work directory).
-    #[arg(long, default_value = "warn")]
-    bot_log: String,
+    #[command(flatten)]
+    run: fleet::binary::BotArgs,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    fleet::binary::init_tracing();
     if args.jobs_one + args.jobs_two + args.jobs_kills == 0 {
         bail!("no jobs: give --jobs-one, --jobs-two or --jobs-kills");
     }
@@ -148,7 +131,7 @@ fn main() -> anyhow::Result<()> {
             bail!("{name} must be a positive number");
         }
     }
-    let bot = fleet::binary::bot_binary(args.bot.as_deref(), args.no_build)?;
+    let bot = args.run.binary()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run(args, bot))
 }
@@ -228,7 +211,7 @@ impl Rig {
             time_scale: args.time_scale,
             job_secs: args.job_secs,
             seed: args.seed,
-            bot_log: args.bot_log.clone(),
+            bot_log: args.run.bot_log.clone(),
         };
         let cluster = Cluster::start(config, &bot).await?;
         let takes = Takes::new("scale take");
@@ -312,7 +295,11 @@ impl Rig {
     /// whose instance serves, as only a connected shard gets interactions.
     fn send(&mut self, i: usize) -> anyhow::Result<()> {
         if self.commands[i].platform == Platform::Discord {
-            let shards: Vec<bool> = [0, 1].into_iter().filter(|s| self.up[*s]).map(|s| s == 0).collect();
+            let shards: Vec<bool> = [0, 1]
+                .into_iter()
+                .filter(|s| self.up[*s])
+                .map(|s| s == 0)
+                .collect();
             let Some(dm) = shards.get(self.discord_sent % shards.len().max(1)) else {
                 bail!("no instance serves Discord");
             };
@@ -366,7 +353,11 @@ impl Rig {
     }
 
     /// Asks the store which of `range`'s commands have finished.
-    async fn look_at_store(&mut self, records: &Records, range: Range<usize>) -> anyhow::Result<()> {
+    async fn look_at_store(
+        &mut self,
+        records: &Records,
+        range: Range<usize>,
+    ) -> anyhow::Result<()> {
         let chats = Chats::new(
             &self.cluster.telegram,
             self.cluster.discord.as_ref(),
@@ -417,11 +408,15 @@ impl Rig {
         let mut timed_out = false;
         loop {
             self.tick().await?;
-            while next < commands.end && sent_at + gap * (next - commands.start) as u32 <= Instant::now() {
+            while next < commands.end
+                && sent_at + gap * (next - commands.start) as u32 <= Instant::now()
+            {
                 self.send(next)?;
                 next += 1;
             }
-            if kill_moments.first().is_some_and(|at| *at <= Instant::now()) && self.up.iter().all(|u| *u) {
+            if kill_moments.first().is_some_and(|at| *at <= Instant::now())
+                && self.up.iter().all(|u| *u)
+            {
                 kill_moments.remove(0);
                 let victim = self.rng.below(2) as usize;
                 self.kill(victim).await?;
@@ -429,7 +424,8 @@ impl Rig {
             if last_look.elapsed() >= STORE_EVERY {
                 last_look = Instant::now();
                 self.look_at_store(&records, commands.clone()).await?;
-                let done = next == commands.end && self.finished[commands.clone()].iter().all(|f| *f);
+                let done =
+                    next == commands.end && self.finished[commands.clone()].iter().all(|f| *f);
                 if done && kill_moments.is_empty() {
                     break;
                 }
@@ -441,7 +437,13 @@ impl Rig {
             sleep(TICK).await;
         }
         // Both instances serve again before the next phase.
-        while self.restart_at.iter().any(Option::is_some) || self.up.iter().zip(&self.cluster.instances).any(|(up, i)| i.process.is_started() && !up) {
+        while self.restart_at.iter().any(Option::is_some)
+            || self
+                .up
+                .iter()
+                .zip(&self.cluster.instances)
+                .any(|(up, i)| i.process.is_started() && !up)
+        {
             if self.time_up() {
                 break;
             }
@@ -522,9 +524,12 @@ async fn run(args: Args, bot: PathBuf) -> anyhow::Result<()> {
     let report = Report::gather(&rig).await?;
     rig.cluster.stop_all().await?;
     report.print(&rig, &phases, wall);
-    if args.keep {
+    if args.run.keep {
         let kept = rig.cluster.keep();
-        eprintln!("kept the instances' directories and logs in {}", kept.display());
+        eprintln!(
+            "kept the instances' directories and logs in {}",
+            kept.display()
+        );
     }
     Ok(())
 }
@@ -544,6 +549,8 @@ struct Outcome {
     unacknowledged: bool,
     /// Kills between its Telegram upload and its stored delivery.
     window_kills: usize,
+    /// Seconds from sending it to the bot's first answer.
+    answered: Option<f64>,
 }
 
 impl Outcome {
@@ -577,8 +584,9 @@ struct Report {
     /// Seconds from a kill to the survivor's first request about each
     /// job the killed instance held.
     takeovers: Vec<f64>,
-    /// Jobs a killed instance held that the survivor never asked about
-    /// (taken back by the restarted instance, or ended without the service).
+    /// Jobs a killed instance held that the survivor never asked the
+    /// service about (their result was already fetched, or the restarted
+    /// instance took them back).
     not_taken_over: usize,
     /// The most service requests in one second.
     peak_rps: usize,
@@ -614,10 +622,14 @@ impl Report {
             let ids: Vec<String> = jobs.iter().map(|j| j.id.to_string()).collect();
             outcomes.push(Outcome {
                 creates: creates.get(&command.index).copied().unwrap_or(0),
-                uploads: ids.iter().map(|id| chats.deliveries(command, id).messages).sum(),
+                uploads: ids
+                    .iter()
+                    .map(|id| chats.deliveries(command, id).messages)
+                    .sum(),
                 in_doubt: ids.iter().any(|id| chats.told_in_doubt(command, id)),
                 refused: chats.refused(command),
                 unacknowledged: chats.unacknowledged(command),
+                answered: chats.answered_after(command).map(|d| d.as_secs_f64()),
                 window_kills: rig
                     .kills
                     .iter()
@@ -645,7 +657,11 @@ impl Report {
             .enumerate()
             .filter_map(|(i, o)| o.lost().map(|why| (i, why)))
             .collect();
-        let extra_creates: usize = self.outcomes.iter().map(|o| o.creates.saturating_sub(1)).sum();
+        let extra_creates: usize = self
+            .outcomes
+            .iter()
+            .map(|o| o.creates.saturating_sub(1))
+            .sum();
         let creates_unexplained = self
             .outcomes
             .iter()
@@ -676,6 +692,10 @@ impl Report {
             .filter(|o| !o.jobs.is_empty() && !o.delivered())
             .count();
         let drift = self.charged as i64 - delivered as i64;
+        let answers: Vec<f64> = self.outcomes.iter().filter_map(|o| o.answered).collect();
+        let answer_p50 = percentile(&answers, 50.0);
+        let answer_p99 = percentile(&answers, 99.0);
+        let answer_max = percentile(&answers, 100.0);
         let p50 = percentile(&self.takeovers, 50.0);
         let p99 = percentile(&self.takeovers, 99.0);
         let secs = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"));
@@ -707,7 +727,11 @@ impl Report {
                 span,
                 rate,
                 cpu,
-                if run.timed_out { "  (time ran out)" } else { "" }
+                if run.timed_out {
+                    "  (time ran out)"
+                } else {
+                    ""
+                }
             );
             per_phase.insert(run.phase.name(), (rate, cpu));
         }
@@ -740,11 +764,17 @@ impl Report {
             self.charged
         );
         println!(
-            "takeover: p50 {} s, p99 {} s over {} job(s) a killed instance held ({} never asked about by the survivor)",
+            "takeover: p50 {} s, p99 {} s over {} job(s) a killed instance held (and {} more it held that no other instance asked the service about again)",
             secs(p50),
             secs(p99),
             self.takeovers.len(),
             self.not_taken_over
+        );
+        println!(
+            "first answer to a command: p50 {} s, p99 {} s, max {} s",
+            secs(answer_p50),
+            secs(answer_p99),
+            secs(answer_max)
         );
         println!(
             "service requests: at most {} in one second (SERVICE_RPS={}): {}",
@@ -759,7 +789,7 @@ impl Report {
         println!("run: {wall:.1} s");
         let timed_out = phases.iter().any(|p| p.timed_out);
         println!(
-            "scale: jobs={} delivered={delivered} failed={failed} in_doubt={in_doubt} lost={} kills={} dup_creates={extra_creates} creates_not_1={creates_unexplained} dc_dup_deliveries={dc_extra} tg_dup_deliveries={tg_extra} tg_window_uploads={tg_windows} tg_unexplained={tg_unexplained} usage_drift={drift} takeover_p50={} takeover_p99={} takeovers={} not_taken_over={} peak_rps={} service_rps={} rps_ok={rps_ok} one_jobs_per_s={one_rate:.2} two_jobs_per_s={two_rate:.2} one_cpu_ms_per_job={one_cpu:.1} two_cpu_ms_per_job={two_cpu:.1} metrics={} timed_out={timed_out} secs={wall:.1}",
+            "scale: jobs={} delivered={delivered} failed={failed} in_doubt={in_doubt} lost={} kills={} dup_creates={extra_creates} creates_not_1={creates_unexplained} dc_dup_deliveries={dc_extra} tg_dup_deliveries={tg_extra} tg_window_uploads={tg_windows} tg_unexplained={tg_unexplained} usage_drift={drift} takeover_p50={} takeover_p99={} takeovers={} not_taken_over={} answer_p50={} answer_p99={} answer_max={} peak_rps={} service_rps={} rps_ok={rps_ok} one_jobs_per_s={one_rate:.2} two_jobs_per_s={two_rate:.2} one_cpu_ms_per_job={one_cpu:.1} two_cpu_ms_per_job={two_cpu:.1} metrics={} timed_out={timed_out} secs={wall:.1}",
             self.outcomes.len(),
             lost.len(),
             rig.kills.len(),
@@ -767,6 +797,9 @@ impl Report {
             secs(p99),
             self.takeovers.len(),
             self.not_taken_over,
+            secs(answer_p50),
+            secs(answer_p99),
+            secs(answer_max),
             self.peak_rps,
             args.service_rps,
             if metrics == "OK" { "ok" } else { "missing" },
@@ -783,7 +816,12 @@ fn takeovers(rig: &Rig, outcomes: &[Outcome]) -> (Vec<f64>, usize) {
     let ended: HashMap<String, u64> = outcomes
         .iter()
         .flat_map(|o| &o.jobs)
-        .filter_map(|j| Some((j.task.as_ref()?.to_string(), j.finished_ms.unwrap_or(u64::MAX))))
+        .filter_map(|j| {
+            Some((
+                j.task.as_ref()?.to_string(),
+                j.finished_ms.unwrap_or(u64::MAX),
+            ))
+        })
         .collect();
     let mut samples = Vec::new();
     let mut missed = 0;

@@ -15,10 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::DiscordConfig;
 use super::limits::Limits;
-use super::shards::{self, Shard};
 use super::records::{
     permissions, CallbackRecord, FileInfo, MessageRecord, Person, RegisteredCommand, RequestRecord,
 };
+use super::shards::{self, Shard};
 
 /// 2015-01-01T00:00:00Z, where snowflake time starts.
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;

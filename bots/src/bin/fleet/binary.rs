@@ -60,3 +60,38 @@ fn build(dir: &Path, cargo: &std::ffi::OsStr, manifest: &Path) -> anyhow::Result
     }
     Ok(())
 }
+
+/// The command-line flags every benchmark that runs the bot takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BotArgs {
+    /// The `sorabot` binary (default: the one next to this program, built
+    /// first when this program runs under cargo).
+    #[arg(long)]
+    pub bot: Option<PathBuf>,
+    /// Do not build the bot first.
+    #[arg(long)]
+    pub no_build: bool,
+    /// Keep the work directory (data and the bot's logs), and say where it is.
+    #[arg(long)]
+    pub keep: bool,
+    /// RUST_LOG of the bot (its log goes to `bot.log` in the work directory).
+    #[arg(long, default_value = "warn")]
+    pub bot_log: String,
+}
+
+impl BotArgs {
+    /// The bot these flags name (see [`bot_binary`]).
+    pub fn binary(&self) -> anyhow::Result<PathBuf> {
+        bot_binary(self.bot.as_deref(), self.no_build)
+    }
+}
+
+/// The benchmark's own log: errors only, unless `RUST_LOG` says more.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

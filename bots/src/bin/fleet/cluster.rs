@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use sorabot::engine::Records;
 use secrecy::SecretString;
+use sorabot::engine::Records;
 use sorabot::limits::SharedStore;
 use sorabot::Limits;
 use sorabot_sim::discord::{DiscordConfig, DiscordHandle, FakeDiscord};
@@ -67,7 +67,8 @@ pub struct Cluster {
     pub balancer: Balancer,
     pub store_url: String,
     pub config: ClusterConfig,
-    postgres: Postgres,
+    /// Kept for its lifetime: the server stops when it is dropped.
+    _postgres: Postgres,
     work: tempfile::TempDir,
 }
 
@@ -148,7 +149,7 @@ impl Cluster {
             balancer,
             store_url,
             config,
-            postgres,
+            _postgres: postgres,
             work,
         };
         for (i, (webhook, key)) in webhooks.into_iter().zip(keys).enumerate() {
@@ -179,10 +180,7 @@ impl Cluster {
             ("HTTP_LISTEN", http.to_string()),
         ]));
         if self.discord.is_some() {
-            env.push((
-                "DISCORD_SHARDS".to_owned(),
-                format!("{i}-{i}/{}", shard[1]),
-            ));
+            env.push(("DISCORD_SHARDS".to_owned(), format!("{i}-{i}/{}", shard[1])));
         }
         let log = dir.join("bot.log");
         Ok(Instance {
@@ -246,7 +244,8 @@ impl Cluster {
     /// connections, the webhook is set, and (with Discord) its shard
     /// identified since it started. An error when it exited.
     pub async fn ready(&mut self, i: usize) -> anyhow::Result<bool> {
-        let sharded = self.discord.is_none() || self.identified(i) > self.instances[i].identified_before;
+        let sharded =
+            self.discord.is_none() || self.identified(i) > self.instances[i].identified_before;
         let instance = &mut self.instances[i];
         if let Some(status) = instance.process.exited() {
             bail!(
@@ -256,7 +255,9 @@ impl Cluster {
             );
         }
         let hooked = self.telegram.webhook().is_some();
-        let listening = tokio::net::TcpStream::connect(instance.webhook).await.is_ok();
+        let listening = tokio::net::TcpStream::connect(instance.webhook)
+            .await
+            .is_ok();
         Ok(listening && hooked && sharded)
     }
 
@@ -315,7 +316,6 @@ impl Cluster {
             url: SecretString::from(self.store_url.clone()),
             max_connections: 4,
             acquire_timeout: Duration::from_secs(10),
-            lease: Duration::from_secs_f64(self.config.lease_secs),
         });
         Records::connect(&limits)
             .await
@@ -336,16 +336,15 @@ impl Cluster {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?;
-        let answer = client.get(url).send().await.context("asking for /metrics")?;
+        let answer = client
+            .get(url)
+            .send()
+            .await
+            .context("asking for /metrics")?;
         if !answer.status().is_success() {
             bail!("/metrics answered {}", answer.status());
         }
         Ok(answer.text().await?)
-    }
-
-    /// Stops the store's server (after the instances).
-    pub fn stop_store(&self) -> anyhow::Result<()> {
-        Ok(self.postgres.stop()?)
     }
 }
 

@@ -58,7 +58,7 @@ pub struct VideoCommand {
 
 impl VideoCommand {
     /// The same command from another Telegram user (one who sends several).
-    pub fn from_telegram_user(mut self, user: TgUser) -> VideoCommand {
+    pub fn sent_by(mut self, user: TgUser) -> VideoCommand {
         self.user_id = user.id.to_string();
         self.tg_user = user;
         self
@@ -165,9 +165,9 @@ impl<'a> Chats<'a> {
             Platform::Telegram => {
                 let chat = TgChat::private(&command.tg_user);
                 let text = format!("/video {}", command.prompt);
-                let posted = self
-                    .telegram
-                    .post(UserMessage::text(&chat, &command.tg_user, text))?;
+                let posted =
+                    self.telegram
+                        .post(UserMessage::text(&chat, &command.tg_user, text))?;
                 command.tg_message = Some(posted.message_id);
             }
             Platform::Discord => {
@@ -293,6 +293,25 @@ impl<'a> Chats<'a> {
             && self.unacknowledged(command)
     }
 
+    /// How long after it was sent the bot first answered `command`: its
+    /// first reply on Telegram, its interaction's callback on Discord.
+    pub fn answered_after(&self, command: &VideoCommand) -> Option<std::time::Duration> {
+        let sent = command.sent?;
+        let at = match command.platform {
+            Platform::Telegram => {
+                let message = command.tg_message?;
+                self.telegram
+                    .bot_messages(command.tg_user.id)
+                    .iter()
+                    .filter(|m| m.reply_to == Some(message))
+                    .map(|m| m.at)
+                    .min()?
+            }
+            Platform::Discord => self.discord?.callback(command.interaction.as_ref()?.id)?.at,
+        };
+        Some(at.saturating_duration_since(sent))
+    }
+
     /// Job ids the chats show for `command` (its status headlines).
     pub fn job_ids_shown(&self, command: &VideoCommand) -> Vec<String> {
         let mut ids: Vec<String> = self
@@ -354,9 +373,7 @@ impl<'a> Chats<'a> {
         match command.platform {
             Platform::Telegram => {
                 let calls = self.telegram_calls.get_or_init(|| self.telegram.calls());
-                let to_chat = |c: &&TgCall| {
-                    c.ok() && c.int("chat_id") == Some(command.tg_user.id)
-                };
+                let to_chat = |c: &&TgCall| c.ok() && c.int("chat_id") == Some(command.tg_user.id);
                 let uploads = calls
                     .iter()
                     .filter(to_chat)
@@ -387,7 +404,8 @@ impl<'a> Chats<'a> {
             .into_iter()
             .filter(|m| m.origin == Origin::Bot && m.deleted.is_none())
             .filter(|m| {
-                (!m.attachments.is_empty() && m.all_text().contains(job)) || m.content.contains(link)
+                (!m.attachments.is_empty() && m.all_text().contains(job))
+                    || m.content.contains(link)
             })
             .count();
         let requests = self

@@ -73,7 +73,10 @@ mod tests {
     #[test]
     fn a_metric_is_there_only_with_a_sample_of_its_own_name() {
         let text = "# TYPE sorabot_polls counter\nsorabot_polls_total 3\nsorabot_jobs{state=\"queued\"} 0\n";
-        let missing = missing_metrics(text, &["sorabot_polls_total", "sorabot_jobs", "sorabot_job"]);
+        let missing = missing_metrics(
+            text,
+            &["sorabot_polls_total", "sorabot_jobs", "sorabot_job"],
+        );
         assert_eq!(missing, ["sorabot_job"]);
     }
 }

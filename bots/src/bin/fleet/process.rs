@@ -46,19 +46,6 @@ impl BotProcess {
         }
     }
 
-    /// The environment it is started with.
-    pub fn env(&self) -> &[(String, String)] {
-        &self.env
-    }
-
-    /// The value of one of its variables.
-    pub fn var(&self, name: &str) -> Option<&str> {
-        self.env
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// Starts it (its output appended to its log).
     pub fn spawn(&mut self) -> anyhow::Result<()> {
         let log = std::fs::OpenOptions::new()
@@ -147,11 +134,6 @@ impl BotProcess {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let all: Vec<&str> = text.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
-    }
-
-    /// Its whole log.
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 

@@ -47,7 +47,9 @@ pub fn asks_by_task(
             });
         };
         if request.method == "POST" && request.path.contains("/v1/videos/generations") {
-            let prompt = request.json().and_then(|b| b["prompt"].as_str().map(str::to_owned));
+            let prompt = request
+                .json()
+                .and_then(|b| b["prompt"].as_str().map(str::to_owned));
             for task in prompt.and_then(|p| by_prompt.get(&p)).into_iter().flatten() {
                 note(task, Asked::Create);
             }
@@ -84,7 +86,7 @@ pub fn held_at(
 ) -> Vec<Vec<String>> {
     let mut held = vec![Vec::new(); instances];
     for (task, list) in asks {
-        let last = list.iter().filter(|a| a.at <= moment).next_back();
+        let last = list.iter().rfind(|a| a.at <= moment);
         let Some(by) = last.and_then(|a| a.by).filter(|by| *by < instances) else {
             continue;
         };
