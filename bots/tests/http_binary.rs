@@ -34,22 +34,30 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
-#[tokio::test]
-async fn the_binary_serves_health_and_metrics_on_the_address_it_logs_and_stops_them_with_itself() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sorabot"))
-        .current_dir(dir.path())
+/// A running `sorabot` (the console chat against the built-in simulator)
+/// with `HTTP_LISTEN` on port 0 and the extra `env`, its log gathered.
+struct Running {
+    child: tokio::process::Child,
+    log: Arc<Mutex<String>>,
+    reader: tokio::task::JoinHandle<()>,
+    addr: String,
+}
+
+async fn start_bot(dir: &std::path::Path, env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sorabot"));
+    command
+        .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn,sorabot_bots=info")
         .env("SIM_TIME_SCALE", "500")
         .env("HTTP_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("the binary starts");
     let log = Arc::new(Mutex::new(String::new()));
     let reader = tokio::spawn({
         let (stderr, log) = (child.stderr.take().expect("a stderr"), log.clone());
@@ -69,6 +77,23 @@ async fn the_binary_serves_health_and_metrics_on_the_address_it_logs_and_stops_t
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("an address in {line:?}"))
         .to_owned();
+    Running {
+        child,
+        log,
+        reader,
+        addr,
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_health_and_metrics_on_the_address_it_logs_and_stops_them_with_itself() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let Running {
+        mut child,
+        log,
+        reader,
+        addr,
+    } = start_bot(dir.path(), &[]).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -119,4 +144,62 @@ async fn the_binary_serves_health_and_metrics_on_the_address_it_logs_and_stops_t
     logged(&log, "http server stopped").await;
     let refused = client.get(format!("http://{addr}/healthz")).send().await;
     assert!(refused.is_err(), "nothing listens there any more");
+}
+
+#[tokio::test]
+async fn with_a_shared_store_health_turns_503_while_postgresql_is_down_and_200_when_it_is_back() {
+    let server = sorabot_storage::throwaway::Postgres::start().expect("a throwaway PostgreSQL");
+    let url = server.create_database("health").expect("a database");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bot = start_bot(
+        dir.path(),
+        &[
+            ("STORE_URL", url.as_str()),
+            ("HEALTH_CACHE_SECS", "0"),
+            ("STORE_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client");
+    let health = |want: u16| {
+        let (client, addr) = (client.clone(), bot.addr.clone());
+        async move {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                let answer = client
+                    .get(format!("http://{addr}/healthz"))
+                    .send()
+                    .await
+                    .expect("the server answers");
+                let status = answer.status().as_u16();
+                let body = answer.text().await.expect("a body");
+                if status == want {
+                    return body;
+                }
+                assert!(Instant::now() < deadline, "healthz stayed {status}: {body}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+
+    health(200).await;
+    server.stop().expect("PostgreSQL stops");
+    let down = health(503).await;
+    assert!(
+        down.contains("store"),
+        "the answer says what is wrong: {down}"
+    );
+    assert!(
+        !down.contains(&url),
+        "the answer never shows the store's URL"
+    );
+    server.restart().expect("PostgreSQL starts again");
+    health(200).await;
+    assert!(
+        !bot.log.lock().unwrap().contains(&url),
+        "the log never shows the store's URL"
+    );
 }

@@ -142,3 +142,38 @@ async fn a_cancel_on_one_instance_ends_a_job_the_other_holds() {
     assert_eq!(alpha.job(&job.id).await.state, JobState::Cancelled);
     assert!(alpha.deliveries(&job.id).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_handled_again_by_another_instance_makes_no_second_job() {
+    let alpha = first_instance(SLOW, short_lease).await;
+    let beta = second_instance(&alpha, short_lease).await;
+    // One Telegram message, taken again by a second instance after the
+    // first died before marking it handled.
+    let msg = sorabot::chat::Incoming {
+        chat: engine_support::group(),
+        user: engine_support::person("77", false),
+        message_id: "4242".to_owned(),
+        text: "/video a harbour at dawn".to_owned(),
+        attachments: vec![],
+        reply_to: None,
+        reply_media: None,
+        bot_username: Some(sorabot_bots::console::BOT_NAME.to_owned()),
+    };
+
+    alpha.engine().handle(&msg).await;
+    let job = alpha.new_job("a harbour at dawn").await;
+    beta.engine().handle(&msg).await;
+
+    beta.expect(&format!(r"^🎬 {} · ", job.id)).await;
+    alpha.delivered(&job.id).await;
+    assert_eq!(
+        alpha.sim_requests("POST", "/v1/videos/generations").len(),
+        1
+    );
+    let jobs = alpha
+        .engine()
+        .jobs_of(&msg.chat.platform, &msg.user.id, 10)
+        .await
+        .expect("the store reads");
+    assert_eq!(jobs.len(), 1, "one job for one message");
+}

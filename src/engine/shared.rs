@@ -135,6 +135,13 @@ impl Engine {
         }
     }
 
+    /// A new job whose first write failed: there is nothing to hold.
+    pub(super) fn unhold_new(&self, id: &JobId) {
+        if let Some(shared) = self.shared() {
+            shared.held().remove(id);
+        }
+    }
+
     /// A command about a job another instance holds takes it here: that
     /// instance's next write of it is refused, and it lets the job go.
     pub(super) async fn take_for_command(&self, job: &Job) -> Result<(), EngineError> {

@@ -203,6 +203,7 @@ impl Setup {
     }
 
     pub async fn start(self) -> Bot {
+        let second_instance = self.beside.is_some();
         let sim = match self.beside {
             Some(sim) => sim,
             None => Arc::new(
@@ -212,6 +213,11 @@ impl Setup {
             ),
         };
         let dir = tempfile::tempdir().expect("a data dir");
+        if second_instance {
+            // Another console in the same chat: message ids of its own, as
+            // two chat apps' messages never share one.
+            std::fs::write(dir.path().join("console-next-id"), "1000000").expect("the counter");
+        }
         let mut limits = fast_limits(dir.path());
         (self.limits)(&mut limits);
         let transcript = Transcript::default();

@@ -37,6 +37,12 @@ impl Engine {
         if self.queue_len_everywhere().await? >= self.inner.limits.max_queue {
             return Ok(Refusal::QueueFull.into());
         }
+        if let Some(earlier) = self.job_of_command(msg).await? {
+            // The same message handled again (an update taken over from an
+            // instance that died before marking it handled): one job.
+            tracing::info!(job = %earlier.id, "this command already made a job");
+            return Ok(Outcome::Said(self.current_status(&earlier).await));
+        }
         let (day, resets_in) = today();
         let limit = self.inner.limits.daily_quota;
         let charged_day = if admin {
@@ -58,10 +64,12 @@ impl Engine {
         if let JobRequest::Character { name, .. } = &job.request {
             self.link_character(&user, name, &job.id).await?;
         }
+        self.index_command(msg, &job).await?;
         let guard = self.job_guard(&job.id);
         let _held = guard.lock.lock().await;
         self.hold_new(&job);
         if let Err(error) = self.save(&job).await {
+            self.unhold_new(&job.id);
             self.refund(&mut job).await;
             return Err(error);
         }
@@ -71,6 +79,37 @@ impl Engine {
         tracing::info!(job = %job.id, user = %user, "job accepted");
         self.send_status(&mut job).await?;
         Ok(Outcome::Accepted(job.id))
+    }
+
+    /// The job a typed command already made, if this very message was
+    /// handled before. Button presses are not typed commands: each press
+    /// may start a job.
+    async fn job_of_command(&self, msg: &Incoming) -> Result<Option<Job>, EngineError> {
+        if msg.text.is_empty() {
+            return Ok(None);
+        }
+        let key = command_key(msg);
+        match self.inner.store.lookup_message(&key).await? {
+            Some((id, MessageRole::Command)) => match JobId::parse(&id) {
+                Some(id) => self.load(&id).await,
+                None => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Remembers which job a typed command made, before the job is stored:
+    /// an entry whose job was never stored is ignored.
+    async fn index_command(&self, msg: &Incoming, job: &Job) -> Result<(), EngineError> {
+        if msg.text.is_empty() {
+            return Ok(());
+        }
+        let key = command_key(msg);
+        self.inner
+            .store
+            .index_message(&key, job.id.as_str(), MessageRole::Command)
+            .await?;
+        Ok(())
     }
 
     /// Sends a new job's status message and remembers it.
@@ -105,6 +144,15 @@ impl Engine {
             }
         }
     }
+}
+
+/// The message index's key of the command message itself.
+fn command_key(msg: &Incoming) -> MessageKey {
+    MessageKey::new(
+        msg.chat.platform.clone(),
+        msg.chat.chat.clone(),
+        msg.message_id.clone(),
+    )
 }
 
 /// A job just asked for, queued.
