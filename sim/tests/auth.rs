@@ -84,3 +84,33 @@ async fn routes_live_under_the_prefix_and_files_need_no_key() {
     let (status, _, _) = api.download(&api.url("/files/nope.mp4")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_extra_key_is_as_good_as_the_key_and_the_log_says_which_came_in_order() {
+    let api = start(Style::Native, |c| {
+        c.key = "sk-first".into();
+        c.extra_keys = vec!["sk-second".into()];
+    })
+    .await;
+
+    let (first, _) = generate_with(&api, Some("Bearer sk-first")).await;
+    let (second, _) = generate_with(&api, Some("Bearer sk-second")).await;
+    let (third, _) = generate_with(&api, Some("Bearer sk-third")).await;
+
+    assert_eq!(
+        [first, second, third],
+        [StatusCode::OK, StatusCode::OK, StatusCode::UNAUTHORIZED]
+    );
+    let requests = api.sim.requests();
+    let keys: Vec<Option<&str>> = requests.iter().map(|r| r.header("authorization")).collect();
+    assert_eq!(
+        keys,
+        [
+            Some("Bearer sk-first"),
+            Some("Bearer sk-second"),
+            Some("Bearer sk-third")
+        ]
+    );
+    assert!(requests.windows(2).all(|pair| pair[0].at <= pair[1].at));
+    assert_eq!(api.sim.task_count(), 2);
+}

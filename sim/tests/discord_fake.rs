@@ -708,6 +708,55 @@ mod discord {
         );
     }
 
+    /// A gateway connection identified as `shard`, past its READY; the READY.
+    async fn identified(discord: &DiscordHandle, shard: [u64; 2]) -> (Socket, Value) {
+        let (mut socket, _) = tokio_tungstenite::connect_async(discord.gateway_url())
+            .await
+            .expect("connects");
+        next_json(&mut socket).await;
+        let identify = json!({"op": 2, "d": {"token": discord.token(), "intents": 1, "properties": {}, "shard": shard}});
+        send(&mut socket, identify).await;
+        let ready = next_json(&mut socket).await;
+        assert_eq!(ready["t"], "READY");
+        (socket, ready)
+    }
+
+    #[tokio::test]
+    async fn each_event_goes_to_its_shard_guild_events_by_the_guild_and_direct_ones_to_shard_zero()
+    {
+        let (discord, _) = start(|c| c.guild_shard = Some([1, 2])).await;
+        let alice = discord.person("alice");
+        let slash =
+            |prompt: &str| Call::slash(&alice, "video", Options::new().string("prompt", prompt));
+        let (mut zero, ready_zero) = identified(&discord, [0, 2]).await;
+
+        // Shard 1 is not connected: its event waits for it.
+        let waiting = discord.inject(slash("in the guild, early"));
+        let direct = discord.inject(slash("in a DM").in_dm());
+        let first_on_zero = next_json(&mut zero).await;
+        let (mut one, ready_one) = identified(&discord, [1, 2]).await;
+        let guild_on_one = next_json(&mut one).await;
+        let waited_on_one = next_json(&mut one).await;
+        let later = discord.inject(slash("in the guild, later"));
+        let later_on_one = next_json(&mut one).await;
+        let direct_again = discord.inject(slash("in a DM again").in_dm());
+        let second_on_zero = next_json(&mut zero).await;
+
+        let guild = discord.guild_id().to_string();
+        assert_eq!(ready_zero["d"]["guilds"], json!([]));
+        assert_eq!(ready_one["d"]["guilds"][0]["id"], guild);
+        assert_eq!(guild_on_one["t"], "GUILD_CREATE");
+        assert_eq!(first_on_zero["d"]["token"], direct.token, "{first_on_zero}");
+        assert!(first_on_zero["d"].get("guild_id").is_none());
+        assert_eq!(waited_on_one["d"]["token"], waiting.token);
+        assert_eq!(later_on_one["d"]["token"], later.token);
+        assert_eq!(later_on_one["d"]["guild_id"], guild);
+        assert_eq!(second_on_zero["d"]["token"], direct_again.token);
+        let mut shards = discord.session_shards();
+        shards.sort();
+        assert_eq!(shards, [Some([0, 2]), Some([1, 2])]);
+    }
+
     #[tokio::test]
     async fn a_message_sent_again_with_an_enforced_nonce_returns_the_first() {
         let (discord, http) = start(|_| {}).await;

@@ -30,27 +30,27 @@
 //! (the same profile and target directory) and runs in about a minute.
 //! Traffic goes only to 127.0.0.1.
 
+mod fleet;
+
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use regex::Regex;
+use fleet::cluster::{services_env, Timing};
+use fleet::commands::{Chats, Delivery, Platform, Takes, VideoCommand};
+use fleet::process::BotProcess;
+use fleet::rng::Rng;
 use sorabot::engine::Records;
 use sorabot::ids::JobId;
 use sorabot::job::{Job, JobState};
 use sorabot::Limits;
-use sorabot_sim::discord::{
-    Call, DiscordConfig, DiscordHandle, FakeDiscord, Injected, MessageRecord, Options, Origin,
-    Person,
-};
+use sorabot_sim::discord::{DiscordConfig, DiscordHandle, FakeDiscord};
 use sorabot_sim::telegram::{
     FakeConfig, FakeTelegram, TelegramHandle, TgChat, TgUser, UserMessage,
 };
 use sorabot_sim::{Fault, SimConfig, SimHandle, SoraSim, Style};
-use tokio::process::{Child, Command};
 use tokio::time::{sleep, Instant};
 
 /// How often the harness looks at the records while it waits.
@@ -59,11 +59,6 @@ const TICK: Duration = Duration::from_millis(2);
 const READY_WITHIN: Duration = Duration::from_secs(30);
 /// The longest a clean stop may take before the bot is killed after all.
 const STOP_WITHIN: Duration = Duration::from_secs(20);
-/// Status lines that end a job: done, failed, cancelled.
-const FINAL_MARKS: [&str; 3] = ["✅ ", "❌ ", "✖ "];
-/// How a job's owner is told its submission is in doubt (the engine's
-/// failure text for it, in English and Chinese, with a Retry button).
-const IN_DOUBT_MARKS: [&str; 2] = ["may or may not have started", "无法确定任务是否已开始"];
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -113,89 +108,22 @@ struct Args {
     /// Seed of the kill moments.
     #[arg(long, default_value_t = 8)]
     seed: u64,
-    /// The `sorabot` binary (default: the one next to this program, built
-    /// first when this program runs under cargo).
-    #[arg(long)]
-    bot: Option<PathBuf>,
-    /// Do not build the bot first.
-    #[arg(long)]
-    no_build: bool,
-    /// Keep the data directory and the bot's log, and say where they are.
-    #[arg(long)]
-    keep: bool,
-    /// RUST_LOG of the bot (its log goes to `bot.log` in the work directory).
-    #[arg(long, default_value = "warn")]
-    bot_log: String,
+    #[command(flatten)]
+    run: fleet::binary::BotArgs,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    fleet::binary::init_tracing();
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
         bail!("--time-scale must be a positive number");
     }
-    let bot = bot_binary(&args)?;
+    let bot = args.run.binary()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run(args, bot))
-}
-
-// ---------------------------------------------------------------- the bot binary
-
-/// The `sorabot` to run: `--bot`, or the one beside this program, built
-/// first (same profile, same target directory) when cargo runs us.
-fn bot_binary(args: &Args) -> anyhow::Result<PathBuf> {
-    if let Some(bot) = &args.bot {
-        return Ok(bot.clone());
-    }
-    let exe = std::env::current_exe().context("finding this program")?;
-    let dir = exe.parent().context("this program's directory")?;
-    let bot = dir.join(format!("sorabot{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO");
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-    if let (false, Some(cargo), Some(manifest)) = (args.no_build, cargo, manifest) {
-        let profile = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("debug")
-            .to_owned();
-        let target = dir.parent().context("the target directory")?;
-        let mut build = std::process::Command::new(cargo);
-        build
-            .args(["build", "-p", "sorabot-bots", "--bin", "sorabot"])
-            .arg("--manifest-path")
-            .arg(manifest.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target);
-        match profile.as_str() {
-            "debug" => {}
-            "release" => {
-                build.arg("--release");
-            }
-            other => {
-                build.args(["--profile", other]);
-            }
-        }
-        eprintln!("building the bot ({profile})");
-        let status = build.status().context("running cargo build")?;
-        if !status.success() {
-            bail!("cargo build of the bot failed ({status})");
-        }
-    }
-    if !bot.exists() {
-        bail!(
-            "no bot at {}: build it (cargo build --release -p sorabot-bots) or pass --bot",
-            bot.display()
-        );
-    }
-    Ok(bot)
 }
 
 // ---------------------------------------------------------------- aims
@@ -271,74 +199,20 @@ struct Kill {
     telegram_window: bool,
 }
 
-/// SplitMix64: reproducible jitter without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % bound.max(1)
-    }
-}
-
 // ---------------------------------------------------------------- the world
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Platform {
-    Telegram,
-    Discord,
-}
-
-/// Whose jobs a command's are: the platform and the user's id there.
-struct Owner {
-    platform: &'static str,
-    id: String,
-}
-
-/// One `/video` a person sends.
-struct VideoCommand {
-    platform: Platform,
-    prompt: String,
-    user: Owner,
-    tg_user: TgUser,
-    person: Option<Person>,
-    /// When it was sent; `None` until then.
-    sent: Option<Instant>,
-    /// The Telegram message that carried it.
-    tg_message: Option<i64>,
-    /// The Discord interaction that carried it.
-    interaction: Option<Injected>,
-}
-
-/// The prompt of command `i`; `take NNN` tells its calls apart.
-fn prompt_of(i: usize) -> String {
-    format!("a paper boat on a pond, chaos take {i:03}")
-}
-
-/// The command a text (a prompt, a caption, an embed) belongs to.
-fn command_in(text: &str) -> Option<usize> {
-    let (_, rest) = text.split_once("chaos take ")?;
-    rest.get(..3)?.parse().ok()
-}
 
 /// The services, the fakes, the bot and the commands.
 struct Rig {
     args: Args,
-    bot_path: PathBuf,
     sim: SimHandle,
     telegram: TelegramHandle,
     discord: DiscordHandle,
     admin: TgUser,
     work: tempfile::TempDir,
     data_dir: PathBuf,
-    log: PathBuf,
-    child: Option<Child>,
+    bot: BotProcess,
     /// The bot is connected to both chats.
     up: bool,
-    starts: usize,
     /// Exits nobody asked for.
     crashes: usize,
     commands: Vec<VideoCommand>,
@@ -346,7 +220,7 @@ struct Rig {
     last_sent: Option<Instant>,
     started: Instant,
     rng: Rng,
-    headline: Regex,
+    takes: Takes,
 }
 
 impl Rig {
@@ -370,7 +244,7 @@ impl Rig {
             .context("creating the work directory")?;
         let data_dir = work.path().join("data");
         std::fs::create_dir_all(&data_dir).context("creating the data directory")?;
-        let log = work.path().join("bot.log");
+        let takes = Takes::new("chaos take");
         let commands = (0..args.jobs)
             .map(|i| {
                 let platform = if i % 2 == 0 {
@@ -378,52 +252,38 @@ impl Rig {
                 } else {
                     Platform::Discord
                 };
-                let tg_user = TgUser::new(7_000 + i as i64, format!("Tester {i}")).language("en");
-                let person =
-                    (platform == Platform::Discord).then(|| discord.person(&format!("tester{i}")));
-                let user = match &person {
-                    Some(person) => Owner {
-                        platform: "discord",
-                        id: person.id.to_string(),
-                    },
-                    None => Owner {
-                        platform: "telegram",
-                        id: tg_user.id.to_string(),
-                    },
-                };
-                VideoCommand {
-                    platform,
-                    prompt: prompt_of(i),
-                    user,
-                    tg_user,
-                    person,
-                    sent: None,
-                    tg_message: None,
-                    interaction: None,
-                }
+                takes.command(i, platform, false, Some(&discord))
             })
             .collect();
         let admin = TgUser::new(6_999, "Operator").language("en");
+        let timing = Timing {
+            time_scale: args.time_scale,
+            job_secs: args.job_secs,
+            deadline_mins: args.deadline_mins,
+            bot_log: args.run.bot_log.clone(),
+        };
+        let mut env = services_env(&sim, sim.key(), &telegram, Some(&discord), &timing);
+        env.push(("DATA_DIR".to_owned(), data_dir.display().to_string()));
+        env.push(("ADMINS".to_owned(), format!("telegram:{}", admin.id)));
+        let log = work.path().join("bot.log");
+        let bot = BotProcess::new("the bot", &bot_path, work.path(), log, env);
         Ok(Rig {
             rng: Rng(args.seed),
             args,
-            bot_path,
             sim,
             telegram,
             discord,
             admin,
             work,
             data_dir,
-            log,
-            child: None,
+            bot,
             up: false,
-            starts: 0,
             crashes: 0,
             commands,
             next_command: 0,
             last_sent: None,
             started: Instant::now(),
-            headline: Regex::new(r#"(?:🎬|🔁|👤|🖼) ([0-9A-Z]{8}) · ""#).expect("a valid regex"),
+            takes,
         })
     }
 
@@ -435,61 +295,21 @@ impl Rig {
         self.started.elapsed() >= Duration::from_secs(self.args.time_limit_secs)
     }
 
-    /// The bot's environment: every service on loopback, timings that fit
-    /// jobs of a few seconds.
-    fn environment(&self) -> Vec<(&'static str, String)> {
-        let scale = self.args.time_scale;
-        let typical = (self.args.job_secs / scale).max(0.5);
-        vec![
-            ("SORA_BASE_URL", self.sim.base_url()),
-            ("SORA_API_KEY", self.sim.key().to_owned()),
-            ("SORA_API_STYLE", "native".to_owned()),
-            ("SORA_TIMEOUT_SECS", "30".to_owned()),
-            ("TELEGRAM_BOT_TOKEN", self.telegram.token()),
-            ("TELEGRAM_API_URL", self.telegram.api_url()),
-            ("DISCORD_BOT_TOKEN", self.discord.token().to_owned()),
-            ("DISCORD_API_URL", self.discord.api_url()),
-            ("DISCORD_GUILD_ID", self.discord.guild_id().to_string()),
-            ("DATA_DIR", self.data_dir.display().to_string()),
-            ("ADMINS", format!("telegram:{}", self.admin.id)),
-            (
-                "TYPICAL_GENERATION_SECS",
-                format!("{typical:.1}").replace(".0", ""),
-            ),
-            ("POLL_MIN_SECS", "0.3".to_owned()),
-            ("POLL_MAX_SECS", format!("{:.1}", (typical / 2.0).max(0.5))),
-            ("STATUS_EDIT_SECS", "0.5".to_owned()),
-            ("STATUS_EDIT_GROUP_SECS", "0.5".to_owned()),
-            ("JOB_DEADLINE_MINS", self.args.deadline_mins.to_string()),
-            ("RUST_LOG", self.args.bot_log.clone()),
-        ]
+    /// The chats, read afresh.
+    fn chats(&self) -> Chats<'_> {
+        Chats::new(&self.telegram, Some(&self.discord), &self.takes)
+    }
+
+    /// The command a text (a prompt, a caption, a body) belongs to.
+    fn command_in(&self, text: &str) -> Option<usize> {
+        self.takes.command_in(text)
     }
 
     /// Starts the bot and waits until it is connected to both chats.
     async fn launch(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .context("opening the bot's log")?;
-        let err = log.try_clone().context("sharing the bot's log")?;
-        let mut command = Command::new(&self.bot_path);
-        command
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(self.environment())
-            .current_dir(self.work.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(err))
-            .kill_on_drop(true);
         let webhooks = self.telegram.calls_of("deleteWebhook").len();
         let identifies = self.discord.identifies();
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {}", self.bot_path.display()))?;
-        self.child = Some(child);
-        self.starts += 1;
+        self.bot.spawn()?;
         let deadline = Instant::now() + READY_WITHIN;
         loop {
             let telegram = self.telegram.calls_of("deleteWebhook").len() > webhooks;
@@ -497,22 +317,22 @@ impl Rig {
             if telegram && discord {
                 break;
             }
-            if let Some(status) = self.exited() {
+            if let Some(status) = self.bot.exited() {
                 bail!(
                     "the bot stopped while starting ({status}); its log ends:\n{}",
-                    self.log_tail()
+                    self.bot.log_tail(20)
                 );
             }
             if Instant::now() > deadline {
                 bail!(
                     "the bot did not connect within {READY_WITHIN:?}; its log ends:\n{}",
-                    self.log_tail()
+                    self.bot.log_tail(20)
                 );
             }
             sleep(TICK).await;
         }
         self.up = true;
-        if self.starts == 1 {
+        if self.bot.starts == 1 {
             // The operator has a private chat with the bot, for admin notices.
             let chat = TgChat::private(&self.admin);
             self.telegram
@@ -521,66 +341,29 @@ impl Rig {
         Ok(())
     }
 
-    /// The bot's exit status, if it has exited.
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut()?.try_wait().ok().flatten()
-    }
-
     /// SIGKILL, and the wait for the process to be gone.
     async fn kill(&mut self) -> anyhow::Result<()> {
         self.up = false;
-        if let Some(mut child) = self.child.take() {
-            child.start_kill().context("killing the bot")?;
-            child.wait().await.context("waiting for the killed bot")?;
-        }
-        Ok(())
+        self.bot.kill().await
     }
 
     /// Asks the bot to stop as Ctrl-C does (SIGINT), then kills it if it
     /// takes too long.
     async fn stop(&mut self) -> anyhow::Result<()> {
         self.up = false;
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        if let Some(pid) = child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-INT", &pid.to_string()])
-                .status();
-        }
-        match tokio::time::timeout(STOP_WITHIN, child.wait()).await {
-            Ok(status) => {
-                let status = status.context("waiting for the bot")?;
-                if !status.success() {
-                    eprintln!("the bot stopped with {status}");
-                }
-            }
-            Err(_) => {
-                eprintln!("the bot did not stop within {STOP_WITHIN:?}: killed");
-                child.start_kill().context("killing the bot")?;
-                child.wait().await.context("waiting for the killed bot")?;
-            }
-        }
-        Ok(())
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        self.bot.stop(STOP_WITHIN).await
     }
 
     /// One step of the background work while the harness waits: the next
     /// command when it is due, and a restart of a bot that died by itself.
     async fn tick(&mut self) -> anyhow::Result<()> {
-        if let Some(status) = self.exited() {
+        if let Some(status) = self.bot.exited() {
             self.crashes += 1;
             eprintln!(
                 "{:>6.1} s  the bot exited by itself ({status}); restarting. Its log ends:\n{}",
                 self.elapsed(),
-                self.log_tail()
+                self.bot.log_tail(20)
             );
-            self.child = None;
             self.up = false;
             if self.crashes > 5 {
                 bail!("the bot keeps exiting by itself");
@@ -591,33 +374,11 @@ impl Rig {
             .last_sent
             .is_none_or(|at| at.elapsed() >= Duration::from_millis(self.args.gap_ms));
         if self.up && due && self.next_command < self.commands.len() {
-            self.send(self.next_command)?;
+            let chats = Chats::new(&self.telegram, Some(&self.discord), &self.takes);
+            chats.send(&mut self.commands[self.next_command])?;
             self.next_command += 1;
             self.last_sent = Some(Instant::now());
         }
-        Ok(())
-    }
-
-    /// Command `i` is sent in its chat.
-    fn send(&mut self, i: usize) -> anyhow::Result<()> {
-        let command = &mut self.commands[i];
-        match command.platform {
-            Platform::Telegram => {
-                let chat = TgChat::private(&command.tg_user);
-                let text = format!("/video {}", command.prompt);
-                let posted =
-                    self.telegram
-                        .post(UserMessage::text(&chat, &command.tg_user, text))?;
-                command.tg_message = Some(posted.message_id);
-            }
-            Platform::Discord => {
-                let person = command.person.as_ref().context("a Discord person")?;
-                let options = Options::new().string("prompt", &command.prompt);
-                command.interaction =
-                    Some(self.discord.inject(Call::slash(person, "video", options)));
-            }
-        }
-        command.sent = Some(Instant::now());
         Ok(())
     }
 
@@ -681,7 +442,7 @@ impl Rig {
         let at = self.elapsed();
         self.kill().await?;
         let telegram_window = matches!(aim, Aim::UploadTelegram { .. })
-            && command.is_some_and(|i| !self.shows_final(i, "✅ "));
+            && command.is_some_and(|i| !self.chats().shows_final(&self.commands[i], "✅ "));
         self.disarm();
         self.launch().await?;
         Ok(Some(Kill {
@@ -725,7 +486,7 @@ impl Rig {
                 return self
                     .discord_uploads(before)
                     .last()
-                    .map(|body| command_in(body))
+                    .map(|body| self.command_in(body))
             }
             Aim::SubmitAccepted => self
                 .sim
@@ -733,17 +494,20 @@ impl Rig {
                 .into_iter()
                 .last()
                 .and_then(|t| t.prompt)
-                .and_then(|p| command_in(&p)),
+                .and_then(|p| self.command_in(&p)),
             Aim::SubmitArriving => self
                 .last_sim_request(|path| path.contains("/v1/videos/generations"))
-                .and_then(|(_, body)| command_in(&body)),
+                .and_then(|(_, body)| self.command_in(&body)),
             Aim::Poll => self
                 .last_sim_request(|path| path.contains("/v1/videos/tasks/"))
                 .and_then(|(path, _)| self.command_of_task_path(&path)),
             Aim::Download => self
                 .last_sim_request(|path| path.contains("/files/"))
                 .and_then(|(path, _)| self.command_of_task_path(&path)),
-            Aim::UploadTelegram { .. } => self.telegram_videos().last().and_then(|c| command_in(c)),
+            Aim::UploadTelegram { .. } => self
+                .telegram_videos()
+                .last()
+                .and_then(|c| self.command_in(c)),
         };
         Some(command)
     }
@@ -760,10 +524,9 @@ impl Rig {
 
     /// The command of the task named in a path (`…/tasks/ID`, `…/files/ID.mp4`).
     fn command_of_task_path(&self, path: &str) -> Option<usize> {
-        let last = path.split('?').next()?.rsplit('/').next()?;
-        let id = last.split('.').next()?;
+        let id = fleet::service::task_in_path(path)?;
         let task = self.sim.tasks().into_iter().find(|t| t.id == id)?;
-        command_in(task.prompt.as_deref()?)
+        self.command_in(task.prompt.as_deref()?)
     }
 
     /// Captions of the videos Telegram took.
@@ -790,107 +553,10 @@ impl Rig {
 
     // ------------------------------------------------------------ what the chats show
 
-    /// The status texts of command `i` (every status message the bot sent
-    /// for it, as they stand).
-    fn status_texts(&self, i: usize) -> Vec<String> {
-        let command = &self.commands[i];
-        match command.platform {
-            Platform::Telegram => {
-                let Some(message) = command.tg_message else {
-                    return vec![];
-                };
-                self.telegram
-                    .bot_messages(command.tg_user.id)
-                    .into_iter()
-                    .filter(|m| m.reply_to == Some(message) && self.headline.is_match(m.content()))
-                    .map(|m| m.content().to_owned())
-                    .collect()
-            }
-            Platform::Discord => self
-                .discord
-                .messages(self.discord.channel_id())
-                .into_iter()
-                .filter(|m| {
-                    m.origin == Origin::Bot
-                        && self.headline.is_match(&m.content)
-                        && command_in(&m.content) == Some(i)
-                })
-                .map(|m| m.content)
-                .collect(),
-        }
-    }
-
-    /// Whether a status of command `i` has a line starting with `mark`.
-    fn shows_final(&self, i: usize, mark: &str) -> bool {
-        self.status_texts(i)
-            .iter()
-            .any(|text| text.lines().any(|line| line.starts_with(mark)))
-    }
-
-    /// Whether command `i` was answered with a refusal instead of a job.
-    fn refused(&self, i: usize) -> bool {
-        let command = &self.commands[i];
-        let refusal = |text: &str| text.starts_with('⚠') || text.contains("\n⚠");
-        match command.platform {
-            Platform::Telegram => command.tg_message.is_some_and(|message| {
-                self.telegram
-                    .bot_messages(command.tg_user.id)
-                    .iter()
-                    .any(|m| {
-                        m.reply_to == Some(message)
-                            && !self.headline.is_match(m.content())
-                            && refusal(m.content())
-                    })
-            }),
-            Platform::Discord => command.interaction.as_ref().is_some_and(|call| {
-                let original = self.discord.original_response(call.id);
-                original
-                    .iter()
-                    .chain(&self.discord.followups(call.id))
-                    .any(|m| refusal(&m.content))
-            }),
-        }
-    }
-
-    /// An unacknowledged interaction past Discord's deadline: it never
-    /// comes again.
-    fn unacknowledged_for_good(&self, i: usize) -> bool {
-        self.commands[i]
-            .sent
-            .is_some_and(|at| at.elapsed() > self.discord.config().ack_deadline)
-            && self.unacknowledged(i)
-    }
-
-    /// Whether command `i` came as a Discord interaction the bot never
-    /// answered (killed within Discord's three seconds).
-    fn unacknowledged(&self, i: usize) -> bool {
-        let command = &self.commands[i];
-        command
-            .interaction
-            .as_ref()
-            .is_some_and(|call| self.discord.callback(call.id).is_none())
-    }
-
-    /// Whether a status of command `i` says its job ended.
-    fn shows_end(&self, i: usize) -> bool {
-        FINAL_MARKS.iter().any(|mark| self.shows_final(i, mark))
-    }
-
-    /// Whether every command was sent and shows an end in its chat: a final
-    /// status, a refusal, an interaction Discord gave up on, or a result
-    /// (a status may never say done: the bot killed between recording the
-    /// delivery and editing the status).
+    /// Whether every command was sent and shows an end in its chat.
     fn all_settled(&self) -> bool {
-        self.next_command == self.commands.len()
-            && (0..self.commands.len()).all(|i| {
-                self.shows_end(i)
-                    || self.refused(i)
-                    || self.unacknowledged_for_good(i)
-                    || self
-                        .job_ids_shown(i)
-                        .iter()
-                        .any(|job| self.deliveries(i, job).messages > 0)
-            })
+        let chats = self.chats();
+        self.next_command == self.commands.len() && self.commands.iter().all(|c| chats.settled(c))
     }
 
     /// With the bot stopped: whether its store holds every command's job as
@@ -898,11 +564,12 @@ impl Rig {
     async fn store_finished(&self) -> anyhow::Result<bool> {
         let records =
             Records::open(&Limits::new(&self.data_dir)).context("opening the bot's store")?;
-        for (i, command) in self.commands.iter().enumerate() {
+        let chats = self.chats();
+        for command in &self.commands {
             let jobs = records
-                .jobs_of(command.user.platform, &command.user.id, 100)
+                .jobs_of(command.platform.name(), &command.user_id, 100)
                 .await?;
-            let owed = !(self.refused(i) || self.unacknowledged(i));
+            let owed = !(chats.refused(command) || chats.unacknowledged(command));
             if (jobs.is_empty() && owed) || jobs.iter().any(|j| !j.state.is_finished()) {
                 return Ok(false);
             }
@@ -912,99 +579,8 @@ impl Rig {
 
     /// Job ids the chats show for command `i` (its status headlines).
     fn job_ids_shown(&self, i: usize) -> Vec<String> {
-        self.status_texts(i)
-            .iter()
-            .filter_map(|t| self.headline.captures(t).map(|c| c[1].to_owned()))
-            .collect()
+        self.chats().job_ids_shown(&self.commands[i])
     }
-
-    /// Every bot text in command `i`'s chat that names `job`.
-    fn texts_about(&self, i: usize, job: &str) -> Vec<String> {
-        let command = &self.commands[i];
-        match command.platform {
-            Platform::Telegram => self
-                .telegram
-                .bot_messages(command.tg_user.id)
-                .iter()
-                .map(|m| m.content().to_owned())
-                .filter(|t| t.contains(job))
-                .collect(),
-            Platform::Discord => self
-                .discord
-                .messages(self.discord.channel_id())
-                .iter()
-                .filter(|m| !matches!(m.origin, Origin::User { .. }))
-                .map(MessageRecord::all_text)
-                .filter(|t| t.contains(job))
-                .collect(),
-        }
-    }
-
-    /// What the chat holds of `job`'s results: uploads and links, and the
-    /// upload requests the platform took.
-    fn deliveries(&self, i: usize, job: &str) -> Delivery {
-        let command = &self.commands[i];
-        let tag = format!("#{job}");
-        let link = format!("\n{tag}\n");
-        match command.platform {
-            Platform::Telegram => {
-                let calls = self.telegram.calls();
-                let to_chat = |c: &&sorabot_sim::telegram::Call| {
-                    c.ok() && c.int("chat_id") == Some(command.tg_user.id)
-                };
-                let uploads = calls
-                    .iter()
-                    .filter(to_chat)
-                    .filter(|c| matches!(c.method.as_str(), "sendVideo" | "sendDocument"))
-                    .filter(|c| c.str("caption").is_some_and(|t| t.contains(&tag)))
-                    .count();
-                let links = calls
-                    .iter()
-                    .filter(to_chat)
-                    .filter(|c| c.method == "sendMessage")
-                    .filter(|c| c.str("text").is_some_and(|t| t.contains(&link)))
-                    .count();
-                Delivery {
-                    messages: uploads + links,
-                    requests: uploads + links,
-                }
-            }
-            Platform::Discord => {
-                let messages = self
-                    .discord
-                    .messages(self.discord.channel_id())
-                    .into_iter()
-                    .filter(|m| m.origin == Origin::Bot && m.deleted.is_none())
-                    .filter(|m| {
-                        (!m.attachments.is_empty() && m.all_text().contains(job))
-                            || m.content.contains(&link)
-                    })
-                    .count();
-                let requests = self
-                    .discord
-                    .requests()
-                    .iter()
-                    .filter(|r| r.method == "POST" && r.status == 200)
-                    .filter(|r| {
-                        let body = r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
-                        (!r.files.is_empty() && body.contains(job))
-                            || body.contains(&link.replace('\n', "\\n"))
-                    })
-                    .count();
-                Delivery { messages, requests }
-            }
-        }
-    }
-}
-
-/// A job's results in its chat.
-#[derive(Debug, Clone, Copy, Default)]
-struct Delivery {
-    /// Messages holding a result (an upload or a link).
-    messages: usize,
-    /// Requests that posted one (with a nonce, Discord answers a resend
-    /// with the first message: more requests than messages).
-    requests: usize,
 }
 
 // ---------------------------------------------------------------- the run
@@ -1093,7 +669,7 @@ async fn run(args: Args, bot: PathBuf) -> anyhow::Result<()> {
     rig.stop().await?;
     let report = Report::gather(&rig, &kills).await?;
     report.print(&rig, &kills, wall, timed_out);
-    if args.keep {
+    if args.run.keep {
         let kept = rig.work.keep();
         eprintln!("kept the data directory and bot.log in {}", kept.display());
     }
@@ -1163,13 +739,14 @@ impl Report {
     async fn gather(rig: &Rig, kills: &[Kill]) -> anyhow::Result<Report> {
         let limits = Limits::new(&rig.data_dir);
         let records = Records::open(&limits).context("opening the bot's store")?;
+        let chats = rig.chats();
         let today = sorabot::clock::today().0;
         let tasks = rig.sim.tasks();
         let requests = rig.sim.requests();
         let mut outcomes = Vec::new();
         for (i, command) in rig.commands.iter().enumerate() {
             let mut ids: Vec<String> = records
-                .jobs_of(command.user.platform, &command.user.id, 100)
+                .jobs_of(command.platform.name(), &command.user_id, 100)
                 .await?
                 .into_iter()
                 .map(|j| j.id.to_string())
@@ -1190,22 +767,19 @@ impl Report {
             let mut in_doubt = false;
             for job in &jobs {
                 let id = job.id.to_string();
-                let shown = rig.deliveries(i, &id);
+                let shown = chats.deliveries(command, &id);
                 delivery.messages += shown.messages;
                 delivery.requests += shown.requests;
-                in_doubt |= rig.texts_about(i, &id).iter().any(|text| {
-                    text.lines()
-                        .any(|line| IN_DOUBT_MARKS.iter().any(|mark| line.contains(mark)))
-                });
+                in_doubt |= chats.told_in_doubt(command, &id);
             }
             let creates = tasks
                 .iter()
-                .filter(|t| t.prompt.as_deref().and_then(command_in) == Some(i))
+                .filter(|t| t.prompt.as_deref().and_then(|p| rig.command_in(p)) == Some(i))
                 .count();
             let create_requests = requests
                 .iter()
                 .filter(|r| r.method == "POST" && r.path.contains("/v1/videos/generations"))
-                .filter(|r| command_in(&String::from_utf8_lossy(&r.body)) == Some(i))
+                .filter(|r| rig.command_in(&String::from_utf8_lossy(&r.body)) == Some(i))
                 .count();
             let window_kills = kills
                 .iter()
@@ -1216,14 +790,14 @@ impl Report {
                 create_requests,
                 delivery,
                 in_doubt,
-                refused: rig.refused(i),
-                unacknowledged: rig.unacknowledged(i),
+                refused: chats.refused(command),
+                unacknowledged: chats.unacknowledged(command),
                 stale_status: !jobs.is_empty()
                     && jobs.iter().all(|j| j.state.is_finished())
-                    && !rig.shows_end(i),
+                    && !chats.shows_end(command),
                 window_kills,
                 charged: records
-                    .charged(command.user.platform, &command.user.id, today)
+                    .charged(command.platform.name(), &command.user_id, today)
                     .await?,
                 jobs,
             });
@@ -1375,7 +949,7 @@ impl Report {
                 .map(|(step, count)| format!("{count} {step}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            rig.starts,
+            rig.bot.starts,
             rig.crashes
         );
         println!(

@@ -14,6 +14,10 @@ pub struct DiscordConfig {
     pub bot_name: String,
     /// The guild the bot is in, with one text channel.
     pub guild_name: String,
+    /// `[shard_id, num_shards]`: the guild's id is made so that Discord's
+    /// rule sends its events to that shard when the bot connects that many
+    /// (direct messages always go to shard 0); `None`: wherever its id falls.
+    pub guild_shard: Option<[u64; 2]>,
     /// Largest file one attachment may be (per file, per request); a boosted
     /// guild allows more. Interactions report it as `attachment_size_limit`.
     pub upload_limit: u64,
@@ -53,6 +57,7 @@ impl Default for DiscordConfig {
             token: "fake-discord-bot-token".to_owned(),
             bot_name: "sorabot".to_owned(),
             guild_name: "Sora Fans".to_owned(),
+            guild_shard: None,
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             max_files: 10,
             ack_deadline: Duration::from_secs(3),

@@ -2,8 +2,9 @@
 //! HELLO (op 10) with the heartbeat interval; IDENTIFY (op 2) checked for
 //! the token, privileged intents and the shard (close 4004, 4014, 4010),
 //! its `shard` recorded; heartbeats (op 1)
-//! acknowledged (op 11); READY and GUILD_CREATE, then the events tests
-//! inject, as dispatches (op 0) with increasing `s`; RESUME (op 6) of a
+//! acknowledged (op 11); READY and GUILD_CREATE (the guild only to its
+//! shard), then the events tests inject, to the shard each belongs to
+//! (`shards.rs`), as dispatches (op 0) with increasing `s`; RESUME (op 6) of a
 //! known session answered with RESUMED, of an unknown one with
 //! INVALID_SESSION (op 9).
 
@@ -18,6 +19,7 @@ use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use super::objects;
 use super::records::intents;
+use super::shards::{self, Shard};
 use super::state::{Session, Shared};
 
 /// `GET /gateway`: upgrades to the gateway.
@@ -150,11 +152,17 @@ impl Connection {
         }
         let session_id = format!("{:032x}", self.shared.next_id());
         self.shared.count_identify(shard);
+        let [shard_id, shards_total] = shard.unwrap_or([0, 1]);
+        let has_guild = shards::of_guild(self.shared.guild_id, shards_total) == shard_id;
+        let guilds: Vec<Value> = has_guild
+            .then(|| json!({"id": self.shared.guild_id.to_string(), "unavailable": true}))
+            .into_iter()
+            .collect();
         let ready = {
             json!({
                 "v": 10,
                 "user": objects::bot_user(&self.shared),
-                "guilds": [{"id": self.shared.guild_id.to_string(), "unavailable": true}],
+                "guilds": guilds,
                 "session_id": session_id,
                 "resume_gateway_url": self.shared.gateway_url(),
                 "shard": shard.unwrap_or([0, 1]),
@@ -171,13 +179,13 @@ impl Connection {
         self.dispatch("READY", ready)
             .await
             .map_err(|()| Close::Gone)?;
-        if wanted & intents::GUILDS != 0 {
+        if wanted & intents::GUILDS != 0 && has_guild {
             let guild = objects::guild_create(&self.shared, &self.shared.world());
             self.dispatch("GUILD_CREATE", guild)
                 .await
                 .map_err(|()| Close::Gone)?;
         }
-        self.start_session(session_id, wanted);
+        self.start_session(session_id, wanted, shard);
         Ok(())
     }
 
@@ -187,39 +195,45 @@ impl Connection {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let known = self.shared.resumable().contains(&session_id);
-        if !self.token_ok(data) || !known || self.session.is_some() {
+        let known = self.shared.resumable().get(&session_id).copied();
+        let Some(shard) = known.filter(|_| self.token_ok(data) && self.session.is_none()) else {
             return self
                 .send(&json!({"op": 9, "d": false, "s": null, "t": null}))
                 .await
                 .map_err(|()| Close::Gone);
-        }
+        };
         self.seq = data.get("seq").and_then(Value::as_u64).unwrap_or(0);
         let intents = intents::GUILDS | intents::GUILD_MESSAGES | intents::DIRECT_MESSAGES;
         self.dispatch("RESUMED", json!({"_trace": ["fake-discord"]}))
             .await
             .map_err(|()| Close::Gone)?;
-        self.start_session(session_id, intents);
+        self.start_session(session_id, intents, shard);
         Ok(())
     }
 
-    /// Registers the session, ready for events, and hands it what waited.
-    fn start_session(&mut self, session_id: String, wanted: u64) {
+    /// Registers the session, ready for events, and hands it what waited
+    /// for its shard.
+    fn start_session(&mut self, session_id: String, wanted: u64, shard: Option<Shard>) {
         let (tx, rx) = mpsc::unbounded_channel();
         {
             let mut world = self.shared.world();
-            for event in std::mem::take(&mut world.pending) {
+            let (mine, others) = std::mem::take(&mut world.pending)
+                .into_iter()
+                .partition(|(_, data)| shards::takes(shard, data));
+            world.pending = others;
+            for event in mine {
                 let _ = tx.send(event);
             }
             self.shared.sessions().insert(
                 session_id.clone(),
                 Session {
                     ready: true,
+                    shard,
                     events: tx,
                 },
             );
         }
-        self.shared.resumable().insert(session_id.clone());
+        self.shared.resumable().insert(session_id.clone(), shard);
         self.session = Some((session_id, wanted));
         self.events = Some(rx);
         self.shared.touch();

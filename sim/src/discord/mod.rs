@@ -17,6 +17,7 @@ mod records;
 mod rest;
 mod rules;
 mod schema;
+mod shards;
 mod state;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -313,6 +314,11 @@ impl DiscordHandle {
     /// Open gateway sessions that completed IDENTIFY or RESUME.
     pub fn sessions(&self) -> usize {
         self.shared.sessions().len()
+    }
+
+    /// The shard of each open session (`None`: one that named no shard).
+    pub fn session_shards(&self) -> Vec<Option<[u64; 2]>> {
+        self.shared.sessions().values().map(|s| s.shard).collect()
     }
 
     /// Successful IDENTIFYs so far.

@@ -2,7 +2,7 @@
 //! interaction, the gateway sessions to dispatch events to, and the cues
 //! tests script.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,6 +18,7 @@ use super::limits::Limits;
 use super::records::{
     permissions, CallbackRecord, FileInfo, MessageRecord, Person, RegisteredCommand, RequestRecord,
 };
+use super::shards::{self, Shard};
 
 /// 2015-01-01T00:00:00Z, where snowflake time starts.
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
@@ -76,7 +77,8 @@ pub struct World {
     /// time, until the test lifts it.
     pub standing_failures: Vec<(String, String, u16)>,
     pub files: HashMap<u64, Blob>,
-    /// Events sent while no session was ready, delivered to the next one.
+    /// Events sent while no session of their shard was ready, delivered
+    /// to the next one that takes them.
     pub pending: Vec<(String, Value)>,
 }
 
@@ -84,6 +86,8 @@ pub struct World {
 #[derive(Debug)]
 pub struct Session {
     pub ready: bool,
+    /// The shard it identified as (`None`: it named none, and takes all).
+    pub shard: Option<Shard>,
     pub events: mpsc::UnboundedSender<(String, Value)>,
 }
 
@@ -104,8 +108,8 @@ pub struct Shared {
     ids: AtomicU64,
     world: Mutex<World>,
     sessions: Mutex<HashMap<String, Session>>,
-    /// Session ids that may be resumed.
-    resumable: Mutex<HashSet<String>>,
+    /// Session ids that may be resumed, with the shard each was.
+    resumable: Mutex<HashMap<String, Option<Shard>>>,
     identifies: AtomicU64,
     /// The `shard` field of every successful IDENTIFY, in order (`None`:
     /// it had none).
@@ -116,7 +120,13 @@ impl Shared {
     pub fn new(config: DiscordConfig, base_url: String) -> Shared {
         let ids = AtomicU64::new(0);
         let next = || next_snowflake(&ids);
-        let (application_id, owner_id, guild_id, channel_id) = (next(), next(), next(), next());
+        let (application_id, owner_id) = (next(), next());
+        let guild_id = match config.guild_shard {
+            Some(shard) => shards::mint_on(next(), shard),
+            None => next(),
+        };
+        ids.fetch_max(guild_id, Ordering::Relaxed);
+        let channel_id = next_snowflake(&ids);
         let shared = Shared {
             config,
             base_url,
@@ -157,7 +167,7 @@ impl Shared {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn resumable(&self) -> MutexGuard<'_, HashSet<String>> {
+    pub fn resumable(&self) -> MutexGuard<'_, HashMap<String, Option<Shard>>> {
         self.resumable.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -226,12 +236,17 @@ impl Shared {
         id
     }
 
-    /// Sends a dispatch to every ready session, or keeps it for the next.
-    /// Takes the world (locked by the caller) so no event slips between a
-    /// new session taking the waiting ones and registering itself.
+    /// Sends a dispatch to every ready session of its shard, or keeps it
+    /// for the next. Takes the world (locked by the caller) so no event
+    /// slips between a new session taking the waiting ones and registering
+    /// itself.
     pub fn dispatch(&self, world: &mut World, event: &str, data: Value) {
         let mut sent = false;
-        for session in self.sessions().values().filter(|s| s.ready) {
+        let sessions = self.sessions();
+        let takers = sessions
+            .values()
+            .filter(|s| s.ready && shards::takes(s.shard, &data));
+        for session in takers {
             sent |= session
                 .events
                 .send((event.to_owned(), data.clone()))

@@ -1,4 +1,5 @@
-//! API key check of every API route: `Authorization: Bearer KEY` or `Authorization: KEY`.
+//! API key check of every API route: `Authorization: Bearer KEY` or
+//! `Authorization: KEY`, with the key or one of the extra keys.
 
 use std::sync::Arc;
 
@@ -26,9 +27,12 @@ pub async fn require_key(State(state): State<Arc<SimState>>, req: Request, next:
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let authorized = authorization
-        .as_deref()
-        .is_some_and(|v| accepts(state.config.auth, &state.config.key, v));
+    let config = &state.config;
+    let authorized = authorization.as_deref().is_some_and(|v| {
+        std::iter::once(&config.key)
+            .chain(&config.extra_keys)
+            .any(|key| accepts(config.auth, key, v))
+    });
     if authorized {
         next.run(req).await
     } else {

@@ -116,6 +116,10 @@ pub struct SimConfig {
     pub style: Style,
     pub auth: AuthMode,
     pub key: String,
+    /// More keys the service accepts besides `key`, each as good as it: a
+    /// bot run as several instances, each with a key of its own, so the
+    /// request log (its `authorization` header) tells who asked.
+    pub extra_keys: Vec<String>,
     /// Path prefix of every route, like `/sora`; empty for none.
     pub prefix: String,
     /// Port to bind on 127.0.0.1; 0 picks any free port.
@@ -159,6 +163,7 @@ impl SimConfig {
             style,
             auth,
             key: "sim-key".to_owned(),
+            extra_keys: Vec::new(),
             prefix: prefix.to_owned(),
             port: 0,
             time_scale: 1.0,

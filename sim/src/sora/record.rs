@@ -19,6 +19,8 @@ pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// One request as the simulator received it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// When it arrived (tokio's clock), for rates and orders of events.
+    pub at: tokio::time::Instant,
     pub method: String,
     /// Path and query, prefix included.
     pub path: String,
@@ -170,6 +172,7 @@ pub async fn record(State(state): State<Arc<SimState>>, req: Request, next: Next
         Err(_) => (Bytes::new(), true),
     };
     let mut recorded = Recorded {
+        at: tokio::time::Instant::now(),
         method: parts.method.to_string(),
         path: parts
             .uri

@@ -443,6 +443,7 @@ mod tests {
         };
         let state = SimState::new(config, "http://127.0.0.1:1".into(), media);
         let request = |method: &str, path: &str| Recorded {
+            at: tokio::time::Instant::now(),
             method: method.into(),
             path: path.into(),
             headers: vec![],
