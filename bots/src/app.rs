@@ -261,8 +261,9 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
     let service = service(&config).await?;
     let mut adapters: Vec<Box<dyn Adapter>> = Vec::new();
     if let Some(settings) = &config.telegram {
-        let tuning =
-            telegram::Tuning::default().with_image_limit(config.limits.max_input_image_bytes);
+        let tuning = telegram::Tuning::default()
+            .with_image_limit(config.limits.max_input_image_bytes)
+            .with_inbox_lease(config.limits.lease);
         adapters.push(Box::new(telegram::connect_with(settings, tuning).await?));
     }
     if let Some(settings) = &config.discord {

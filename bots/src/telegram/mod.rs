@@ -79,6 +79,9 @@ pub struct Tuning {
     pub inbox: InboxTiming,
 }
 
+/// The shortest hold on a claimed update.
+const MIN_INBOX_LEASE: Duration = Duration::from_secs(5);
+
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
@@ -102,6 +105,14 @@ impl Tuning {
     /// refused on the size Telegram reports, before any download.
     pub fn with_image_limit(mut self, bytes: u64) -> Self {
         self.download_limit = self.download_limit.min(bytes);
+        self
+    }
+
+    /// Lets another instance take a stored update this one claimed after
+    /// `lease` (`LEASE_SECS`, as for jobs), but never before an update's
+    /// handling (an album's wait, a picture's download) may be done.
+    pub fn with_inbox_lease(mut self, lease: Duration) -> Self {
+        self.inbox.lease = lease.max(MIN_INBOX_LEASE);
         self
     }
 }
