@@ -10,7 +10,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use super::deliver::media_kind;
-use super::ratelimit::Priority;
 use super::Engine;
 use crate::backend::BackendError;
 use crate::job::{Job, Spooled};
@@ -70,15 +69,11 @@ impl Engine {
             .task
             .clone()
             .ok_or(SpoolError::Backend(BackendError::UnknownTask))?;
-        let media = &job.results[index];
-        if self.inner.backend.download_asks_service(media) {
-            // A download from elsewhere (a CDN) costs the service nothing.
-            self.inner.limiter.acquire(Priority::Deliver).await;
-        }
+        self.inner.limiter.acquire().await;
         let download = self
             .inner
             .backend
-            .download(&task, media)
+            .download(&task, &job.results[index])
             .await
             .map_err(SpoolError::Backend)?;
         if let Some(length) = download.content_length.filter(|l| *l > max) {
