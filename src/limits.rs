@@ -56,8 +56,12 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Jobs that may wait in the queue; beyond, new ones are refused.
     pub max_queue: usize,
-    /// Requests per second toward the service, all jobs together.
+    /// Requests per second toward the service, all jobs together: the rate
+    /// the bot starts at and falls back to when the service says 429.
     pub service_rps: f64,
+    /// The most requests per second the rate grows to while calls wait and
+    /// the service answers them; never below `service_rps`.
+    pub service_rps_max: f64,
     /// Bounds of the adaptive poll interval. The minimum is also the interval
     /// once a job may end any moment, so it bounds the wait after the result
     /// is ready; the maximum is how stale the progress shown may get.
@@ -131,6 +135,7 @@ impl Limits {
             max_in_flight: 8,
             max_queue: 500,
             service_rps: 5.0,
+            service_rps_max: 20.0,
             poll_min: Duration::from_millis(2500),
             poll_max: Duration::from_secs(30),
             job_deadline: Duration::from_secs(30 * 60),

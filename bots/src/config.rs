@@ -204,6 +204,14 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     limits.max_in_flight = env.number("MAX_IN_FLIGHT", limits.max_in_flight, 1..=100_000)?;
     limits.max_queue = env.number("MAX_QUEUE", limits.max_queue, 0..=1_000_000)?;
     limits.service_rps = env.number("SERVICE_RPS", limits.service_rps, 0.1..=10_000.0)?;
+    let rps_max = limits.service_rps_max.max(limits.service_rps);
+    limits.service_rps_max = env.number("SERVICE_RPS_MAX", rps_max, 0.1..=10_000.0)?;
+    if limits.service_rps_max < limits.service_rps {
+        return Err(ConfigError {
+            var: "SERVICE_RPS_MAX",
+            problem: "must not be below SERVICE_RPS".into(),
+        });
+    }
     limits.poll_min =
         secs(env.number("POLL_MIN_SECS", limits.poll_min.as_secs_f64(), 0.1..=600.0)?);
     limits.poll_max =

@@ -131,6 +131,13 @@ impl Backend for ChatBackend {
             MediaRef::Content => Err(self.http.malformed("no content endpoint in this dialect")),
         }
     }
+
+    fn download_asks_service(&self, media: &MediaRef) -> bool {
+        match media {
+            MediaRef::Url(url) => self.http.on_service_origin(url),
+            MediaRef::Content => true,
+        }
+    }
 }
 
 /// How much of an answer that is not a stream of events we keep, to read it

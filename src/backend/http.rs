@@ -93,6 +93,12 @@ impl SoraHttp {
             .unwrap_or(url.path())
     }
 
+    /// Whether `url` is served by the service's own API origin (scheme, host
+    /// and port of the base URL), as opposed to a CDN or a `data:` URL.
+    pub(crate) fn on_service_origin(&self, url: &str) -> bool {
+        Url::parse(url).is_ok_and(|url| url.origin() == self.base.origin())
+    }
+
     /// `path` below the base URL, e.g. `v1/videos/tasks/abc`.
     pub(crate) fn url(&self, path: &str) -> Url {
         // Joining a relative path onto a base ending in `/` cannot fail.

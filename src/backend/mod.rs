@@ -91,6 +91,13 @@ pub trait Backend: Send + Sync + 'static {
     /// The bytes of a finished task's media.
     async fn download(&self, task: &TaskId, media: &MediaRef) -> Result<Download, BackendError>;
 
+    /// Whether fetching `media` is a request to the service itself, and so
+    /// counts against its rate: a download from another host (a CDN, a
+    /// `data:` URL) costs the service nothing. By default, every one does.
+    fn download_asks_service(&self, _media: &MediaRef) -> bool {
+        true
+    }
+
     /// The task the service made for `spec` since `since_ms` (milliseconds
     /// since the epoch), for a submission whose answer never came. `None`
     /// when there is none, or when the service cannot be asked (most

@@ -152,6 +152,13 @@ impl Backend for NativeBackend {
             MediaRef::Content => Err(self.http.malformed("no content endpoint in this dialect")),
         }
     }
+
+    fn download_asks_service(&self, media: &MediaRef) -> bool {
+        match media {
+            MediaRef::Url(url) => self.http.on_service_origin(url),
+            MediaRef::Content => true,
+        }
+    }
 }
 
 /// The prefix of a task id that stands for a result the create answer
@@ -305,6 +312,22 @@ mod tests {
             "sk-test-key",
         );
         SoraHttp::new(&config).unwrap()
+    }
+
+    #[test]
+    fn only_fetches_from_the_service_origin_are_requests_to_the_service() {
+        let config = crate::backend::SoraConfig::new(
+            url::Url::parse("http://127.0.0.1:9/sora").unwrap(),
+            "sk-test-key",
+        );
+        let backend = NativeBackend::new(&config).unwrap();
+        let asks = |url: &str| backend.download_asks_service(&MediaRef::Url(url.into()));
+
+        assert!(asks("http://127.0.0.1:9/sora/files/a.mp4"));
+        assert!(asks("http://127.0.0.1:9/elsewhere/a.mp4"));
+        assert!(!asks("http://127.0.0.1:10/files/a.mp4"), "another port");
+        assert!(!asks("https://cdn.example/a.mp4"), "a CDN");
+        assert!(!asks("data:video/mp4;base64,AAAA"), "inline bytes");
     }
 
     fn video(url: &str) -> Option<TaskStatus> {

@@ -309,6 +309,13 @@ impl Backend for OpenAiBackend {
             }
         }
     }
+
+    fn download_asks_service(&self, media: &MediaRef) -> bool {
+        match media {
+            MediaRef::Url(url) => self.http.on_service_origin(url),
+            MediaRef::Content => true,
+        }
+    }
 }
 
 #[cfg(test)]

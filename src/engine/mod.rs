@@ -47,7 +47,7 @@ pub use driver::Next;
 pub use housekeeping::Swept;
 pub use inbox::REMEMBERED_FOR;
 pub use queries::{Fitting, Records};
-pub use ratelimit::RateLimiter;
+pub use ratelimit::{Priority, RateLimiter};
 
 /// How many waiting jobs get their status (queue position) edited when the
 /// queue moves; those further back hear when they come closer.
@@ -164,7 +164,9 @@ impl Engine {
         };
         Engine {
             inner: Arc::new(Inner {
-                limiter: limiter.observed_by(metrics.clone()),
+                limiter: limiter
+                    .adaptive(limits.service_rps_max)
+                    .observed_by(metrics.clone()),
                 shared,
                 places_freed: tokio::sync::Notify::new(),
                 metrics,

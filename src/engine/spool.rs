@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use super::deliver::media_kind;
+use super::ratelimit::Priority;
 use super::Engine;
 use crate::backend::BackendError;
 use crate::job::{Job, Spooled};
@@ -69,11 +70,15 @@ impl Engine {
             .task
             .clone()
             .ok_or(SpoolError::Backend(BackendError::UnknownTask))?;
-        self.inner.limiter.acquire().await;
+        let media = &job.results[index];
+        if self.inner.backend.download_asks_service(media) {
+            // A download from elsewhere (a CDN) costs the service nothing.
+            self.inner.limiter.acquire(Priority::Deliver).await;
+        }
         let download = self
             .inner
             .backend
-            .download(&task, &job.results[index])
+            .download(&task, media)
             .await
             .map_err(SpoolError::Backend)?;
         if let Some(length) = download.content_length.filter(|l| *l > max) {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sorabot_storage::CharacterState;
 
 use super::planner::{self, PlanInput};
+use super::ratelimit::Priority;
 use super::trouble::{backoff, clear_trouble, failure_from_reason};
 use super::{owner_key, Engine, EngineError, Next};
 use crate::backend::{BackendError, JobSpec, Output, TaskStatus};
@@ -124,13 +125,14 @@ impl Engine {
         if self.past_deadline(&job) {
             return self.time_out(job).await;
         }
-        self.inner.limiter.acquire().await;
+        self.inner.limiter.acquire(Priority::Create).await;
         job.state = JobState::Submitting;
         job.submit_attempts += 1;
         self.save(&job).await?;
         self.inner.metrics.submitted();
         match self.inner.backend.submit(&spec).await {
             Ok(task) => {
+                self.inner.limiter.answered();
                 tracing::info!(job = %job.id, task = %task, "submitted");
                 job.task = Some(task);
                 job.state = JobState::Submitted;
@@ -175,7 +177,7 @@ impl Engine {
         let since_ms = job.created_ms;
         let found = match self.spec_of(&job).await {
             Ok(spec) => {
-                self.inner.limiter.acquire().await;
+                self.inner.limiter.acquire(Priority::Create).await;
                 self.inner.backend.find_submitted(&spec, since_ms).await
             }
             Err(_) => Ok(None),
@@ -206,7 +208,7 @@ impl Engine {
         if self.past_deadline(&job) {
             return self.time_out(job).await;
         }
-        self.inner.limiter.acquire().await;
+        self.inner.limiter.acquire(poll_priority(&job)).await;
         job.polls += 1;
         self.inner.metrics.polled();
         let status = self
@@ -214,6 +216,9 @@ impl Engine {
             .backend
             .status(&task, job.request.output_kind())
             .await;
+        if status.is_ok() {
+            self.inner.limiter.answered();
+        }
         let before = job.state.clone();
         match status {
             Ok(TaskStatus::Queued) => job.state = JobState::Submitted,
@@ -346,5 +351,17 @@ impl Engine {
     async fn spec_of(&self, job: &Job) -> std::io::Result<JobSpec> {
         let images = self.read_images(job.request.stored_images()).await?;
         Ok(job.request.to_spec(images))
+    }
+}
+
+/// Progress from which a poll is likely to find the job done.
+const FINISHING: f32 = 0.9;
+
+/// How much a poll of `job` is worth when calls wait for turns: more when
+/// its progress says the end is near.
+fn poll_priority(job: &Job) -> Priority {
+    match job.samples.last() {
+        Some(&(_, progress)) if progress >= FINISHING => Priority::Finishing,
+        _ => Priority::Poll,
     }
 }

@@ -12,6 +12,8 @@ use crate::job::{Failure, Job, Trouble};
 
 /// Longest wait between retries of a failing call.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long everyone holds back after a 429 that names no `Retry-After`.
+const RATE_LIMITED_PAUSE: Duration = Duration::from_secs(1);
 
 impl Engine {
     /// What to do when the service could not be asked: retry what may pass,
@@ -22,7 +24,11 @@ impl Engine {
         error: BackendError,
         what: &str,
     ) -> Result<Next, EngineError> {
-        if let Some(wait) = error.retry_after() {
+        if matches!(error, BackendError::RateLimited { .. }) {
+            // Too fast for the service: everyone slows down, not only this job.
+            let wait = error.retry_after().unwrap_or(RATE_LIMITED_PAUSE);
+            self.inner.limiter.slow_down(wait);
+        } else if let Some(wait) = error.retry_after() {
             self.inner.limiter.pause(wait);
         }
         if !error.is_transient() {

@@ -118,7 +118,7 @@ fn typical_is_the_median_of_history() {
     let fallback = Duration::from_secs(120);
     assert_eq!(
         Expected::from_history(&[], fallback),
-        Expected::around(fallback)
+        Expected::guess(fallback)
     );
     let few = Expected::from_history(&[90.0, 300.0, 100.0], Duration::ZERO);
     assert_eq!(few, Expected::around(Duration::from_secs(100)));
@@ -157,6 +157,7 @@ fn a_job_is_not_left_alone_far_into_the_window() {
         typical: Duration::from_secs(120),
         earliest: Duration::from_secs(100),
         latest: Duration::from_secs(140),
+        learned: true,
     };
     let samples = [(10_000, 0.0), (90_000, 0.6)];
     let plan = plan(&PlanInput {
@@ -165,4 +166,88 @@ fn a_job_is_not_left_alone_far_into_the_window() {
         ..input(90, &samples, 120)
     });
     assert!(plan.wait <= Duration::from_secs(14), "{plan:?}");
+}
+
+/// Polls a job whose progress runs evenly from 0 to 1 over `length`
+/// seconds, as the planner says, until it is seen done; returns the polls
+/// and the seconds between the end and the poll that saw it.
+fn poll_job(length: f64, expected: Expected) -> (u32, f64) {
+    let (min, max) = (Duration::from_millis(2500), Duration::from_secs(30));
+    let mut samples: Vec<(u64, f32)> = Vec::new();
+    let (mut now, mut polls) = (0.0_f64, 0_u32);
+    loop {
+        let plan = plan(&PlanInput {
+            elapsed: Duration::from_secs_f64(now),
+            samples: &samples,
+            expected,
+            min,
+            max,
+        });
+        now += plan.wait.as_secs_f64();
+        polls += 1;
+        if now >= length {
+            return (polls, now - length);
+        }
+        let progress = ((now / length * 100.0).floor() / 100.0) as f32;
+        samples.push(((now * 1000.0) as u64, progress));
+    }
+}
+
+#[test]
+fn the_first_job_of_a_kind_is_seen_done_within_seconds_whatever_its_length() {
+    let guess = Expected::guess(Duration::from_secs(120));
+    for length in [8.0, 20.0, 50.0, 150.0, 600.0] {
+        let (polls, lag) = poll_job(length, guess);
+        let (learned_polls, _) =
+            poll_job(length, Expected::around(Duration::from_secs_f64(length)));
+        assert!(lag <= 5.0, "{length} s: seen {lag:.1} s late");
+        // About twice the polls of a job whose length is known.
+        assert!(
+            polls <= 2 * learned_polls + 2,
+            "{length} s: {polls} polls, {learned_polls} once learned"
+        );
+    }
+}
+
+#[test]
+fn a_guessed_duration_does_not_hold_back_a_short_first_job() {
+    let guess = Expected::guess(Duration::from_secs(120));
+    let learned = Expected::around(Duration::from_secs(120));
+
+    let (_, first_lag) = poll_job(8.0, guess);
+    let (_, learned_lag) = poll_job(8.0, learned);
+
+    // Where 120 s jobs are known, an 8 s one is an oddity left for later;
+    // where nothing is known, it is caught at once.
+    assert!(first_lag <= 2.5, "{first_lag:.1}");
+    assert!(learned_lag > 10.0, "{learned_lag:.1}");
+}
+
+#[test]
+fn a_first_job_showing_no_progress_is_left_alone_for_a_share_of_its_age() {
+    let guess = Expected::guess(Duration::from_secs(120));
+    let at = |elapsed: u64| {
+        plan(&PlanInput {
+            elapsed: Duration::from_secs(elapsed),
+            samples: &[],
+            expected: guess,
+            min: Duration::from_secs(2),
+            max: Duration::from_secs(20),
+        })
+        .wait
+    };
+    assert_eq!(at(0), Duration::from_secs(2));
+    assert_eq!(at(10), Duration::from_secs(3));
+    assert_eq!(at(200), Duration::from_secs(20));
+}
+
+#[test]
+fn nothing_recorded_is_a_guess_and_anything_recorded_is_learned() {
+    let fallback = Duration::from_secs(120);
+    assert!(!Expected::from_history(&[], fallback).learned);
+    assert!(Expected::from_history(&[40.0], fallback).learned);
+    assert_eq!(
+        Expected::from_history(&[40.0], fallback).typical,
+        Duration::from_secs(40)
+    );
 }
