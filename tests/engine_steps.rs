@@ -14,9 +14,15 @@ use sorabot::job::JobState;
 use steps_support::{harness, message};
 use tokio::time::Instant;
 
+/// The kind (as the planner learns durations by) of a default `/video`.
+const LEARNED_KIND: &str = "video/default/std";
+
 #[tokio::test(start_paused = true)]
 async fn a_job_goes_from_the_queue_to_the_chat_one_step_at_a_time() {
     let h = harness().await;
+    // One job of the kind done before: a learned kind (a first job is
+    // planned from its own pace, and polled more; see the planner's tests).
+    h.store.record_duration(LEARNED_KIND, 120.0).await.unwrap();
 
     h.engine
         .handle(&message("/video a slow river at dawn"))
