@@ -21,19 +21,36 @@ fn start(dir: &Path) -> Child {
         .expect("the binary starts")
 }
 
-/// Waits for the exit, at most `limit`.
-fn exit_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+/// Waits for the exit, at most `limit`; a child still running then is
+/// killed, and its log (`stderr`, drained all along) shown.
+fn exit_within(
+    child: &mut Child,
+    limit: Duration,
+    stderr: std::thread::JoinHandle<String>,
+) -> (std::process::ExitStatus, String) {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("the child can be waited for") {
-            return status;
+            return (status, stderr.join().expect("the log is read"));
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            panic!("still running after {limit:?}");
+            let _ = child.wait();
+            let log = stderr.join().expect("the log is read");
+            panic!("still running after {limit:?}; its log:\n{log}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Reads a stream of the child to its end on a thread of its own, so a
+/// child that writes much never blocks on a full pipe while the test waits.
+fn drain(mut stream: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
 }
 
 #[test]
@@ -45,12 +62,11 @@ fn bytes_that_are_not_utf8_are_answered_and_the_next_line_is_read() {
         .write_all(b"/video \xff\xfe\xc3( a cat\n\x00\x80\x81\n/quota\n")
         .expect("the script is written");
     drop(stdin);
+    let stdout = drain(child.stdout.take().expect("a stdout"));
+    let stderr = child.stderr.take().expect("a stderr");
 
-    let status = exit_within(&mut child, Duration::from_secs(60));
-    let output = child.wait_with_output().expect("the output");
-
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (status, stderr) = exit_within(&mut child, Duration::from_secs(60), drain(stderr));
+    let stdout = stdout.join().expect("the output is read");
     assert!(status.success(), "exit {status:?}\n{stdout}\n{stderr}");
     let answers = stdout
         .lines()
@@ -80,11 +96,12 @@ fn a_line_longer_than_the_console_reads_is_answered_and_skipped() {
         let _ = stdin.write_all(&long);
     });
 
-    let status = exit_within(&mut child, Duration::from_secs(60));
-    let output = child.wait_with_output().expect("the output");
+    let stdout = drain(child.stdout.take().expect("a stdout"));
+    let stderr = drain(child.stderr.take().expect("a stderr"));
 
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(status.success(), "exit {status:?}\n{stdout}");
+    let (status, stderr) = exit_within(&mut child, Duration::from_secs(60), stderr);
+    let stdout = stdout.join().expect("the output is read");
+    assert!(status.success(), "exit {status:?}\n{stdout}\n{stderr}");
     assert!(
         stdout.contains("[!] That line is longer than 64 KB"),
         "{stdout}"
@@ -101,7 +118,7 @@ fn a_closed_stdout_ends_the_bot_cleanly() {
     let mut child = start(dir.path());
     let mut stdin = child.stdin.take().expect("a stdin");
     let mut stdout = BufReader::new(child.stdout.take().expect("a stdout"));
-    let mut stderr = child.stderr.take().expect("a stderr");
+    let stderr = drain(child.stderr.take().expect("a stderr"));
     stdin.write_all(b"/help\n").expect("the line is written");
     // `| head -1`: the reader takes one line and goes away (on a thread, so
     // that a bot that never answers fails the test instead of hanging it).
@@ -116,7 +133,9 @@ fn a_closed_stdout_ends_the_bot_cleanly() {
         Ok(line) => line.expect("a first line"),
         Err(_) => {
             let _ = child.kill();
-            panic!("no first line within 30 s");
+            let _ = child.wait();
+            let log = stderr.join().expect("the log is read");
+            panic!("no first line within 30 s; the log:\n{log}");
         }
     };
 
@@ -129,9 +148,7 @@ fn a_closed_stdout_ends_the_bot_cleanly() {
         Err(error) => panic!("the line is not written: {error}"),
     }
 
-    let status = exit_within(&mut child, Duration::from_secs(30));
-    let mut log = String::new();
-    stderr.read_to_string(&mut log).expect("the log");
+    let (status, log) = exit_within(&mut child, Duration::from_secs(30), stderr);
     assert!(!first.is_empty());
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(log.contains("the output is closed"), "{log}");
