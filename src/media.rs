@@ -138,6 +138,19 @@ pub fn check_image(data: &[u8], max_side: u32) -> Result<ImageFacts, BadImage> {
     })
 }
 
+/// Largest thumbnail a chat takes (Telegram's rule for `thumbnail`).
+pub const MAX_THUMBNAIL_BYTES: usize = 200 * 1024;
+/// Longest side of a thumbnail, in pixels (the same rule).
+pub const MAX_THUMBNAIL_SIDE: u32 = 320;
+
+/// Whether the bytes are a thumbnail Telegram takes: a JPEG whose header
+/// reads, at most 200 kB and 320 pixels a side.
+pub fn is_thumbnail(data: &[u8]) -> bool {
+    data.len() <= MAX_THUMBNAIL_BYTES
+        && sniff_mime(&data[..data.len().min(HEAD_BYTES)]) == Some("image/jpeg")
+        && check_image(data, MAX_THUMBNAIL_SIDE).is_ok()
+}
+
 /// A file extension for a MIME type.
 pub fn extension(mime: &str) -> &'static str {
     match mime {

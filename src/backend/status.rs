@@ -267,6 +267,34 @@ pub fn find_envelope_error(answer: &Value) -> Option<(Option<String>, String)> {
     Some((code, message))
 }
 
+/// Keys that may hold a preview picture of a video result.
+const THUMBNAIL_KEYS: [&str; 6] = [
+    "thumbnail_url",
+    "thumbnailUrl",
+    "thumbnail",
+    "cover_url",
+    "coverUrl",
+    "poster_url",
+];
+
+/// The http(s) link to a preview picture of the video in a task answer
+/// (`thumbnail_url` and the like, at the top, under the envelope's `data`,
+/// `result`, or on the first of its `videos`), if it names one.
+pub fn find_thumbnail_url(answer: &Value) -> Option<String> {
+    let first_video = |holder: &Value| holder.get("videos")?.as_array()?.first().cloned();
+    let mut places: Vec<Value> = Vec::new();
+    for holder in holders(answer) {
+        places.push(holder.clone());
+        places.extend(first_video(holder));
+    }
+    places.iter().find_map(|place| {
+        THUMBNAIL_KEYS.iter().find_map(|key| {
+            let url = place.get(*key)?.as_str()?.trim();
+            (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
+        })
+    })
+}
+
 /// Keys whose subtree echoes the request (input images, parameters) or holds
 /// pictures that are not the result; never searched for result links.
 const NOT_RESULT_KEYS: [&str; 17] = [
