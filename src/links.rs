@@ -159,6 +159,14 @@ impl Links {
     }
 }
 
+/// A fresh random key for the links: 32 random bytes in hex.
+pub fn random_secret() -> String {
+    use rand::RngCore;
+    let mut key = [0u8; SIG_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    hex(&key)
+}
+
 /// `DATA_DIR/links`.
 pub fn links_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("links")

@@ -457,6 +457,7 @@ async fn a_result_uploaded_again_after_a_crash_is_posted_once() {
         width: None,
         height: None,
         duration: None,
+        thumbnail: None,
         file_id: None,
         lang: sorabot::command::Lang::En,
         options: None,
