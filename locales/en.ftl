@@ -45,6 +45,7 @@ trouble-disk = the bot could not save the result to its disk
 trouble-upload = the upload into this chat failed
 # $time is minutes:seconds.
 done-in = ✅ Done in { $time }
+done-as-link = Sent as a link: the video is over this chat's upload limit.
 
 ## The commands: what each does, and its form
 

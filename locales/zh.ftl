@@ -38,6 +38,7 @@ trouble-download = 下载失败：{ $text }
 trouble-disk = 机器人无法把结果保存到磁盘
 trouble-upload = 上传到此聊天失败
 done-in = ✅ 完成，用时 { $time }
+done-as-link = 已以链接发送：视频超过本聊天的上传上限。
 
 ## The commands: what each does, and its form
 

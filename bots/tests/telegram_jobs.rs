@@ -447,7 +447,13 @@ async fn a_video_over_the_upload_limit_goes_as_the_bots_own_link_that_serves_it_
         bot.telegram.calls_of("sendVideo").is_empty(),
         "nothing was uploaded"
     );
-    bot.delivered(&job).await;
+    let stored = bot.delivered(&job).await;
+    let status = bot.status_done(&group(), &stored).await;
+    assert!(
+        status.content().contains("Sent as a link"),
+        "the status says how it went: {}",
+        status.content()
+    );
 
     let whole = get(None, &link).await.expect("the link answers");
     assert_eq!(whole.status(), 200);

@@ -83,9 +83,11 @@ impl Engine {
                 }
                 uploaded
             };
+            let mut via_link = false;
             let outcome = match uploaded {
                 Err(ChatError::TooLarge) => match self.link_to(&job, index, &spooled).await {
                     Ok(Some(link)) => {
+                        via_link = true;
                         let _uploading = Uploading::new(self, &job.chat);
                         self.send_link(&job, &link, spooled.bytes, limit).await
                     }
@@ -114,6 +116,7 @@ impl Engine {
                         .index_message(&key, job.id.as_str(), MessageRole::Result)
                         .await?;
                     job.delivered.push(delivered);
+                    job.linked |= via_link;
                     super::trouble::clear_trouble(&mut job);
                     self.save(&job).await?;
                 }
