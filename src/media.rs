@@ -269,6 +269,28 @@ mod tests {
 
     const SAMPLE_MP4: &[u8] = include_bytes!("../sim/assets/sample.mp4");
     const SAMPLE_PNG: &[u8] = include_bytes!("../sim/assets/sample.png");
+    const SAMPLE_THUMBNAIL: &[u8] = include_bytes!("../sim/assets/thumbnail.jpg");
+
+    #[test]
+    fn a_thumbnail_is_a_small_jpeg_and_nothing_else() {
+        assert!(is_thumbnail(SAMPLE_THUMBNAIL));
+        assert!(!is_thumbnail(SAMPLE_PNG), "a PNG is not taken");
+        assert!(
+            !is_thumbnail(&SAMPLE_THUMBNAIL[..20]),
+            "a cut header is not"
+        );
+        let mut padded = SAMPLE_THUMBNAIL.to_vec();
+        padded.resize(MAX_THUMBNAIL_BYTES + 1, 0);
+        assert!(!is_thumbnail(&padded), "over 200 kB is not");
+        // The same JPEG claiming 640x360: over 320 px a side.
+        let mut wide = SAMPLE_THUMBNAIL.to_vec();
+        let sof = wide
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("SOF0");
+        wide[sof + 5..sof + 9].copy_from_slice(&[0x01, 0x68, 0x02, 0x80]);
+        assert!(!is_thumbnail(&wide));
+    }
 
     #[test]
     fn types_are_told_by_their_first_bytes() {

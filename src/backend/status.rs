@@ -654,6 +654,22 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_thumbnail_link_is_found_where_relays_put_it_and_is_no_result() {
+        let top = json!({"status": "succeeded", "url": "https://x/v.mp4",
+                         "thumbnail_url": "https://x/v.jpg"});
+        let nested = json!({"data": {"videos": [{"url": "https://x/v.mp4",
+                                                 "cover_url": "https://x/c.jpg"}]}});
+        assert_eq!(find_thumbnail_url(&top).as_deref(), Some("https://x/v.jpg"));
+        assert_eq!(
+            find_thumbnail_url(&nested).as_deref(),
+            Some("https://x/c.jpg")
+        );
+        assert_eq!(find_media_urls(&top), ["https://x/v.mp4"]);
+        assert_eq!(find_thumbnail_url(&json!({"thumbnail": "data:x"})), None);
+        assert_eq!(find_thumbnail_url(&json!({"url": "https://x/v.mp4"})), None);
+    }
+
+    #[test]
     fn state_words_of_every_spelling_are_read() {
         for (word, state) in [
             ("queued", StateWord::Queued),
