@@ -424,3 +424,34 @@ async fn stop(
         sim.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn a_generated_link_secret_is_kept_private_and_the_same_at_the_next_start() {
+        let dir = tempfile::tempdir().expect("a data dir");
+        let data = dir.path().join("data");
+
+        let first = kept_link_secret(&data).expect("made");
+        let again = kept_link_secret(&data).expect("read back");
+
+        assert!(first.expose_secret().len() >= MIN_LINK_SECRET);
+        assert_eq!(first.expose_secret(), again.expose_secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let meta = std::fs::metadata(data.join(LINK_SECRET_FILE)).expect("kept");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::write(data.join(LINK_SECRET_FILE), "tiny-value").expect("spoiled");
+        let error = kept_link_secret(&data).unwrap_err().to_string();
+        assert!(
+            error.contains("LINK_SECRET") && !error.contains("tiny-value"),
+            "{error}"
+        );
+    }
+}

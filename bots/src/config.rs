@@ -635,8 +635,16 @@ impl Config {
             }
             None => "no discord".to_owned(),
         };
+        let links = match &self.links {
+            Some(links) => format!(
+                "own links at {} for {} h",
+                links.base_url,
+                links.ttl.as_secs() / 3600
+            ),
+            None => "no own links".to_owned(),
+        };
         format!(
-            "instance {}; sora: {sora}; model {}; data: {}; {telegram}; {discord}",
+            "instance {}; sora: {sora}; model {}; data: {}; {telegram}; {discord}; {links}",
             self.instance_id,
             self.video_model,
             self.limits.data_dir.display(),

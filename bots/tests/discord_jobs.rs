@@ -574,9 +574,22 @@ async fn an_openai_video_over_the_channels_limit_goes_as_the_bots_own_link() {
     );
     assert_eq!(served.status(), 200);
     assert_eq!(served.headers()["content-type"], "video/mp4");
+    let video = world.sim.video_bytes();
     assert_eq!(
         served.bytes().await.expect("the bytes"),
-        world.sim.video_bytes(),
+        video,
         "the exact bytes"
     );
+    let client = reqwest::Client::new();
+    let part = client
+        .get(&link)
+        .header(reqwest::header::RANGE, "bytes=10-99")
+        .send()
+        .await
+        .expect("the link answers");
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.expect("the bytes"), video.slice(10..100));
+    let forged = link.replace("/0.mp4?", "/1.mp4?");
+    let refused = client.get(&forged).send().await.expect("the link answers");
+    assert_eq!(refused.status(), 403, "a signature names one file");
 }
