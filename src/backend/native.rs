@@ -189,7 +189,7 @@ impl Backend for NativeBackend {
         _media: &MediaRef,
     ) -> Result<Option<Download>, BackendError> {
         match self.thumbnail_url(task) {
-            Some(url) => self.http.download(&url).await.map(Some),
+            Some(url) => self.http.download_as(&url, "thumbnail").await.map(Some),
             None => Ok(None),
         }
     }

@@ -326,7 +326,7 @@ impl Backend for OpenAiBackend {
             .http
             .streaming_request(Method::GET, &path)
             .query(&[("variant", "thumbnail")]);
-        let response = self.http.send(request).await?;
+        let response = self.http.send_counted(request, "thumbnail").await?;
         self.http.download_response(response).map(Some)
     }
 
