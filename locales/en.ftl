@@ -45,6 +45,7 @@ trouble-disk = the bot could not save the result to its disk
 trouble-upload = the upload into this chat failed
 # $time is minutes:seconds.
 done-in = ✅ Done in { $time }
+done-as-link = Sent as a link: the video is over this chat's upload limit.
 
 ## The commands: what each does, and its form
 
@@ -192,7 +193,7 @@ internal = Something went wrong on my side (ref: { $reference }). Your quota was
 
 # $mb and $limit_mb are written as the code gives them (12.3, 10).
 too-large-link = The video is { $mb } MB, over this chat's { $limit_mb } MB upload limit. Download it here: { $url }
-too-large-no-link = The video is { $mb } MB, over this chat's { $limit_mb } MB upload limit, and the service gave no public link. Ask again for a shorter video or one without --hd so that it fits, or ask the bot's operator to raise this chat's upload limit.
+too-large-own-link = The video is { $mb } MB, over this chat's { $limit_mb } MB upload limit, so here is a link to it, valid for { $hours } h: { $url }
 
 ## Why a job failed
 
@@ -205,6 +206,7 @@ failure-unauthorized = the bot's key for the Sora service was refused; the opera
 failure-service-balance = the service's balance is used up; the operator has to top it up
 failure-too-large = the result is too large ({ $mb } MB)
 failure-delivery = the result could not be posted in this chat
+failure-no-public-link = the video is { $mb } MB, over this chat's { $limit_mb } MB upload limit, and there is no public link to it. Ask again for a shorter video or one without --hd so that it fits, or ask the bot's operator to set PUBLIC_BASE_URL (with HTTP_LISTEN) so that the bot links large videos itself
 failure-lost = the service's answer broke off, or it lost track of the job
 failure-in-doubt = I was interrupted while asking the service to start it, so it may or may not have started; I will not send it twice on my own. Press Retry to ask again
 failure-download = the result could not be downloaded from the service ({ $reason })

@@ -38,6 +38,7 @@ trouble-download = 下载失败：{ $text }
 trouble-disk = 机器人无法把结果保存到磁盘
 trouble-upload = 上传到此聊天失败
 done-in = ✅ 完成，用时 { $time }
+done-as-link = 已以链接发送：视频超过本聊天的上传上限。
 
 ## The commands: what each does, and its form
 
@@ -178,7 +179,7 @@ internal = 我这边出了点问题（编号：{ $reference }）。未扣除额�
 ## Delivery
 
 too-large-link = 视频大小 { $mb } MB，超过本聊天 { $limit_mb } MB 的上传上限。请在此下载：{ $url }
-too-large-no-link = 视频大小 { $mb } MB，超过本聊天 { $limit_mb } MB 的上传上限，且服务没有提供公开链接。请重新生成更短或不带 --hd 的视频，让文件能够上传；或请机器人管理员提高本聊天的上传上限。
+too-large-own-link = 视频大小 { $mb } MB，超过本聊天 { $limit_mb } MB 的上传上限，请通过此链接观看（{ $hours } 小时内有效）：{ $url }
 
 ## Why a job failed
 
@@ -191,6 +192,7 @@ failure-unauthorized = 机器人的 Sora 密钥被拒绝，需要管理员处理
 failure-service-balance = 服务的余额已用完，需要管理员充值
 failure-too-large = 结果文件太大（{ $mb } MB）
 failure-delivery = 结果无法发送到此聊天
+failure-no-public-link = 视频大小 { $mb } MB，超过本聊天 { $limit_mb } MB 的上传上限，且没有可公开访问的链接。请重新生成更短或不带 --hd 的视频，让文件能够上传；或请机器人管理员设置 PUBLIC_BASE_URL（并设置 HTTP_LISTEN），让机器人自己提供大视频的链接
 failure-lost = 服务的回答中断了，或服务丢失了该任务
 failure-in-doubt = 向服务提交时被中断，无法确定任务是否已开始；为避免重复扣费不会自动重发。如需再试请点“重试”
 failure-download = 无法从服务下载结果（{ $reason }）

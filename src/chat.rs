@@ -190,6 +190,9 @@ pub struct MediaFile {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub duration: Option<u32>,
+    /// A preview picture the service made, already checked to be a JPEG
+    /// within Telegram's thumbnail bounds ([`crate::media::is_thumbnail`]).
+    pub thumbnail: Option<Bytes>,
     /// A platform file id from an earlier upload of the same file, to send
     /// again without uploading.
     pub file_id: Option<String>,

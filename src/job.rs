@@ -238,6 +238,10 @@ pub enum Failure {
     TooLarge { bytes: u64 },
     /// The result could not be put into the chat.
     Delivery,
+    /// The video is over the chat's upload limit and there is no link a
+    /// chat member could open: the bot has none of its own
+    /// (`PUBLIC_BASE_URL` unset) and the service's needs our key.
+    NoPublicLink { bytes: u64, limit: u64 },
     /// The service's answer, fetched as the result, was not the media asked
     /// for (an HTML error page, a JSON error) every time it was tried.
     NotMedia {

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod ids;
 pub mod job;
 pub mod limits;
+pub mod links;
 pub mod media;
 pub mod metrics;
 pub mod migrate;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::command::Lang;
+use crate::links::LinkSettings;
 
 /// Who may use the bot, and who runs it.
 #[derive(Debug, Clone, Default)]
@@ -122,6 +123,9 @@ pub struct Limits {
     /// stopped renewing its hold (it died) before another takes it over;
     /// renewed every third of it.
     pub lease: Duration,
+    /// The bot's own signed links to results too large for a chat
+    /// (`PUBLIC_BASE_URL`); `None`: no such links.
+    pub links: Option<LinkSettings>,
 }
 
 impl Limits {
@@ -161,6 +165,7 @@ impl Limits {
             shared_store: None,
             instance: default_instance(),
             lease: Duration::from_secs(30),
+            links: None,
         }
     }
 
@@ -170,6 +175,17 @@ impl Limits {
 
     pub fn inputs_dir(&self) -> PathBuf {
         self.data_dir.join("inputs")
+    }
+
+    /// Where the files of the bot's own links are kept until they expire.
+    pub fn links_dir(&self) -> PathBuf {
+        crate::links::links_dir(&self.data_dir)
+    }
+
+    /// The signer of the bot's own links, when they are configured.
+    pub fn links(&self) -> Option<crate::links::Links> {
+        let settings = self.links.clone()?;
+        Some(crate::links::Links::new(settings, &self.data_dir))
     }
 
     pub fn db_dir(&self) -> PathBuf {

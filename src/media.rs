@@ -138,6 +138,19 @@ pub fn check_image(data: &[u8], max_side: u32) -> Result<ImageFacts, BadImage> {
     })
 }
 
+/// Largest thumbnail a chat takes (Telegram's rule for `thumbnail`).
+pub const MAX_THUMBNAIL_BYTES: usize = 200 * 1024;
+/// Longest side of a thumbnail, in pixels (the same rule).
+pub const MAX_THUMBNAIL_SIDE: u32 = 320;
+
+/// Whether the bytes are a thumbnail Telegram takes: a JPEG whose header
+/// reads, at most 200 kB and 320 pixels a side.
+pub fn is_thumbnail(data: &[u8]) -> bool {
+    data.len() <= MAX_THUMBNAIL_BYTES
+        && sniff_mime(&data[..data.len().min(HEAD_BYTES)]) == Some("image/jpeg")
+        && check_image(data, MAX_THUMBNAIL_SIDE).is_ok()
+}
+
 /// A file extension for a MIME type.
 pub fn extension(mime: &str) -> &'static str {
     match mime {
@@ -256,6 +269,28 @@ mod tests {
 
     const SAMPLE_MP4: &[u8] = include_bytes!("../sim/assets/sample.mp4");
     const SAMPLE_PNG: &[u8] = include_bytes!("../sim/assets/sample.png");
+    const SAMPLE_THUMBNAIL: &[u8] = include_bytes!("../sim/assets/thumbnail.jpg");
+
+    #[test]
+    fn a_thumbnail_is_a_small_jpeg_and_nothing_else() {
+        assert!(is_thumbnail(SAMPLE_THUMBNAIL));
+        assert!(!is_thumbnail(SAMPLE_PNG), "a PNG is not taken");
+        assert!(
+            !is_thumbnail(&SAMPLE_THUMBNAIL[..20]),
+            "a cut header is not"
+        );
+        let mut padded = SAMPLE_THUMBNAIL.to_vec();
+        padded.resize(MAX_THUMBNAIL_BYTES + 1, 0);
+        assert!(!is_thumbnail(&padded), "over 200 kB is not");
+        // The same JPEG claiming 640x360: over 320 px a side.
+        let mut wide = SAMPLE_THUMBNAIL.to_vec();
+        let sof = wide
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("SOF0");
+        wide[sof + 5..sof + 9].copy_from_slice(&[0x01, 0x68, 0x02, 0x80]);
+        assert!(!is_thumbnail(&wide));
+    }
 
     #[test]
     fn types_are_told_by_their_first_bytes() {

@@ -400,7 +400,7 @@ impl Families {
 }
 
 /// Every value of `sorabot_job_failures_total{kind}`.
-pub const FAILURE_KINDS: [&str; 17] = [
+pub const FAILURE_KINDS: [&str; 18] = [
     "content_policy",
     "rejected",
     "unsupported",
@@ -410,6 +410,7 @@ pub const FAILURE_KINDS: [&str; 17] = [
     "service_balance",
     "too_large",
     "delivery",
+    "no_public_link",
     "not_media",
     "refused_link",
     "lost",
@@ -432,6 +433,7 @@ pub fn failure_kind(failure: &Failure) -> &'static str {
         Failure::ServiceBalance => "service_balance",
         Failure::TooLarge { .. } => "too_large",
         Failure::Delivery => "delivery",
+        Failure::NoPublicLink { .. } => "no_public_link",
         Failure::NotMedia { .. } => "not_media",
         Failure::RefusedLink { .. } => "refused_link",
         Failure::Lost => "lost",

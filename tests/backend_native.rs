@@ -296,3 +296,27 @@ async fn native_job_that_fails_on_the_service_ends_failed_with_its_reason() {
         }
     }
 }
+
+#[tokio::test]
+async fn native_thumbnail_is_the_one_the_final_answer_links() {
+    let (sim, backend) = native(|_| {}).await;
+    let (task, polled) = run_to_end(&*backend, &video_spec("a lighthouse")).await;
+    let TaskStatus::Succeeded(Output::Video(media)) = polled.last else {
+        panic!("a video: {:?}", polled.last);
+    };
+
+    let thumbnail = backend
+        .thumbnail(&task, &media)
+        .await
+        .expect("the thumbnail is fetched")
+        .expect("the answer linked one");
+
+    assert!(read_all(thumbnail).await == SAMPLE_THUMBNAIL);
+    only_request(&sim, "GET", &format!("/files/{task}.jpg"));
+    let unknown = sorabot::backend::TaskId("never-seen".into());
+    assert!(backend
+        .thumbnail(&unknown, &media)
+        .await
+        .expect("no call")
+        .is_none());
+}

@@ -354,3 +354,32 @@ async fn a_native_service_cannot_be_asked_which_tasks_it_has() {
     assert_eq!(found, None);
     assert!(sim.requests().is_empty(), "nothing is asked");
 }
+
+#[tokio::test]
+async fn openai_thumbnail_is_the_content_endpoints_thumbnail_variant_with_the_raw_key() {
+    let (sim, backend) = openai(|_| {}).await;
+    let (task, _) = run_to_end(&*backend, &video_spec("a lighthouse")).await;
+
+    let thumbnail = backend
+        .thumbnail(&task, &MediaRef::Content)
+        .await
+        .expect("the thumbnail is fetched")
+        .expect("the service offers one");
+
+    assert_eq!(thumbnail.content_type.as_deref(), Some("image/jpeg"));
+    assert!(read_all(thumbnail).await == SAMPLE_THUMBNAIL);
+    assert_raw_key(&only_request(
+        &sim,
+        "GET",
+        &format!("/sora/v1/videos/{task}/content?variant=thumbnail"),
+    ));
+    let linked = MediaRef::Url("https://cdn.example.com/v.mp4".into());
+    assert!(
+        backend
+            .thumbnail(&task, &linked)
+            .await
+            .expect("no call")
+            .is_none(),
+        "a relay that links its videos elsewhere is not asked"
+    );
+}

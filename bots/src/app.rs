@@ -7,15 +7,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use secrecy::SecretString;
 use sorabot::backend::{self, AuthStyle, Backend, Dialect, SoraConfig};
 use sorabot::chat::ChatPort;
 use sorabot::i18n::{self, Msg};
+use sorabot::links::LinkSettings;
 use sorabot::{Engine, Limits};
 use sorabot_sim::{Relay, SimConfig, SimHandle, SoraSim, Style};
 use tokio::sync::watch;
 
 use crate::adapter::Adapter;
-use crate::config::{Config, SoraTarget};
+use crate::config::{Config, SoraTarget, MIN_LINK_SECRET};
 use crate::console::{self, ConsolePort};
 use crate::http::HttpServer;
 use crate::shutdown::Shutdown;
@@ -121,7 +123,7 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
         ConsolePort::new(out, &config.limits.data_dir, config.console_upload_bytes)
             .speaking(config.limits.default_lang),
     );
-    let limits = service.limits(&config.limits);
+    let limits = engine_limits(&config, &service)?;
     let ports = vec![port.clone() as Arc<dyn ChatPort>];
     let engine = open_engine(&service, limits, ports.clone()).await?;
     let (stop_http, http_stopped) = watch::channel(false);
@@ -155,6 +157,70 @@ pub async fn run_console(config: Config) -> anyhow::Result<()> {
     tokio::join!(stop(engine, driver, service), http_stopped_all(http));
     Ok(())
 }
+
+/// The engine's limits: the configured ones fitted to the service, with
+/// the bot's own links (`PUBLIC_BASE_URL`) and their secret.
+fn engine_limits(config: &Config, service: &Service) -> anyhow::Result<Limits> {
+    let mut limits = service.limits(&config.limits);
+    if let Some(links) = &config.links {
+        let secret = match &links.secret {
+            Some(secret) => secret.clone(),
+            None => kept_link_secret(&limits.data_dir)?,
+        };
+        limits.links = Some(LinkSettings {
+            base_url: links.base_url.clone(),
+            secret,
+            ttl: links.ttl,
+        });
+    }
+    Ok(limits)
+}
+
+/// The links' secret kept in `DATA_DIR/link-secret`, made (readable by the
+/// bot's user only) at the first start without `LINK_SECRET`.
+fn kept_link_secret(data_dir: &std::path::Path) -> anyhow::Result<SecretString> {
+    let path = data_dir.join(LINK_SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let secret = text.trim().to_owned();
+            if secret.chars().count() < MIN_LINK_SECRET {
+                anyhow::bail!(
+                    "{}: the kept link secret is shorter than {MIN_LINK_SECRET} characters; delete the file or set LINK_SECRET",
+                    path.display()
+                );
+            }
+            return Ok(SecretString::from(secret));
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let secret = sorabot::links::random_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&path).and_then(|mut file| {
+        use std::io::Write as _;
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()
+    });
+    match written {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), "made a secret for the bot's own links");
+            Ok(SecretString::from(secret))
+        }
+        // Another start made it first: take that one.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            kept_link_secret(data_dir)
+        }
+        Err(error) => Err(error).with_context(|| format!("cannot write {}", path.display())),
+    }
+}
+
+/// The file under `DATA_DIR` that keeps a generated link secret.
+const LINK_SECRET_FILE: &str = "link-secret";
 
 /// Starts the HTTP server when `HTTP_LISTEN` is set; it stops when
 /// `stopped` turns true.
@@ -270,7 +336,7 @@ pub async fn run_chats(config: Config) -> anyhow::Result<()> {
         adapters.push(discord::connect(settings).await?);
     }
     let ports: Vec<Arc<dyn ChatPort>> = adapters.iter().map(|a| a.port()).collect();
-    let limits = service.limits(&config.limits);
+    let limits = engine_limits(&config, &service)?;
     let grace = limits.shutdown_grace;
     let engine = open_engine(&service, limits, ports.clone()).await?;
     let (stop_adapters, stopped) = watch::channel(false);
@@ -356,5 +422,36 @@ async fn stop(
     }
     if let Some(sim) = service.simulator {
         sim.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn a_generated_link_secret_is_kept_private_and_the_same_at_the_next_start() {
+        let dir = tempfile::tempdir().expect("a data dir");
+        let data = dir.path().join("data");
+
+        let first = kept_link_secret(&data).expect("made");
+        let again = kept_link_secret(&data).expect("read back");
+
+        assert!(first.expose_secret().len() >= MIN_LINK_SECRET);
+        assert_eq!(first.expose_secret(), again.expose_secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let meta = std::fs::metadata(data.join(LINK_SECRET_FILE)).expect("kept");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        }
+        std::fs::write(data.join(LINK_SECRET_FILE), "tiny-value").expect("spoiled");
+        let error = kept_link_secret(&data).unwrap_err().to_string();
+        assert!(
+            error.contains("LINK_SECRET") && !error.contains("tiny-value"),
+            "{error}"
+        );
     }
 }

@@ -125,6 +125,22 @@ pub struct HttpSettings {
     pub health_timeout: Duration,
 }
 
+/// The bot's own links to videos too large for a chat (present when
+/// `PUBLIC_BASE_URL` is set).
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// The public http(s) address of `HTTP_LISTEN`.
+    pub base_url: Url,
+    /// `LINK_SECRET`; `None`: the one kept in `DATA_DIR/link-secret`
+    /// (made at the first start).
+    pub secret: Option<SecretString>,
+    /// `LINK_TTL_HOURS`.
+    pub ttl: Duration,
+}
+
+/// The shortest `LINK_SECRET` taken.
+pub const MIN_LINK_SECRET: usize = 16;
+
 /// Everything the binary reads from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -139,6 +155,8 @@ pub struct Config {
     /// Largest file the console "uploads".
     pub console_upload_bytes: u64,
     pub http: Option<HttpSettings>,
+    /// The bot's own links (`PUBLIC_BASE_URL`); `None`: none.
+    pub links: Option<LinkConfig>,
     /// This instance's name among those sharing the store (`INSTANCE_ID`).
     pub instance_id: String,
 }
@@ -269,6 +287,8 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
     limits.instance = instance_id.clone();
     limits.shared_store = shared_store(&env)?;
     limits.lease = secs(env.number("LEASE_SECS", 30.0, 1.0..=3600.0)?);
+    let http = http_settings(&env)?;
+    let links = link_config(&env, http.is_some())?;
     Ok(Config {
         sora,
         dialect,
@@ -279,7 +299,8 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         telegram: telegram_settings(&env, &instance_id)?,
         discord: discord_settings(&env)?,
         console_upload_bytes: mb(env.number("CONSOLE_UPLOAD_MB", 2000u64, 1..=1_000_000)?),
-        http: http_settings(&env)?,
+        http,
+        links,
         instance_id,
     })
 }
@@ -300,6 +321,47 @@ fn http_settings<F: Fn(&str) -> Option<String>>(
         listen,
         health_cache,
         health_timeout,
+    }))
+}
+
+/// `PUBLIC_BASE_URL` (which needs `HTTP_LISTEN`), `LINK_SECRET`, `LINK_TTL_HOURS`.
+fn link_config<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    http: bool,
+) -> Result<Option<LinkConfig>, ConfigError> {
+    let ttl_hours = env.number("LINK_TTL_HOURS", 72u64, 1..=8760)?;
+    let secret = env.secret("LINK_SECRET");
+    if secret
+        .as_ref()
+        .is_some_and(|s| s.expose_secret().chars().count() < MIN_LINK_SECRET)
+    {
+        return Err(ConfigError {
+            var: "LINK_SECRET",
+            problem: format!(
+                "must be at least {MIN_LINK_SECRET} characters; unset it to have one generated"
+            ),
+        });
+    }
+    let Some(base_url) = env.url("PUBLIC_BASE_URL")? else {
+        return Ok(None);
+    };
+    if base_url.host_str().is_none() || base_url.query().is_some() {
+        return Err(ConfigError {
+            var: "PUBLIC_BASE_URL",
+            problem: "must be an absolute address without a query, e.g. https://bot.example.com"
+                .into(),
+        });
+    }
+    if !http {
+        return Err(ConfigError {
+            var: "PUBLIC_BASE_URL",
+            problem: "needs HTTP_LISTEN: the links are served there (behind your TLS proxy)".into(),
+        });
+    }
+    Ok(Some(LinkConfig {
+        base_url,
+        secret,
+        ttl: Duration::from_secs(ttl_hours * 3600),
     }))
 }
 
@@ -573,8 +635,16 @@ impl Config {
             }
             None => "no discord".to_owned(),
         };
+        let links = match &self.links {
+            Some(links) => format!(
+                "own links at {} for {} h",
+                links.base_url,
+                links.ttl.as_secs() / 3600
+            ),
+            None => "no own links".to_owned(),
+        };
         format!(
-            "instance {}; sora: {sora}; model {}; data: {}; {telegram}; {discord}",
+            "instance {}; sora: {sora}; model {}; data: {}; {telegram}; {discord}; {links}",
             self.instance_id,
             self.video_model,
             self.limits.data_dir.display(),
@@ -630,6 +700,51 @@ mod tests {
         assert_eq!(config.limits.daily_quota, 20);
         assert_eq!(config.limits.shutdown_grace, Duration::from_secs(10));
         assert!(config.telegram.is_none() && config.discord.is_none());
+    }
+
+    #[test]
+    fn a_public_base_url_turns_the_bots_own_links_on_and_needs_http_listen() {
+        assert!(load_from(&[]).expect("loads").links.is_none());
+        let config = load_from(&[
+            ("HTTP_LISTEN", "127.0.0.1:9464"),
+            ("PUBLIC_BASE_URL", "https://bot.example.com"),
+            ("LINK_SECRET", "a-long-enough-secret"),
+            ("LINK_TTL_HOURS", "24"),
+        ])
+        .expect("loads");
+        let links = config.links.expect("links are on");
+        assert_eq!(links.base_url.as_str(), "https://bot.example.com/");
+        assert_eq!(links.ttl, Duration::from_secs(24 * 3600));
+        assert!(!format!("{links:?}").contains("a-long-enough-secret"));
+        let defaults = load_from(&[
+            ("HTTP_LISTEN", "127.0.0.1:9464"),
+            ("PUBLIC_BASE_URL", "https://bot.example.com/sora/"),
+        ])
+        .expect("loads")
+        .links
+        .expect("links are on");
+        assert_eq!(defaults.ttl, Duration::from_secs(72 * 3600));
+        assert!(defaults.secret.is_none(), "to be generated");
+
+        let without_http = load_from(&[("PUBLIC_BASE_URL", "https://bot.example.com")]);
+        let err = without_http.unwrap_err();
+        assert_eq!(err.var, "PUBLIC_BASE_URL");
+        assert!(err.problem.contains("HTTP_LISTEN"), "{err}");
+        for (var, value) in [
+            ("PUBLIC_BASE_URL", "bot.example.com"),
+            ("PUBLIC_BASE_URL", "ftp://bot.example.com"),
+            ("LINK_SECRET", "short"),
+            ("LINK_TTL_HOURS", "0"),
+        ] {
+            let err = load_from(&[
+                ("HTTP_LISTEN", "127.0.0.1:0"),
+                ("PUBLIC_BASE_URL", "https://bot.example.com"),
+                (var, value),
+            ])
+            .unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+            assert!(!err.problem.contains("short"), "the secret is not repeated");
+        }
     }
 
     #[test]

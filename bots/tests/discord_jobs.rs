@@ -5,6 +5,7 @@
 //! delivered however long it takes, across a restart and a 429.
 
 mod discord_support;
+mod http_support;
 
 use std::time::Duration;
 
@@ -457,6 +458,7 @@ async fn a_result_uploaded_again_after_a_crash_is_posted_once() {
         width: None,
         height: None,
         duration: None,
+        thumbnail: None,
         file_id: None,
         lang: sorabot::command::Lang::En,
         options: None,
@@ -528,4 +530,66 @@ async fn a_result_linked_again_after_a_crash_is_posted_once() {
         .filter(|m| m.content.contains("/files/x.mp4"))
         .collect();
     assert_eq!(links.len(), 1, "{}", world.dump());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_video_over_the_channels_limit_goes_as_the_bots_own_link() {
+    let listen = http_support::free_listen();
+    let world = Setup::new()
+        .sim(|sim| {
+            *sim = sorabot_sim::SimConfig::for_style(sorabot_sim::Style::OpenAi);
+            sim.time_scale = discord_support::FAST;
+            sim.video_bytes = Some(300_000);
+        })
+        .limits(move |limits| limits.links = Some(http_support::own_links(listen)))
+        .start()
+        .await;
+    let _server = http_support::Server::start_on(world.engine(), world.ports(), listen).await;
+    let alice = world.person("alice");
+
+    let options = Options::new().string("prompt", "a very long river");
+    world.inject(Call::slash(&alice, "video", options).size_limit(200_000));
+    let (job, _) = world.status_message("a very long river").await;
+    let message = world.message_saying("valid for 72 h").await;
+    world
+        .wait_state(&job, "delivered", |s| *s == JobState::Delivered)
+        .await;
+    let link = http_support::link_in(&message.content);
+    let served = reqwest::get(&link).await.expect("the link answers");
+
+    assert!(
+        link.starts_with(&format!("http://{listen}/media/{job}/0.mp4?")),
+        "{link}"
+    );
+    assert!(
+        !message.content.contains(&world.sim.base_url()),
+        "not the service's /content, which needs the key: {}",
+        message.content
+    );
+    assert!(!link.contains(world.sim.key()));
+    assert_eq!(message.custom_ids(), [format!("retry:{job}")]);
+    assert!(
+        world.discord.requests().iter().all(|r| r.files.is_empty()),
+        "nothing was uploaded"
+    );
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "video/mp4");
+    let video = world.sim.video_bytes();
+    assert_eq!(
+        served.bytes().await.expect("the bytes"),
+        video,
+        "the exact bytes"
+    );
+    let client = reqwest::Client::new();
+    let part = client
+        .get(&link)
+        .header(reqwest::header::RANGE, "bytes=10-99")
+        .send()
+        .await
+        .expect("the link answers");
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.expect("the bytes"), video.slice(10..100));
+    let forged = link.replace("/0.mp4?", "/1.mp4?");
+    let refused = client.get(&forged).send().await.expect("the link answers");
+    assert_eq!(refused.status(), 403, "a signature names one file");
 }

@@ -95,7 +95,8 @@ async fn files_an_unfinished_job_needs_stay_and_leftover_results_go() {
         swept,
         Swept {
             inputs: 0,
-            spool: 1
+            spool: 1,
+            links: 0,
         }
     );
     assert!(input.exists(), "the unfinished job still needs its image");

@@ -28,7 +28,7 @@ async fn restart_while_polling_delivers_each_job_exactly_once() {
 
     bot.stop().await;
     assert!(
-        bot.sim_requests("GET", "/files/").is_empty(),
+        bot.sim_requests("GET", ".mp4").is_empty(),
         "stopped before anything was ready"
     );
     bot.restart().await;
@@ -64,7 +64,7 @@ async fn restart_while_polling_delivers_each_job_exactly_once() {
         .await;
     }
     assert_eq!(
-        bot.sim_requests("GET", "/files/").len(),
+        bot.sim_requests("GET", ".mp4").len(),
         2,
         "one download per job"
     );
@@ -108,7 +108,7 @@ async fn restart_after_a_failed_upload_delivers_once_without_downloading_again()
         .await;
     assert_eq!(bot.deliveries(&job.id).len(), 1);
     assert_eq!(
-        bot.sim_requests("GET", "/files/").len(),
+        bot.sim_requests("GET", ".mp4").len(),
         1,
         "no second download"
     );
@@ -161,7 +161,7 @@ async fn restart_after_a_failed_download_downloads_again_and_delivers_once() {
         .await;
     assert_eq!(bot.deliveries(&job.id).len(), 1);
     assert_eq!(
-        bot.sim_requests("GET", "/files/").len(),
+        bot.sim_requests("GET", ".mp4").len(),
         2,
         "the failed download, then one more"
     );

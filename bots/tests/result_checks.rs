@@ -56,7 +56,7 @@ async fn an_html_page_once_is_fetched_again_and_the_real_video_delivered() {
         std::fs::read(&delivered.path).expect("the delivered file"),
         engine_support::SAMPLE_MP4
     );
-    assert_eq!(bot.sim_requests("GET", "/files/").len(), 2);
+    assert_eq!(bot.sim_requests("GET", ".mp4").len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,5 +81,5 @@ async fn a_result_redirected_to_another_port_on_loopback_is_refused_unconnected(
     ));
     assert!(bot.deliveries(&job.id).is_empty());
     assert!(trap.accept().is_err(), "something connected to the trap");
-    assert_eq!(bot.sim_requests("GET", "/files/").len(), 1, "not retried");
+    assert_eq!(bot.sim_requests("GET", ".mp4").len(), 1, "not retried");
 }

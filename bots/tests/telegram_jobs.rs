@@ -3,12 +3,13 @@
 //! (topics, photos, albums, replies) and in private; the bot answers,
 //! edits its status, and delivers the video.
 
+mod http_support;
 mod telegram_support;
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sorabot::job::JobRequest;
+use sorabot::job::{Failure, JobRequest, JobState};
 use sorabot_sim::telegram::{Fault, TgChat, UserMessage};
 use telegram_support::*;
 
@@ -60,6 +61,11 @@ async fn a_video_command_in_a_group_topic_is_answered_there_and_the_video_arrive
         );
     }
     assert_eq!(video.param("supports_streaming"), Some(&json!(true)));
+    assert_eq!(
+        file.thumbnail.as_deref(),
+        Some(&bot.sim.thumbnail_bytes()[..]),
+        "the service's thumbnail goes with the upload"
+    );
     assert!(video.content().contains("a red fox running through snow"));
     assert!(video.content().ends_with(&format!("#{job}")));
     let labels: Vec<String> = video
@@ -395,4 +401,154 @@ async fn a_photo_over_the_image_limit_is_refused_before_it_is_downloaded() {
         "the photo was not fetched"
     );
     assert!(bot.sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_video_over_the_upload_limit_goes_as_the_bots_own_link_that_serves_it_until_it_expires() {
+    let listen = http_support::free_listen();
+    let bot = Setup::new()
+        .upload_limit(100 * 1024)
+        .sim(|sim| sim.video_bytes = Some(300 * 1024))
+        .limits(move |limits| limits.links = Some(http_support::own_links(listen)))
+        .start()
+        .await;
+    let _server = http_support::Server::start_on(bot.engine(), bot.ports(), listen).await;
+    let video = bot.sim.video_bytes();
+
+    let command = bot.say(&group(), &alice(), "/video@sorabot a very long take");
+    let (_, job) = bot.status_of(&group(), command.message_id).await;
+    let message = bot
+        .bot_message(&group(), "the link message", |m| {
+            m.reply_to == Some(command.message_id) && m.content().contains(&format!("#{job}"))
+        })
+        .await;
+    let link = http_support::link_in(message.content());
+    let client = reqwest::Client::new();
+    let get = |range: Option<&str>, url: &str| {
+        let mut request = client.get(url);
+        if let Some(range) = range {
+            request = request.header(reqwest::header::RANGE, range);
+        }
+        request.send()
+    };
+
+    assert!(
+        link.starts_with(&format!("http://{listen}/media/{job}/0.mp4?exp=")),
+        "{link}"
+    );
+    assert!(
+        message.content().contains("valid for 72 h"),
+        "{}",
+        message.content()
+    );
+    assert!(!link.contains(bot.sim.key()) && !link.contains(http_support::LINK_SECRET));
+    assert!(!message.content().contains(&bot.telegram.token()));
+    assert!(
+        bot.telegram.calls_of("sendVideo").is_empty(),
+        "nothing was uploaded"
+    );
+    let stored = bot.delivered(&job).await;
+    let status = bot.status_done(&group(), &stored).await;
+    assert!(
+        status.content().contains("Sent as a link"),
+        "the status says how it went: {}",
+        status.content()
+    );
+
+    let whole = get(None, &link).await.expect("the link answers");
+    assert_eq!(whole.status(), 200);
+    assert_eq!(whole.headers()["content-type"], "video/mp4");
+    assert_eq!(whole.headers()["accept-ranges"], "bytes");
+    assert_eq!(
+        whole.bytes().await.expect("the bytes"),
+        video,
+        "the exact bytes"
+    );
+
+    let part = get(Some("bytes=10-99"), &link)
+        .await
+        .expect("the link answers");
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 10-99/{}", video.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.expect("the bytes"), video.slice(10..100));
+
+    let past = get(Some(&format!("bytes={}-", video.len())), &link).await;
+    assert_eq!(past.expect("the link answers").status(), 416);
+
+    let mut tampered = link.clone();
+    let last = tampered.pop().expect("a signature");
+    tampered.push(if last == '0' { '1' } else { '0' });
+    assert_eq!(get(None, &tampered).await.expect("answers").status(), 403);
+    let unsigned = link.split("&sig=").next().expect("a query").to_owned();
+    assert_eq!(get(None, &unsigned).await.expect("answers").status(), 403);
+
+    let head = client.head(&link).send().await.expect("the link answers");
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        video.len().to_string().as_str()
+    );
+
+    // The link's lifetime passes.
+    tokio::time::pause();
+    tokio::time::advance(http_support::LINK_TTL + Duration::from_secs(1)).await;
+    assert_eq!(get(None, &link).await.expect("answers").status(), 410);
+    bot.engine().sweep().await.expect("the sweep runs");
+    let kept = std::fs::read_dir(bot.limits.links_dir())
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(kept, 0, "the expired link's file is swept");
+}
+
+#[tokio::test]
+async fn an_openai_video_over_the_limit_without_a_public_link_fails_refunded_naming_the_setting() {
+    let bot = Setup::new()
+        .upload_limit(100 * 1024)
+        .sim(|sim| {
+            *sim = sorabot_sim::SimConfig::for_style(sorabot_sim::Style::OpenAi);
+            sim.time_scale = FAST;
+            sim.video_bytes = Some(300 * 1024);
+        })
+        .start()
+        .await;
+
+    let command = bot.say(&group(), &alice(), "/video@sorabot a very long take");
+    let (status, job) = bot.status_of(&group(), command.message_id).await;
+    let failed = bot
+        .wait_job(&job, "the job to fail", |job| {
+            matches!(job.state, JobState::Failed(_)).then_some(job)
+        })
+        .await;
+    let told = bot
+        .wait_for("the status to say why", || {
+            bot.telegram
+                .message(group().id, status.message_id)
+                .filter(|m| m.content().contains("PUBLIC_BASE_URL"))
+        })
+        .await;
+
+    assert!(
+        matches!(
+            failed.state,
+            JobState::Failed(Failure::NoPublicLink { bytes, .. }) if bytes == 300 * 1024
+        ),
+        "{:?}",
+        failed.state
+    );
+    assert_eq!(failed.charged_day, None, "the quota is refunded");
+    assert!(
+        told.content().contains("over this chat's"),
+        "{}",
+        told.content()
+    );
+    assert!(told.content().contains("HTTP_LISTEN"), "{}", told.content());
+    assert!(bot.telegram.calls_of("sendVideo").is_empty());
+    assert!(
+        !told.content().contains("/content"),
+        "no link that needs the key: {}",
+        told.content()
+    );
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_error, send, start, Api, SAMPLE_MP4, SAMPLE_PNG};
+use common::{assert_error, send, start, Api, SAMPLE_MP4, SAMPLE_PNG, SAMPLE_THUMBNAIL};
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -97,8 +97,8 @@ async fn seed_create_retrieve_and_download() {
         .send()
         .await
         .expect("thumbnail");
-    assert_eq!(response.headers()["content-type"], "image/png");
-    assert_eq!(response.bytes().await.expect("bytes"), SAMPLE_PNG);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert_eq!(response.bytes().await.expect("bytes"), SAMPLE_THUMBNAIL);
 }
 
 #[tokio::test]

@@ -4,8 +4,9 @@
 
 use reqwest::Method;
 
-/// Every value [`endpoint_kind`] gives, and `download` for result fetches.
-pub const ENDPOINT_KINDS: [&str; 10] = [
+/// Every value [`endpoint_kind`] gives, `download` for result fetches and
+/// `thumbnail` for a video's preview picture.
+pub const ENDPOINT_KINDS: [&str; 11] = [
     "create",
     "remix",
     "character",
@@ -15,6 +16,7 @@ pub const ENDPOINT_KINDS: [&str; 10] = [
     "list",
     "content",
     "download",
+    "thumbnail",
     "other",
 ];
 

@@ -135,6 +135,15 @@ impl SoraHttp {
         self.send_as(request, None).await
     }
 
+    /// [`SoraHttp::send`], counted under `endpoint`.
+    pub(crate) async fn send_counted(
+        &self,
+        request: RequestBuilder,
+        endpoint: &'static str,
+    ) -> Result<Response, BackendError> {
+        self.send_as(request, Some(endpoint)).await
+    }
+
     /// [`SoraHttp::send`], counted under `endpoint` when given, else under
     /// the kind its method and path name.
     async fn send_as(
@@ -196,6 +205,16 @@ impl SoraHttp {
     /// Fetches media. The key goes along only to the service's own origin;
     /// a CDN or any other host never sees it.
     pub(crate) async fn download(&self, url: &str) -> Result<Download, BackendError> {
+        self.download_as(url, "download").await
+    }
+
+    /// [`SoraHttp::download`], counted under `endpoint` (a thumbnail's
+    /// fetch is not a result's download).
+    pub(crate) async fn download_as(
+        &self,
+        url: &str,
+        endpoint: &'static str,
+    ) -> Result<Download, BackendError> {
         if let Some(inline) = url.strip_prefix("data:") {
             return self.inline_download(inline);
         }
@@ -215,7 +234,7 @@ impl SoraHttp {
         if parsed.origin() == self.base.origin() {
             request = self.authed(request);
         }
-        self.download_response(self.send_as(request, Some("download")).await?)
+        self.download_response(self.send_as(request, Some(endpoint)).await?)
     }
 
     /// The bytes of a `data:` URL (`MIME;base64,DATA`), as a one-chunk stream.

@@ -37,9 +37,9 @@ pub use options::{
 };
 pub use status::{
     find_character, find_envelope_error, find_failure, find_media_urls, find_progress, find_state,
-    find_task_id, looks_like_video, media_urls_in_text, parse_progress, parse_state,
-    progress_in_text, result_urls_in_text, CharacterInfo, MediaRef, Output, StateWord, TaskId,
-    TaskStatus,
+    find_task_id, find_thumbnail_url, looks_like_video, media_urls_in_text, parse_progress,
+    parse_state, progress_in_text, result_urls_in_text, CharacterInfo, MediaRef, Output, StateWord,
+    TaskId, TaskStatus,
 };
 
 /// Reads a task-status answer of any relay (the native reader, which the
@@ -96,6 +96,17 @@ pub trait Backend: Send + Sync + 'static {
     /// `data:` URL) costs the service nothing. By default, every one does.
     fn download_asks_service(&self, _media: &MediaRef) -> bool {
         true
+    }
+
+    /// A preview picture of a finished task's video, where the service
+    /// offers one, fetched as results are (same checks on the URL); `None`
+    /// when it offers none. The caller checks the bytes. By default: none.
+    async fn thumbnail(
+        &self,
+        _task: &TaskId,
+        _media: &MediaRef,
+    ) -> Result<Option<Download>, BackendError> {
+        Ok(None)
     }
 
     /// The task the service made for `spec` since `since_ms` (milliseconds

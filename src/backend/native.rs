@@ -2,6 +2,9 @@
 //! `POST /v1/characters`, `POST /v1/videos/{id}/remix`, and
 //! `GET /v1/videos/tasks/{id}` for every kind of task.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use async_trait::async_trait;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
@@ -17,7 +20,8 @@ use super::options::{
 };
 use super::status::{
     find_character, find_envelope_error, find_failure, find_media_urls, find_progress, find_state,
-    find_task_id, looks_like_video, MediaRef, Output, StateWord, TaskId, TaskStatus,
+    find_task_id, find_thumbnail_url, looks_like_video, MediaRef, Output, StateWord, TaskId,
+    TaskStatus,
 };
 use super::{Backend, Download, Feature};
 
@@ -25,7 +29,14 @@ pub(crate) struct NativeBackend {
     http: SoraHttp,
     model: String,
     capabilities: Capabilities,
+    /// The preview links of the last finished videos (task id, URL), as
+    /// their final answers gave them, newest last: a nicety, so it lives
+    /// in memory only and is bounded.
+    thumbnails: Mutex<VecDeque<(String, String)>>,
 }
+
+/// Preview links remembered at most.
+const KEPT_THUMBNAILS: usize = 256;
 
 impl NativeBackend {
     pub(crate) fn new(config: &SoraConfig) -> Result<Self, BackendError> {
@@ -33,7 +44,25 @@ impl NativeBackend {
             http: SoraHttp::new(config)?,
             model: config.video_model.clone(),
             capabilities: capabilities(Dialect::Native, &config.video_model),
+            thumbnails: Mutex::default(),
         })
+    }
+
+    /// Remembers the preview link of a finished video.
+    fn remember_thumbnail(&self, task: &TaskId, url: String) {
+        let mut kept = self.thumbnails.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(id, _)| *id != task.0);
+        if kept.len() >= KEPT_THUMBNAILS {
+            kept.pop_front();
+        }
+        kept.push_back((task.0.clone(), url));
+    }
+
+    fn thumbnail_url(&self, task: &TaskId) -> Option<String> {
+        let kept = self.thumbnails.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(id, _)| *id == task.0)
+            .map(|(_, url)| url.clone())
     }
 
     /// The body shared by generations and remixes: model, prompt, options.
@@ -141,8 +170,27 @@ impl Backend for NativeBackend {
             Some(TaskStatus::Failed { reason }) => Ok(TaskStatus::Failed {
                 reason: shorten(&self.http.redact(&reason)),
             }),
-            Some(status) => Ok(status),
+            Some(status) => {
+                if let (TaskStatus::Succeeded(Output::Video(_)), Some(url)) =
+                    (&status, find_thumbnail_url(&answer))
+                {
+                    self.remember_thumbnail(task, url);
+                }
+                Ok(status)
+            }
             None => Err(self.http.malformed(&answer.to_string())),
+        }
+    }
+
+    /// The preview link the task's final answer gave, fetched like a result.
+    async fn thumbnail(
+        &self,
+        task: &TaskId,
+        _media: &MediaRef,
+    ) -> Result<Option<Download>, BackendError> {
+        match self.thumbnail_url(task) {
+            Some(url) => self.http.download_as(&url, "thumbnail").await.map(Some),
+            None => Ok(None),
         }
     }
 

@@ -310,6 +310,26 @@ impl Backend for OpenAiBackend {
         }
     }
 
+    /// `GET /v1/videos/{id}/content?variant=thumbnail` (the spec's
+    /// preview picture), for a video fetched from the content endpoint; a
+    /// relay that links its videos elsewhere is not asked.
+    async fn thumbnail(
+        &self,
+        task: &TaskId,
+        media: &MediaRef,
+    ) -> Result<Option<Download>, BackendError> {
+        if *media != MediaRef::Content {
+            return Ok(None);
+        }
+        let path = format!("v1/videos/{}/content", path_segment(&task.0));
+        let request = self
+            .http
+            .streaming_request(Method::GET, &path)
+            .query(&[("variant", "thumbnail")]);
+        let response = self.http.send_counted(request, "thumbnail").await?;
+        self.http.download_response(response).map(Some)
+    }
+
     fn download_asks_service(&self, media: &MediaRef) -> bool {
         match media {
             MediaRef::Url(url) => self.http.on_service_origin(url),

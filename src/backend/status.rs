@@ -267,6 +267,34 @@ pub fn find_envelope_error(answer: &Value) -> Option<(Option<String>, String)> {
     Some((code, message))
 }
 
+/// Keys that may hold a preview picture of a video result.
+const THUMBNAIL_KEYS: [&str; 6] = [
+    "thumbnail_url",
+    "thumbnailUrl",
+    "thumbnail",
+    "cover_url",
+    "coverUrl",
+    "poster_url",
+];
+
+/// The http(s) link to a preview picture of the video in a task answer
+/// (`thumbnail_url` and the like, at the top, under the envelope's `data`,
+/// `result`, or on the first of its `videos`), if it names one.
+pub fn find_thumbnail_url(answer: &Value) -> Option<String> {
+    let first_video = |holder: &Value| holder.get("videos")?.as_array()?.first().cloned();
+    let mut places: Vec<Value> = Vec::new();
+    for holder in holders(answer) {
+        places.push(holder.clone());
+        places.extend(first_video(holder));
+    }
+    places.iter().find_map(|place| {
+        THUMBNAIL_KEYS.iter().find_map(|key| {
+            let url = place.get(*key)?.as_str()?.trim();
+            (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
+        })
+    })
+}
+
 /// Keys whose subtree echoes the request (input images, parameters) or holds
 /// pictures that are not the result; never searched for result links.
 const NOT_RESULT_KEYS: [&str; 17] = [
@@ -624,6 +652,22 @@ pub fn progress_in_text(text: &str) -> Option<f32> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_thumbnail_link_is_found_where_relays_put_it_and_is_no_result() {
+        let top = json!({"status": "succeeded", "url": "https://x/v.mp4",
+                         "thumbnail_url": "https://x/v.jpg"});
+        let nested = json!({"data": {"videos": [{"url": "https://x/v.mp4",
+                                                 "cover_url": "https://x/c.jpg"}]}});
+        assert_eq!(find_thumbnail_url(&top).as_deref(), Some("https://x/v.jpg"));
+        assert_eq!(
+            find_thumbnail_url(&nested).as_deref(),
+            Some("https://x/c.jpg")
+        );
+        assert_eq!(find_media_urls(&top), ["https://x/v.mp4"]);
+        assert_eq!(find_thumbnail_url(&json!({"thumbnail": "data:x"})), None);
+        assert_eq!(find_thumbnail_url(&json!({"url": "https://x/v.mp4"})), None);
+    }
 
     #[test]
     fn state_words_of_every_spelling_are_read() {

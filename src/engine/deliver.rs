@@ -2,12 +2,18 @@
 //! upload or, over the platform's limit, as a link. An upload that failed is
 //! retried from the spool file.
 
+use std::path::Path;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
 use sorabot_storage::{MessageKey, MessageRole};
 
+use super::ratelimit::Priority;
 use super::render::button;
 use super::spool::{is_disk_full, SpoolError};
 use super::{Engine, EngineError, Next};
-use crate::backend::MediaRef;
+use crate::backend::{BackendError, Download, MediaRef};
 use crate::chat::{ButtonAction, ChatError, Delivered, MediaFile, MediaKind, Outgoing};
 use crate::clock::now_ms;
 use crate::i18n::{say, Msg};
@@ -16,6 +22,8 @@ use crate::media;
 
 /// Longest caption the core writes; adapters cut further to their platform's limit.
 const MAX_CAPTION_CHARS: usize = 900;
+/// Longest the fetch of a thumbnail may hold up an upload.
+const THUMBNAIL_WITHIN: Duration = Duration::from_secs(20);
 
 impl Engine {
     /// Puts every result not yet in the chat there, then ends the job. Each
@@ -64,23 +72,35 @@ impl Engine {
             // message; Telegram has no such thing, and may show it twice).
             job.upload_attempts += 1;
             self.save(&job).await?;
-            let outcome = {
+            let uploaded = if spooled.bytes > limit {
+                Err(ChatError::TooLarge)
+            } else {
                 let _uploading = Uploading::new(self, &job.chat);
-                if spooled.bytes > limit {
-                    self.send_link(&job, index, spooled.bytes, limit).await
-                } else {
-                    let media = self.media_file(&job, &spooled, index).await;
-                    match port.deliver(&job.chat, &media).await {
-                        Err(ChatError::TooLarge) => {
-                            self.send_link(&job, index, spooled.bytes, limit).await
-                        }
-                        Ok(delivered) => {
-                            self.inner.metrics.uploaded(media.kind, spooled.bytes);
-                            Ok(delivered)
-                        }
-                        other => other,
-                    }
+                let media = self.media_file(&job, &spooled, index).await;
+                let uploaded = port.deliver(&job.chat, &media).await;
+                if uploaded.is_ok() {
+                    self.inner.metrics.uploaded(media.kind, spooled.bytes);
                 }
+                uploaded
+            };
+            let mut via_link = false;
+            let outcome = match uploaded {
+                Err(ChatError::TooLarge) => match self.link_to(&job, index, &spooled).await {
+                    Ok(Some(link)) => {
+                        via_link = true;
+                        let _uploading = Uploading::new(self, &job.chat);
+                        self.send_link(&job, &link, spooled.bytes, limit).await
+                    }
+                    Ok(None) => {
+                        let failure = Failure::NoPublicLink {
+                            bytes: spooled.bytes,
+                            limit,
+                        };
+                        return self.fail(job, failure).await;
+                    }
+                    Err(error) => return self.disk_trouble(job, error).await,
+                },
+                other => other,
             };
             match outcome {
                 Ok(delivered) => {
@@ -96,6 +116,7 @@ impl Engine {
                         .index_message(&key, job.id.as_str(), MessageRole::Result)
                         .await?;
                     job.delivered.push(delivered);
+                    job.linked |= via_link;
                     super::trouble::clear_trouble(&mut job);
                     self.save(&job).await?;
                 }
@@ -176,10 +197,48 @@ impl Engine {
             width: info.map(|i| i.width),
             height: info.map(|i| i.height),
             duration: info.map(|i| i.seconds),
+            thumbnail: match kind {
+                MediaKind::Video => self.thumbnail(job, index).await,
+                MediaKind::Image => None,
+            },
             file_id: None,
             lang: job.lang,
             options: job.request.options().cloned(),
         }
+    }
+
+    /// The service's preview picture of result `index`, when it offers one
+    /// that a chat takes as a thumbnail; anything else (none, an error, too
+    /// large, not a small JPEG, too slow) is no thumbnail.
+    async fn thumbnail(&self, job: &Job, index: usize) -> Option<Bytes> {
+        let task = job.task.as_ref()?;
+        let media = &job.results[index];
+        let fetch = async {
+            if self.inner.backend.download_asks_service(media) {
+                self.inner.limiter.acquire(Priority::Deliver).await;
+            }
+            let download = self.inner.backend.thumbnail(task, media).await?;
+            match download {
+                Some(download) => read_capped(download, media::MAX_THUMBNAIL_BYTES).await,
+                None => Ok(None),
+            }
+        };
+        let bytes = match tokio::time::timeout(THUMBNAIL_WITHIN, fetch).await {
+            Ok(Ok(bytes)) => bytes?,
+            Ok(Err(error)) => {
+                tracing::debug!(job = %job.id, %error, "no thumbnail: the fetch failed");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!(job = %job.id, "no thumbnail: the fetch took too long");
+                return None;
+            }
+        };
+        if !media::is_thumbnail(&bytes) {
+            tracing::debug!(job = %job.id, bytes = bytes.len(), "no thumbnail: not a small JPEG");
+            return None;
+        }
+        Some(bytes)
     }
 
     /// The buttons under a result: Remix and Save as character (for videos,
@@ -235,6 +294,7 @@ impl Engine {
                 width: None,
                 height: None,
                 duration: None,
+                thumbnail: None,
                 file_id: Some(file_id),
                 lang: job.lang,
                 options: job.request.options().cloned(),
@@ -261,11 +321,34 @@ impl Engine {
         true
     }
 
-    /// Over the upload limit: a link to the result, where there is one.
-    async fn send_link(
+    /// The link that goes instead of an upload over the chat's limit, in
+    /// order of preference: the bot's own (its file kept under
+    /// `DATA_DIR/links` until the link expires), the service's when a chat
+    /// member can open it; `None` when there is neither.
+    async fn link_to(
         &self,
         job: &Job,
         index: usize,
+        spooled: &Spooled,
+    ) -> Result<Option<Link>, std::io::Error> {
+        if let Some(links) = self.inner.limits.links().filter(|_| is_mp4(spooled)) {
+            let exp = links.expiry_from_now();
+            keep_linked(&spooled.path, &links.file_path(&job.id, index, exp)).await?;
+            let hours = links.ttl().as_secs().div_ceil(3600);
+            tracing::info!(job = %job.id, index, exp, "over the upload limit: the bot's own link");
+            return Ok(Some(Link::Own {
+                url: links.url(&job.id, index, exp),
+                hours,
+            }));
+        }
+        Ok(public_link(&job.results[index]).map(|url| Link::Service(url.to_owned())))
+    }
+
+    /// Over the upload limit: the link to the result, saying why and which.
+    async fn send_link(
+        &self,
+        job: &Job,
+        link: &Link,
         bytes: u64,
         limit: u64,
     ) -> Result<Delivered, ChatError> {
@@ -274,9 +357,17 @@ impl Engine {
             .map_err(|e| ChatError::Failed(e.to_string()))?;
         let mb = bytes as f64 / 1_048_576.0;
         let limit_mb = limit as f64 / 1_048_576.0;
-        let text = match public_link(&job.results[index]) {
-            Some(url) => say(job.lang, &Msg::TooLargeLink { url, mb, limit_mb }),
-            None => say(job.lang, &Msg::TooLargeNoLink { mb, limit_mb }),
+        let text = match link {
+            Link::Own { url, hours } => say(
+                job.lang,
+                &Msg::OwnLink {
+                    url,
+                    mb,
+                    limit_mb,
+                    hours: *hours,
+                },
+            ),
+            Link::Service(url) => say(job.lang, &Msg::TooLargeLink { url, mb, limit_mb }),
         };
         let message = Outgoing {
             text: format!("{}\n{text}", caption(job)),
@@ -290,6 +381,54 @@ impl Engine {
             message_id,
             file_id: None,
         })
+    }
+}
+
+/// Reads a download into memory, up to `max` bytes; `None` when it is larger.
+async fn read_capped(download: Download, max: usize) -> Result<Option<Bytes>, BackendError> {
+    if download
+        .content_length
+        .is_some_and(|length| length > max as u64)
+    {
+        return Ok(None);
+    }
+    let mut stream = download.stream;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk?);
+        if bytes.len() > max {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Bytes::from(bytes)))
+}
+
+/// A link that goes instead of an upload.
+enum Link {
+    /// The bot's own signed link, working for `hours`.
+    Own { url: String, hours: u64 },
+    /// The service's public URL of the result.
+    Service(String),
+}
+
+/// Whether the bot may serve a spooled result as `video/mp4`.
+fn is_mp4(spooled: &Spooled) -> bool {
+    spooled.mime == "video/mp4"
+}
+
+/// Keeps the spool file at `kept` too (a hard link, else a copy), so it
+/// outlives the spool's clean-up at delivery.
+async fn keep_linked(spooled: &Path, kept: &Path) -> std::io::Result<()> {
+    if let Some(dir) = kept.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    match tokio::fs::hard_link(spooled, kept).await {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => {
+            tracing::debug!(%error, "no hard link for a linked result; copying it");
+            tokio::fs::copy(spooled, kept).await.map(|_| ())
+        }
     }
 }
 

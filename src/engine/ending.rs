@@ -96,7 +96,15 @@ fn end_text(job: &Job) -> String {
                 .finished_ms
                 .map(|end| end.saturating_sub(job.created_ms) / 1000)
                 .unwrap_or(0);
-            say(job.lang, &Msg::DoneIn { secs })
+            let done = say(job.lang, &Msg::DoneIn { secs });
+            if job.linked {
+                format!(
+                    "{done}\n{}",
+                    crate::i18n::text(job.lang, "done-as-link", &[])
+                )
+            } else {
+                done
+            }
         }
         (JobState::Failed(failure), _) => say(job.lang, &Msg::Failed(failure)),
         (JobState::Cancelled, _) => say(job.lang, &Msg::Cancelled(job.id.as_str())),

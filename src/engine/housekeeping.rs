@@ -1,8 +1,9 @@
 //! Files the bot keeps under `DATA_DIR` that no job needs any more: attached
 //! images past their retention (kept that long for `/retry`), whether files
 //! or blobs in the store, and result files left in the spool by jobs that
-//! ended without delivering them; and the ids of pushed updates handled
-//! more than a day ago.
+//! ended without delivering them, and the files of the bot's own links
+//! once those expired; and the ids of pushed updates handled more than a
+//! day ago.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub struct Swept {
     /// Attached images: files under `DATA_DIR/inputs` and blobs in the store.
     pub inputs: usize,
     pub spool: usize,
+    /// Files of the bot's own links past their expiry.
+    pub links: usize,
 }
 
 impl Engine {
@@ -37,6 +40,7 @@ impl Engine {
                     tracing::info!(
                         inputs = swept.inputs,
                         spool = swept.spool,
+                        links = swept.links,
                         "removed old files"
                     );
                 }
@@ -80,16 +84,19 @@ impl Engine {
 
     /// Removes the attached images (files and blobs) older than the
     /// retention and the spool files older than an hour, except those an
-    /// unfinished job still needs.
+    /// unfinished job still needs, and the files of expired links.
     pub async fn sweep(&self) -> Result<Swept, EngineError> {
         let active: Vec<Job> = self.inner.store.active_jobs().await?;
         let needed: HashSet<PathBuf> = active.iter().flat_map(needed_files).collect();
         let limits = &self.inner.limits;
         let (inputs, spool) = (limits.inputs_dir(), limits.spool_dir());
+        let links = limits.links_dir();
         let retention = limits.input_retention;
+        let now_secs = now_ms() / 1000;
         let mut swept = tokio::task::spawn_blocking(move || Swept {
             inputs: remove_older(&inputs, retention, &needed),
             spool: remove_older(&spool, SPOOL_GRACE, &needed),
+            links: remove_expired_links(&links, now_secs),
         })
         .await
         .map_err(std::io::Error::other)?;
@@ -118,6 +125,41 @@ fn needed_files(job: &Job) -> impl Iterator<Item = PathBuf> + '_ {
     inputs.chain(job.spooled.iter().map(|s| s.path.clone()))
 }
 
+/// Removes the linked files directly in `dir` (`JOB-N-EXP.mp4`) whose
+/// expiry is past `now_secs`, and anything else there older than a day
+/// (a copy cut short); returns how many went.
+fn remove_expired_links(dir: &Path, now_secs: u64) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let stray_age = Duration::from_secs(24 * 3600);
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let gone = match crate::links::file_expiry(&name.to_string_lossy()) {
+            Some(exp) => exp <= now_secs,
+            None => meta
+                .modified()
+                .ok()
+                .and_then(|written| now.duration_since(written).ok())
+                .is_some_and(|since| since >= stray_age),
+        };
+        if gone {
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(error) => tracing::debug!(%error, path = %path.display(), "could not remove"),
+            }
+        }
+    }
+    removed
+}
+
 /// Removes the files directly in `dir` last written more than `age` ago and
 /// not in `needed`; returns how many went.
 fn remove_older(dir: &Path, age: Duration, needed: &HashSet<PathBuf>) -> usize {
@@ -143,4 +185,30 @@ fn remove_older(dir: &Path, age: Duration, needed: &HashSet<PathBuf>) -> usize {
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linked_files_go_once_their_expiry_is_past_and_live_ones_stay() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let file = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"mp4").expect("written");
+            path
+        };
+        let expired = file("7QK3M2XD-0-1000.mp4");
+        let at_now = file("7QK3M2XD-1-2000.mp4");
+        let live = file("7QK3M2XD-2-3000.mp4");
+        let fresh_stray = file("not-a-link.mp4");
+
+        assert_eq!(remove_expired_links(dir.path(), 2000), 2);
+
+        assert!(!expired.exists() && !at_now.exists());
+        assert!(live.exists(), "a link still working keeps its file");
+        assert!(fresh_stray.exists(), "a stray file stays a day");
+        assert_eq!(remove_expired_links(&dir.path().join("absent"), 2000), 0);
+    }
 }

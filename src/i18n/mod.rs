@@ -104,9 +104,12 @@ pub enum Msg<'a> {
         mb: f64,
         limit_mb: f64,
     },
-    TooLargeNoLink {
+    /// Over the upload limit: the bot's own link, working for `hours`.
+    OwnLink {
+        url: &'a str,
         mb: f64,
         limit_mb: f64,
+        hours: u64,
     },
     Internal(&'a str),
     Failed(&'a Failure),
@@ -512,11 +515,18 @@ impl Words {
                     ("limit_mb", format!("{limit_mb:.0}").into()),
                 ],
             ),
-            Msg::TooLargeNoLink { mb, limit_mb } => self.get(
-                "too-large-no-link",
+            Msg::OwnLink {
+                url,
+                mb,
+                limit_mb,
+                hours,
+            } => self.get(
+                "too-large-own-link",
                 &[
+                    ("url", (*url).into()),
                     ("mb", format!("{mb:.1}").into()),
                     ("limit_mb", format!("{limit_mb:.0}").into()),
+                    ("hours", (*hours).into()),
                 ],
             ),
             Msg::Internal(reference) => self.get("internal", &[("reference", (*reference).into())]),
@@ -697,6 +707,16 @@ impl Words {
                 &[("mb", (bytes / (1024 * 1024)).into())],
             ),
             Failure::Delivery => self.get("failure-delivery", &[]),
+            Failure::NoPublicLink { bytes, limit } => self.get(
+                "failure-no-public-link",
+                &[
+                    ("mb", format!("{:.1}", *bytes as f64 / 1_048_576.0).into()),
+                    (
+                        "limit_mb",
+                        format!("{:.0}", *limit as f64 / 1_048_576.0).into(),
+                    ),
+                ],
+            ),
             Failure::Lost => self.get("failure-lost", &[]),
             Failure::InDoubt => self.get("failure-in-doubt", &[]),
             Failure::Download { reason } => {

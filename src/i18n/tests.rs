@@ -55,7 +55,7 @@ fn variant(msg: &Msg) -> usize {
         Msg::AskRemix(_) => 39,
         Msg::AskCharacterName(_) => 40,
         Msg::TooLargeLink { .. } => 41,
-        Msg::TooLargeNoLink { .. } => 42,
+        Msg::OwnLink { .. } => 42,
         Msg::Internal(_) => 43,
         Msg::Failed(_) => 44,
         Msg::DoneIn { .. } => 45,
@@ -169,6 +169,10 @@ fn data() -> Data {
         Failure::ServiceBalance,
         Failure::TooLarge { bytes: 600 << 20 },
         Failure::Delivery,
+        Failure::NoPublicLink {
+            bytes: 60 << 20,
+            limit: 50 << 20,
+        },
         Failure::NotMedia {
             found: "text/html".into(),
         },
@@ -280,9 +284,11 @@ fn samples(d: &Data) -> Vec<Msg<'_>> {
             mb: 12.34,
             limit_mb: 10.0,
         },
-        Msg::TooLargeNoLink {
+        Msg::OwnLink {
+            url: "https://bot.example.com/media/7QK3M2XD/0.mp4?exp=1&sig=00",
             mb: 12.34,
             limit_mb: 10.0,
+            hours: 72,
         },
         Msg::Internal("7QK3M2XD"),
         Msg::DoneIn { secs: 125 },

@@ -23,6 +23,7 @@ pub const KEY: &str = "sk-contract-Zq9xW4vR7tY2uP8nB3mK6jH1gF5dS0aL";
 /// What the simulator serves as a finished video and as every picture.
 pub const SAMPLE_MP4: &[u8] = include_bytes!("../../sim/assets/sample.mp4");
 pub const SAMPLE_PNG: &[u8] = include_bytes!("../../sim/assets/sample.png");
+pub const SAMPLE_THUMBNAIL: &[u8] = include_bytes!("../../sim/assets/thumbnail.jpg");
 
 /// Simulated seconds per real second: a 10 s video takes about 60 ms.
 pub const FAST: f64 = 2000.0;

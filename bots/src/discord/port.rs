@@ -521,6 +521,7 @@ mod tests {
             width: None,
             height: None,
             duration: None,
+            thumbnail: None,
             file_id: None,
             lang: sorabot::command::Lang::En,
             options: None,

@@ -1,10 +1,11 @@
-//! The bot's own HTTP server on `HTTP_LISTEN`: `/metrics` for Prometheus and
-//! `/healthz` for a load balancer or an orchestrator. The routes are one
-//! [`Router`] value ([`router`]), so more can be merged into it (signed
-//! media links); [`HttpServer::start`] binds it and serves it until the
-//! app's stop signal.
+//! The bot's own HTTP server on `HTTP_LISTEN`: `/metrics` for Prometheus,
+//! `/healthz` for a load balancer or an orchestrator, and `/media/...`, the
+//! bot's signed links to videos too large for their chat. The routes are
+//! one [`Router`] value ([`router`]); [`HttpServer::start`] binds it and
+//! serves it until the app's stop signal.
 
 mod health;
+mod media;
 mod metrics;
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use anyhow::Context as _;
 use axum::routing::get;
 use axum::Router;
 use sorabot::chat::ChatPort;
+use sorabot::links::Links;
 use sorabot::Engine;
 use tokio::sync::watch;
 
@@ -27,18 +29,24 @@ pub use health::{Health, HealthReport};
 struct Shared {
     engine: Engine,
     health: Arc<Health>,
+    /// The signer of the bot's own links; `None` without `PUBLIC_BASE_URL`
+    /// (then `/media/...` is 404).
+    links: Option<Links>,
 }
 
-/// The routes: `GET /metrics` and `GET /healthz`, over `engine` and the
-/// platforms behind `ports`.
+/// The routes: `GET /metrics`, `GET /healthz` and `GET /media/{job}/{n}.mp4`,
+/// over `engine` and the platforms behind `ports`.
 pub fn router(engine: Engine, ports: Vec<Arc<dyn ChatPort>>, settings: &HttpSettings) -> Router {
     let health = Health::new(engine.clone(), ports, settings);
+    let links = engine.limits().links();
     Router::new()
         .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(health::check))
+        .route("/media/{job}/{file}", get(media::serve))
         .with_state(Shared {
             engine,
             health: Arc::new(health),
+            links,
         })
 }
 

@@ -1,8 +1,8 @@
 //! The engine's port into Telegram: messages with inline buttons (the job id
 //! in `callback_data`) or a `ForceReply` question, in the topic they belong
 //! to and replying to the command; edits; and deliveries: `sendVideo`
-//! streamed from the spool file with its size, length and
-//! `supports_streaming`, or by `file_id` without uploading again; pictures
+//! streamed from the spool file with its size, length, the service's
+//! thumbnail and `supports_streaming`, or by `file_id` without uploading again; pictures
 //! by `sendPhoto` (`sendDocument` over the photo limit).
 
 use std::future::Future;
@@ -113,6 +113,11 @@ impl TelegramPort {
         }
         if let Some(duration) = media.duration {
             request = request.duration(duration);
+        }
+        // A thumbnail goes with an upload only (Telegram ignores it otherwise).
+        if let (Some(thumbnail), None) = (&media.thumbnail, &media.file_id) {
+            let picture = InputFile::memory(thumbnail.clone()).file_name("thumbnail.jpg");
+            request = request.thumbnail(picture);
         }
         if let Some(thread) = thread {
             request = request.message_thread_id(thread);

@@ -41,6 +41,7 @@ pub struct Setup {
     sim: SimConfig,
     message_content: bool,
     shards: Option<ShardRange>,
+    limits: Box<dyn FnOnce(&mut Limits)>,
 }
 
 impl Default for Setup {
@@ -58,7 +59,14 @@ impl Setup {
             sim,
             message_content: false,
             shards: None,
+            limits: Box::new(|_| {}),
         }
+    }
+
+    /// Changes the engine's limits (after the fast ones for tests).
+    pub fn limits(mut self, tweak: impl FnOnce(&mut Limits) + 'static) -> Self {
+        self.limits = Box::new(tweak);
+        self
     }
 
     pub fn discord(mut self, tweak: impl FnOnce(&mut DiscordConfig)) -> Self {
@@ -93,7 +101,8 @@ impl Setup {
             .await
             .expect("the fake Discord starts");
         let dir = tempfile::tempdir().expect("a data dir");
-        let limits = fast_limits(dir.path());
+        let mut limits = fast_limits(dir.path());
+        (self.limits)(&mut limits);
         let mut world = World {
             sim,
             discord,

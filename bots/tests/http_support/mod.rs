@@ -1,6 +1,6 @@
 //! The bot's HTTP server in tests: started on a free loopback port over a
 //! running bot's engine and ports, asked with a real HTTP client, and its
-//! metrics text read into numbers.
+//! metrics text read into numbers; and the bot's own links it serves.
 
 #![allow(dead_code)]
 
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sorabot::chat::ChatPort;
+use sorabot::links::LinkSettings;
 use sorabot::Engine;
 use sorabot_bots::config::HttpSettings;
 use sorabot_bots::http::{self, HttpServer};
@@ -18,6 +19,36 @@ pub struct Server {
     pub server: HttpServer,
     stop: watch::Sender<bool>,
     client: reqwest::Client,
+}
+
+/// The secret tests sign the bot's own links with (`LINK_SECRET`).
+pub const LINK_SECRET: &str = "test-link-secret-0123456789";
+
+/// The production lifetime of a link (`LINK_TTL_HOURS` by default).
+pub const LINK_TTL: Duration = Duration::from_secs(72 * 3600);
+
+/// A free port on 127.0.0.1 (bound and let go), for `HTTP_LISTEN`.
+pub fn free_listen() -> std::net::SocketAddr {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    socket.local_addr().expect("its address")
+}
+
+/// The bot's own links with `PUBLIC_BASE_URL` the server on `listen`.
+pub fn own_links(listen: std::net::SocketAddr) -> LinkSettings {
+    LinkSettings {
+        base_url: format!("http://{listen}").parse().expect("a URL"),
+        secret: secrecy::SecretString::from(LINK_SECRET),
+        ttl: LINK_TTL,
+    }
+}
+
+/// The first `http://` link in a message.
+pub fn link_in(text: &str) -> String {
+    let link = regex::Regex::new(r"http://\S+").expect("regex");
+    link.find(text)
+        .unwrap_or_else(|| panic!("a link in {text:?}"))
+        .as_str()
+        .to_owned()
 }
 
 /// Settings for a test: any free port, and these health bounds.
@@ -70,6 +101,19 @@ impl Server {
             .to_owned();
         let body = response.text().await.expect("a body");
         (status, content_type, body)
+    }
+
+    /// Serves the bot's routes on `listen` (where `own_links` points).
+    pub async fn start_on(
+        engine: &Engine,
+        ports: Vec<Arc<dyn ChatPort>>,
+        listen: std::net::SocketAddr,
+    ) -> Server {
+        let settings = HttpSettings {
+            listen,
+            ..settings(Duration::from_secs(5), Duration::from_secs(5))
+        };
+        Server::start(engine, ports, settings).await
     }
 
     /// The metrics text, checked to be served as OpenMetrics.

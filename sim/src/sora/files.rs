@@ -1,7 +1,7 @@
 //! Result downloads under `{prefix}/files/`: file names, absolute URLs and the handler.
 //!
-//! Names are `{task}.mp4` (a video), `{task}.png` (its thumbnail) and `{task}.{i}.png` (image
-//! `i` of an image task); task ids hold no dot. Files exist once their task has succeeded.
+//! Names are `{task}.mp4` (a video), `{task}.jpg` (its thumbnail), `{task}.png` (a still of
+//! it) and `{task}.{i}.png` (image `i` of an image task); task ids hold no dot. Files exist once their task has succeeded.
 
 use std::sync::Arc;
 
@@ -16,10 +16,16 @@ use super::state::{SimState, TaskKind};
 
 pub const MP4: &str = "video/mp4";
 pub const PNG: &str = "image/png";
+pub const JPEG: &str = "image/jpeg";
 
 /// URL of a video task's result.
 pub fn video_url(state: &SimState, task_id: &str) -> String {
     format!("{}/files/{task_id}.mp4", state.base_url)
+}
+
+/// URL of a video task's thumbnail.
+pub fn thumbnail_url(state: &SimState, task_id: &str) -> String {
+    format!("{}/files/{task_id}.jpg", state.base_url)
 }
 
 /// URL of image `index` of an image task.
@@ -53,6 +59,7 @@ pub async fn download(
     match (&task.kind, suffix) {
         (TaskKind::Video(_), "mp4") => Ok(bytes_response(state.media.video.clone(), MP4)),
         (TaskKind::Video(_), "png") => Ok(bytes_response(state.media.image.clone(), PNG)),
+        (TaskKind::Video(_), "jpg") => Ok(bytes_response(state.media.thumbnail.clone(), JPEG)),
         (TaskKind::Image(job), suffix) => {
             suffix
                 .strip_suffix(".png")

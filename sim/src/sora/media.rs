@@ -1,4 +1,5 @@
-//! The result files: an embedded real MP4 and PNG, the video optionally padded to a set size.
+//! The result files: an embedded real MP4, PNG and JPEG thumbnail, the video optionally padded
+//! to a set size.
 
 use anyhow::bail;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -7,6 +8,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 const SAMPLE_MP4: &[u8] = include_bytes!("../../assets/sample.mp4");
 /// A real 512x512 PNG, served for images and thumbnails.
 const SAMPLE_PNG: &[u8] = include_bytes!("../../assets/sample.png");
+/// A real 160x90 baseline JPEG of 502 bytes, served as a video's thumbnail (within
+/// Telegram's rule for one: JPEG, at most 200 kB and 320 px a side).
+pub const SAMPLE_THUMBNAIL: &[u8] = include_bytes!("../../assets/thumbnail.jpg");
 
 /// Size of a plain MP4 box header: 32-bit size and type.
 const BOX_HEADER: usize = 8;
@@ -16,6 +20,8 @@ const BOX_HEADER: usize = 8;
 pub struct Media {
     pub video: Bytes,
     pub image: Bytes,
+    /// A video's preview picture (`?variant=thumbnail`, `thumbnail_url`).
+    pub thumbnail: Bytes,
 }
 
 impl Media {
@@ -28,6 +34,7 @@ impl Media {
         Ok(Self {
             video,
             image: Bytes::from_static(SAMPLE_PNG),
+            thumbnail: Bytes::from_static(SAMPLE_THUMBNAIL),
         })
     }
 }

@@ -107,6 +107,16 @@ impl SimHandle {
         &self.state.config
     }
 
+    /// The bytes served as every finished video (padded to `video_bytes` if set).
+    pub fn video_bytes(&self) -> bytes::Bytes {
+        self.state.media.video.clone()
+    }
+
+    /// The bytes served as every video's thumbnail (a small JPEG).
+    pub fn thumbnail_bytes(&self) -> bytes::Bytes {
+        self.state.media.thumbnail.clone()
+    }
+
     /// Every request received so far, in order, rejected ones included (not `/_sim/*`);
     /// always empty when [`SimConfig::record`] is off.
     pub fn requests(&self) -> Vec<Recorded> {

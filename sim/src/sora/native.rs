@@ -225,7 +225,13 @@ fn insert_result(
             );
             return;
         }
-        TaskKind::Video(_) => vec![files::video_url(state, &task.id)],
+        TaskKind::Video(_) => {
+            out.insert(
+                "thumbnail_url".into(),
+                json!(files::thumbnail_url(state, &task.id)),
+            );
+            vec![files::video_url(state, &task.id)]
+        }
         TaskKind::Image(job) => (0..job.count)
             .map(|i| files::image_url(state, &task.id, i))
             .collect(),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::errors::ApiError;
-use super::files::{self, MP4, PNG};
+use super::files::{self, JPEG, MP4, PNG};
 use super::lifecycle::Phase;
 use super::models::{self, Resolution, OPENAI_SECONDS};
 use super::payload::{Fields, Payload};
@@ -192,7 +192,8 @@ pub async fn content(
     let task = video_task(&state, relays::openai_lookup(state.config.relay, &id))?;
     let (bytes, content_type) = match query.variant.as_deref().unwrap_or("video") {
         "video" => (state.media.video.clone(), MP4),
-        "thumbnail" | "spritesheet" => (state.media.image.clone(), PNG),
+        "thumbnail" => (state.media.thumbnail.clone(), JPEG),
+        "spritesheet" => (state.media.image.clone(), PNG),
         other => {
             return Err(ApiError::bad_value(
                 "variant",

@@ -562,7 +562,11 @@ fn send_media(
         FileKind::Photo => "sendPhoto",
         FileKind::Document => "sendDocument",
     };
-    let sent: SentFile = sent_file(&file, uploaded);
+    let mut sent: SentFile = sent_file(&file, uploaded);
+    // Telegram ignores a thumbnail unless the file itself is uploaded.
+    if uploaded {
+        sent.thumbnail = p.files.get("thumbnail").map(|part| part.data.clone());
+    }
     Ok(world.bot_message(chat, thread, reply, content, method, &p.values, Some(sent)))
 }
 

@@ -304,6 +304,9 @@ pub struct SentFile {
     pub mime_type: Option<String>,
     /// Uploaded with this message (multipart) rather than re-sent by `file_id`.
     pub uploaded: bool,
+    /// The `thumbnail` part that came with an upload (`sendVideo`,
+    /// `sendDocument`), as sent.
+    pub thumbnail: Option<Bytes>,
 }
 
 /// One change of a message.

@@ -633,6 +633,7 @@ pub fn sent_file(file: &StoredFile, uploaded: bool) -> SentFile {
         file_name: file.file_name.clone(),
         mime_type: file.mime_type.clone(),
         uploaded,
+        thumbnail: None,
     }
 }
 

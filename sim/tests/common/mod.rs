@@ -9,6 +9,7 @@ use sorabot_sim::{AuthMode, SimConfig, SimHandle, SoraSim, Style};
 
 pub const SAMPLE_MP4: &[u8] = include_bytes!("../../assets/sample.mp4");
 pub const SAMPLE_PNG: &[u8] = include_bytes!("../../assets/sample.png");
+pub const SAMPLE_THUMBNAIL: &[u8] = include_bytes!("../../assets/thumbnail.jpg");
 
 /// Simulated seconds per real second in tests: a 120 s job takes 24 ms.
 pub const FAST: f64 = 5000.0;
