@@ -61,6 +61,10 @@ pub async fn service(config: &Config) -> anyhow::Result<Service> {
             sim_config.time_scale = *time_scale;
             sim_config.relay = *relay;
             sim_config.key = format!("sim-{}", uuid_like());
+            // Its videos and characters outlive the process, as a real
+            // service's do: a remix after a restart works.
+            sim_config.keep_file =
+                Some(config.limits.data_dir.join("simulator").join("tasks.jsonl"));
             let sim = SoraSim::start(sim_config)
                 .await
                 .context("cannot start the built-in simulator")?;

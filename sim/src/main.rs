@@ -87,6 +87,9 @@ struct Args {
     /// Pad result videos to exactly this many bytes.
     #[arg(long)]
     video_bytes: Option<usize>,
+    /// Keep tasks in this file across restarts (JSON lines, the newest 10,000).
+    #[arg(long)]
+    keep_file: Option<std::path::PathBuf>,
 }
 
 /// Sets `target` to `value` when given.
@@ -101,6 +104,7 @@ impl Args {
         let mut config = SimConfig::for_style(self.style);
         config.port = self.port;
         config.video_bytes = self.video_bytes;
+        config.keep_file = self.keep_file;
         apply(&mut config.key, self.key);
         apply(&mut config.auth, self.auth);
         apply(&mut config.prefix, self.prefix);

@@ -149,6 +149,10 @@ pub struct SimConfig {
     /// Default true; load runs turn it off so the log does not grow without bound, and
     /// read the cheap [`SimHandle::request_counts`](super::SimHandle::request_counts) instead.
     pub record: bool,
+    /// A file to keep tasks in across restarts (JSON lines, the newest
+    /// 10,000): a simulator started again over it still knows its videos
+    /// and characters. None: tasks live in memory only.
+    pub keep_file: Option<std::path::PathBuf>,
 }
 
 impl SimConfig {
@@ -178,6 +182,7 @@ impl SimConfig {
             video_bytes: None,
             image_delay_secs: 15.0,
             record: true,
+            keep_file: None,
         }
     }
 

@@ -98,7 +98,7 @@ impl Phase {
 }
 
 /// A failure planned at creation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Failure {
     /// Simulated seconds after creation.
     at_secs: f64,
@@ -106,7 +106,7 @@ struct Failure {
 }
 
 /// The timeline of one job, in simulated seconds since its creation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     queued_secs: f64,
     /// Length of the running phase if the job succeeds.

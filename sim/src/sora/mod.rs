@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod files;
 mod images;
+mod keep;
 mod lifecycle;
 mod media;
 mod models;
@@ -63,7 +64,22 @@ impl SoraSim {
             .with_context(|| format!("binding 127.0.0.1:{}", config.port))?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}{}", config.normalized_prefix());
-        let state = Arc::new(SimState::new(config, base_url, media));
+        let kept = config
+            .keep_file
+            .as_deref()
+            .map(keep::Keep::open)
+            .transpose()?;
+        let mut state = SimState::new(config, base_url, media);
+        if let Some((keep, loaded)) = kept {
+            if loaded.skipped > 0 {
+                tracing::warn!(
+                    skipped = loaded.skipped,
+                    "sora simulator: some kept tasks could not be read"
+                );
+            }
+            state = state.keeping(keep, loaded);
+        }
+        let state = Arc::new(state);
         let app = router::build(Arc::clone(&state));
         let stop = state.shutdown.clone();
         let server = tokio::spawn(async move {

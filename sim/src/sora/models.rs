@@ -7,14 +7,14 @@ pub const NATIVE_DURATIONS: [u32; 3] = [10, 15, 25];
 /// Video durations the OpenAI dialect accepts: the spec's, then seed 001's.
 pub const OPENAI_SECONDS: [u32; 6] = [4, 8, 12, 10, 15, 25];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Orientation {
     Portrait,
     Landscape,
 }
 
 /// The frame of a video: orientation and standard or high definition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Resolution {
     pub orientation: Orientation,
     pub hd: bool,

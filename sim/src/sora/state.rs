@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::SimConfig;
 use super::errors::ApiError;
 use super::faults::FaultBook;
+use super::keep::{Keep, KeptTask, Loaded};
 use super::lifecycle::{Phase, Plan, Workload};
 use super::media::Media;
 use super::models::Resolution;
@@ -23,7 +24,7 @@ const FAIL_WORD_MESSAGE: &str = "内容审核未通过：生成的视频被安�
 const RANDOM_FAIL_MESSAGE: &str = "上游服务异常，生成中断 (simulated failure)";
 
 /// The dialect a task was created through, which decides its id and how a remix answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Dialect {
     Native,
     OpenAi,
@@ -31,7 +32,7 @@ pub enum Dialect {
 }
 
 /// A video job's parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VideoJob {
     /// The model name exactly as the client gave it.
     pub model: String,
@@ -44,7 +45,7 @@ pub struct VideoJob {
 }
 
 /// A character (cameo) job's result, drawn at creation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CharacterJob {
     /// Like `char_0123abcd...`.
     pub character_id: String,
@@ -53,14 +54,14 @@ pub struct CharacterJob {
 }
 
 /// An image job's parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageJob {
     pub prompt: String,
     /// Number of images, 1 to 4.
     pub count: usize,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TaskKind {
     Video(VideoJob),
     Character(CharacterJob),
@@ -148,6 +149,8 @@ pub struct SimState {
     /// Requests by kind, counted whether or not `config.record` keeps them.
     counts: RequestCounters,
     faults: Mutex<FaultBook>,
+    /// Where tasks are kept across restarts, if anywhere.
+    keep: Option<Keep>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves the data consistent.
@@ -167,6 +170,39 @@ impl SimState {
             tasks: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             counts: RequestCounters::default(),
+            keep: None,
+        }
+    }
+
+    /// Keeps every new task in `keep`, and knows again the tasks `loaded`
+    /// from it, each as old as the wall clock says.
+    pub fn keeping(mut self, keep: Keep, loaded: Loaded) -> Self {
+        let now_ms = unix_now_ms();
+        {
+            let mut tasks = lock(&self.tasks);
+            for kept in loaded.tasks {
+                let task = self.restored(kept, now_ms);
+                tasks.insert(task.id.clone(), Arc::new(task));
+            }
+        }
+        self.keep = Some(keep);
+        self
+    }
+
+    /// A kept task, its age taken from the wall clock: capped just past its
+    /// end (a task ended long ago is simply ended), so the age always fits
+    /// the monotonic clock.
+    fn restored(&self, kept: KeptTask, now_ms: u64) -> Task {
+        let age = Duration::from_millis(now_ms.saturating_sub(kept.created_unix_ms));
+        let age = age.min(self.real_duration(kept.plan.end_secs()) + Duration::from_secs(1));
+        let now = Instant::now();
+        Task {
+            id: kept.id,
+            dialect: kept.dialect,
+            kind: kept.kind,
+            created: now.checked_sub(age).unwrap_or(now),
+            created_unix: kept.created_unix_ms / 1000,
+            plan: kept.plan,
         }
     }
 
@@ -199,12 +235,22 @@ impl SimState {
             let plan = Plan::draw(&mut *rng, nominal, spread, failure);
             (id, plan)
         };
+        let created_unix_ms = unix_now_ms();
+        if let Some(keep) = &self.keep {
+            keep.append(&KeptTask {
+                id: id.clone(),
+                dialect,
+                kind: kind.clone(),
+                created_unix_ms,
+                plan: plan.clone(),
+            });
+        }
         let task = Arc::new(Task {
             id: id.clone(),
             dialect,
             kind,
             created: Instant::now(),
-            created_unix: unix_now(),
+            created_unix: created_unix_ms / 1000,
             plan,
         });
         lock(&self.tasks).insert(id, Arc::clone(&task));
@@ -370,6 +416,12 @@ fn contains_any(text: &str, words: &[String]) -> bool {
         .any(|w| text.contains(&w.to_lowercase()))
 }
 
+fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -464,6 +516,36 @@ mod tests {
         assert_eq!(counts.total(), 5);
         state.clear_requests();
         assert_eq!(state.request_counts().total(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_simulator_started_again_over_its_file_knows_its_tasks_by_the_wall_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tasks.jsonl");
+        let (keep, loaded) = Keep::open(&path).unwrap();
+        let first = state().keeping(keep, loaded);
+        let task = first.create_task(Dialect::Native, video("yesterday's harbour"));
+        drop(first);
+
+        // Kept as made now: still queued when read back at once...
+        let (keep, loaded) = Keep::open(&path).unwrap();
+        let mut kept = loaded.tasks.clone();
+        let again = state().keeping(keep, loaded);
+        let known = again.task(&task.id).expect("the task is known again");
+        assert_eq!(known.kind, task.kind);
+        assert!(!again.phase(&known).is_finished());
+
+        // ...and done when it was made an hour ago, so it can be remixed.
+        kept[0].created_unix_ms -= 3_600_000;
+        let (keep, _) = Keep::open(&dir.path().join("other.jsonl")).unwrap();
+        let later = state().keeping(
+            keep,
+            Loaded {
+                tasks: kept,
+                skipped: 0,
+            },
+        );
+        assert!(later.succeeded_video(&task.id, "video_id").is_ok());
     }
 
     #[test]
