@@ -58,7 +58,7 @@ pub async fn resume(args: &Args) -> anyhow::Result<String> {
     );
     table += &format!(
         "{:>14} {:>9} {:>8} {:>13} {:>11} {:>16}\n",
-        "rate limit", "store open", "polled", "last 1st poll", "p50", "bound m/rate"
+        "rate limit", "store open", "polled", "last 1st poll", "p50", "rate's bound"
     );
     for r in &restarts {
         let rate = if r.rps >= UNLIMITED_RPS {
@@ -73,11 +73,17 @@ pub async fn resume(args: &Args) -> anyhow::Result<String> {
             format!("{}/{m}", r.polled),
             r.first_polls.last().copied().unwrap_or(f64::NAN),
             percentile(&r.first_polls, 0.50),
-            m as f64 / r.rps
+            bound(m, r.rps)
         );
     }
     table += "(times from the start of the new engine to each job's first status request) target: last <= 1 s";
     Ok(table)
+}
+
+/// The least time `m` polls take at `rps`: the engine's bucket holds a
+/// second's worth (`ceil(rps)`) at the start, the rest wait for the rate.
+fn bound(m: usize, rps: f64) -> f64 {
+    (m as f64 - rps.ceil()).max(0.0) / rps
 }
 
 /// Sends every job in, as fast as the engine takes them, and waits until
