@@ -35,6 +35,13 @@ pub async fn burst(args: &Args) -> anyhow::Result<String> {
     }
     let outcomes = outcomes(&rig, 0..n).await?;
     let counts = rig.sim.request_counts();
+    // When the service had accepted the last of them.
+    let last_created = rig
+        .sim
+        .tasks()
+        .iter()
+        .map(|task| (task.created - started).as_secs_f64())
+        .fold(0.0, f64::max);
     rig.stop().await;
 
     let failed = outcomes.iter().filter(|o| o.failed()).count();
@@ -51,9 +58,10 @@ pub async fn burst(args: &Args) -> anyhow::Result<String> {
         rps.0, rps.1
     );
     table += &format!(
-        "{:>6} {:>6} {:>14} {:>16} {:>16} {:>9} {:>12}\n",
+        "{:>6} {:>6} {:>12} {:>14} {:>16} {:>16} {:>9} {:>12}\n",
         "jobs",
         "failed",
+        "last created",
         "last delivery",
         "per job p50/p99",
         "lag p50/p99",
@@ -61,9 +69,10 @@ pub async fn burst(args: &Args) -> anyhow::Result<String> {
         "all taken in"
     );
     table += &format!(
-        "{:>6} {:>6} {:>12.1} s {:>6.1} / {:>5.1} s {:>6.2} / {:>5.2} s {:>9.1} {:>10.2} s\n",
+        "{:>6} {:>6} {:>10.1} s {:>12.1} s {:>6.1} / {:>5.1} s {:>6.2} / {:>5.2} s {:>9.1} {:>10.2} s\n",
         n,
         failed,
+        last_created,
         done.last().copied().unwrap_or(f64::NAN),
         percentile(&done, 0.50),
         percentile(&done, 0.99),

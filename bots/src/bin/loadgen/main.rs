@@ -222,7 +222,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("\n{table}");
     }
     if let Some(line) = memory {
-        println!("\n{line} (target: at most 64 MB)");
+        println!("\n{line}");
     }
     println!("\nloadgen took {:.0} s", started.elapsed().as_secs_f64());
     Ok(())

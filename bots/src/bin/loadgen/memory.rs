@@ -24,7 +24,7 @@ impl std::fmt::Display for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "memory: {} of {} jobs in flight, peak RSS {:.0} MB (VmHWM), now {:.0} MB (VmRSS); all submitted in {:.1} s",
+            "memory: {} of {} jobs in flight, peak RSS {:.0} MB (VmHWM), now {:.0} MB (VmRSS); all submitted in {:.1} s (target: peak at most 64 MB)",
             self.in_flight,
             self.jobs,
             self.hwm_kb as f64 / 1024.0,
@@ -103,9 +103,10 @@ pub async fn memory(args: &Args) -> anyhow::Result<Memory> {
         if report.elapsed() >= Duration::from_secs(5) {
             report = Instant::now();
             eprintln!(
-                "   {:>4.0} s: {} submitted to the service",
+                "   {:>4.0} s: {} submitted to the service, RSS {:.0} MB",
                 started.elapsed().as_secs_f64(),
-                rig.sim.task_count()
+                rig.sim.task_count(),
+                rss_kb().map_or(0, |(_, rss)| rss) as f64 / 1024.0
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -125,6 +126,14 @@ pub async fn memory(args: &Args) -> anyhow::Result<Memory> {
         }
         if all_in.elapsed() > limit {
             bail!("only {polled} status requests after all jobs were in");
+        }
+        if report.elapsed() >= Duration::from_secs(5) {
+            report = Instant::now();
+            eprintln!(
+                "   {:>4.0} s: {polled} status requests since, RSS {:.0} MB",
+                started.elapsed().as_secs_f64(),
+                rss_kb().map_or(0, |(_, rss)| rss) as f64 / 1024.0
+            );
         }
     }
     let (hwm_kb, rss_kb) = rss_kb()?;
