@@ -6,7 +6,7 @@ pub mod sora;
 pub mod telegram;
 
 pub use sora::{
-    AuthMode, ChatLink, Fault, Faults, Gate, ProgressShape, Recorded, RecordedPart, Relay, Shape,
-    SimConfig, SimHandle, SoraSim, StateWords, Style, TaskSummary, UrlPlacement, BALANCE_WORD,
-    CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD,
+    ApiCounts, AuthMode, ChatLink, Fault, Faults, Gate, ProgressShape, Recorded, RecordedPart,
+    Relay, Shape, SimConfig, SimHandle, SoraSim, StateWords, Style, TaskSummary, UrlPlacement,
+    BALANCE_WORD, CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD,
 };

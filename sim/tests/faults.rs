@@ -218,3 +218,51 @@ async fn a_file_can_be_served_as_a_page_or_redirected() {
     assert_eq!(moved.status(), 302);
     assert_eq!(moved.headers()["location"], "http://127.0.0.1:9/elsewhere");
 }
+
+#[tokio::test(start_paused = true)]
+async fn above_max_rps_the_service_answers_429_and_counts_the_refused_apart() {
+    let api = start(Style::Native, |c| {
+        c.faults = Faults {
+            max_rps: Some(3.0),
+            ..Faults::default()
+        };
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let response = api.post(CREATE).json(&body()).send().await.expect("answer");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(response.headers()["retry-after"], "1");
+        }
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    assert_eq!(
+        api.sim.task_count(),
+        3,
+        "a refused creation creates nothing"
+    );
+
+    // A second later the window has room again.
+    tokio::time::advance(Duration::from_secs(1)).await;
+    let (status, _) = api.post_json(CREATE, body()).await;
+    assert_eq!(status, StatusCode::OK);
+    let counts = api.sim.api_counts();
+    assert_eq!((counts.served, counts.refused), (4, 2));
+    assert_eq!(
+        api.sim.request_counts().create,
+        6,
+        "every request is received"
+    );
+    api.sim.clear_requests();
+    assert_eq!(api.sim.api_counts(), sorabot_sim::ApiCounts::default());
+}

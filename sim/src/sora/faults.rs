@@ -4,6 +4,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -32,6 +34,10 @@ pub struct Faults {
     pub malformed_rate: f64,
     /// Fraction of accepted jobs that end failed.
     pub fail_rate: f64,
+    /// Most API requests served in any sliding 1-second window (at most
+    /// `floor(max_rps)` of them); the ones above are answered 429 with
+    /// `Retry-After: 1` and do not count as served. `None`: no limit.
+    pub max_rps: Option<f64>,
 }
 
 impl Default for Faults {
@@ -44,6 +50,7 @@ impl Default for Faults {
             slow_ms: 3000,
             malformed_rate: 0.0,
             fail_rate: 0.0,
+            max_rps: None,
         }
     }
 }
@@ -131,11 +138,51 @@ struct Scripted {
     fault: Fault,
 }
 
-/// The faults in force: the scripted queue and the random rates.
+/// The faults in force: the scripted queue, the random rates and the rate limit.
 #[derive(Debug)]
 pub struct FaultBook {
     scripted: VecDeque<Scripted>,
     rates: Faults,
+    /// The API requests served within the last second, for `max_rps`.
+    window: RateWindow,
+    counts: ApiCounts,
+}
+
+/// API requests served and refused for being above [`Faults::max_rps`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiCounts {
+    /// API requests let through by the rate limit (with no limit: every one).
+    pub served: u64,
+    /// API requests answered 429 because the limit was reached.
+    pub refused: u64,
+}
+
+/// A sliding one-second window of served requests.
+#[derive(Debug, Default)]
+struct RateWindow {
+    served: VecDeque<Instant>,
+}
+
+/// The span of [`RateWindow`].
+const WINDOW: Duration = Duration::from_secs(1);
+
+impl RateWindow {
+    /// Whether one more request may be served at `now`, at most `max_rps`
+    /// within any second; a request served is remembered, a refused one is not.
+    fn admit(&mut self, now: Instant, max_rps: f64) -> bool {
+        while self
+            .served
+            .front()
+            .is_some_and(|at| now.saturating_duration_since(*at) >= WINDOW)
+        {
+            self.served.pop_front();
+        }
+        if (self.served.len() + 1) as f64 > max_rps {
+            return false;
+        }
+        self.served.push_back(now);
+        true
+    }
 }
 
 impl FaultBook {
@@ -143,7 +190,18 @@ impl FaultBook {
         Self {
             scripted: VecDeque::new(),
             rates,
+            window: RateWindow::default(),
+            counts: ApiCounts::default(),
         }
+    }
+
+    /// API requests served and refused so far.
+    pub fn api_counts(&self) -> ApiCounts {
+        self.counts
+    }
+
+    pub fn clear_counts(&mut self) {
+        self.counts = ApiCounts::default();
     }
 
     pub fn push(&mut self, path_contains: Option<String>, fault: Fault) {
@@ -166,8 +224,14 @@ impl FaultBook {
         &self.rates
     }
 
-    /// Takes the first scripted fault meant for this request, else draws a random one.
+    /// Refuses an API request above the rate limit; else takes the first
+    /// scripted fault meant for this request, else draws a random one.
     fn take(&mut self, path: &str, scope: Scope, rng: &mut impl Rng) -> Option<Fault> {
+        if scope == Scope::Api {
+            if let Some(refused) = self.limit(Instant::now()) {
+                return Some(refused);
+            }
+        }
         let position = self.scripted.iter().position(|s| match &s.path_contains {
             Some(needle) => path.contains(needle.as_str()),
             None => scope == Scope::Api,
@@ -179,6 +243,24 @@ impl FaultBook {
             self.draw(rng)
         } else {
             None
+        }
+    }
+
+    /// Counts an API request arriving at `now` as served, or refuses it with
+    /// a 429 when `max_rps` requests were served within the last second.
+    fn limit(&mut self, now: Instant) -> Option<Fault> {
+        let admitted = match self.rates.max_rps {
+            Some(max_rps) => self.window.admit(now, max_rps),
+            None => true,
+        };
+        if admitted {
+            self.counts.served += 1;
+            None
+        } else {
+            self.counts.refused += 1;
+            Some(Fault::RateLimited {
+                retry_after_secs: 1,
+            })
         }
     }
 
@@ -369,5 +451,67 @@ mod tests {
             );
         }
         assert_eq!(FaultBook::new(Faults::default()).draw(&mut rng), None);
+    }
+
+    #[test]
+    fn a_rate_limit_serves_at_most_max_rps_in_any_second() {
+        let mut book = FaultBook::new(Faults {
+            max_rps: Some(5.0),
+            ..Faults::default()
+        });
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        // Ten requests in the first 100 ms: five served, five refused.
+        let first: Vec<bool> = (0..10).map(|i| book.limit(at(i * 10)).is_none()).collect();
+        assert_eq!(first.iter().filter(|served| **served).count(), 5);
+        assert!(first[..5].iter().all(|served| *served));
+        // Still within a second of the first served one: refused.
+        assert_eq!(
+            book.limit(at(999)),
+            Some(Fault::RateLimited {
+                retry_after_secs: 1
+            })
+        );
+        // A second after the first one, one place is free; the refused ones took none.
+        assert_eq!(book.limit(at(1000)), None);
+        assert!(book.limit(at(1005)).is_some());
+        assert_eq!(book.limit(at(1010)), None);
+        assert_eq!(
+            book.api_counts(),
+            ApiCounts {
+                served: 7,
+                refused: 7
+            }
+        );
+    }
+
+    #[test]
+    fn without_a_rate_limit_every_api_request_is_served() {
+        let mut book = FaultBook::new(Faults::default());
+        let mut rng = StdRng::seed_from_u64(3);
+        for _ in 0..100 {
+            assert_eq!(book.take("/v1/videos", Scope::Api, &mut rng), None);
+        }
+        assert_eq!(book.take("/files/x.mp4", Scope::File, &mut rng), None);
+        assert_eq!(
+            book.api_counts(),
+            ApiCounts {
+                served: 100,
+                refused: 0
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn downloads_are_not_rate_limited() {
+        let mut book = FaultBook::new(Faults {
+            max_rps: Some(1.0),
+            ..Faults::default()
+        });
+        let mut rng = StdRng::seed_from_u64(4);
+        assert_eq!(book.take("/v1/videos", Scope::Api, &mut rng), None);
+        assert!(book.take("/v1/videos", Scope::Api, &mut rng).is_some());
+        assert_eq!(book.take("/files/x.mp4", Scope::File, &mut rng), None);
+        assert_eq!(book.api_counts().refused, 1);
     }
 }

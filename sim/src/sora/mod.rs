@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 pub use config::{
     AuthMode, ChatLink, ProgressShape, Relay, Shape, SimConfig, StateWords, Style, UrlPlacement,
 };
-pub use faults::{Fault, Faults, Gate};
+pub use faults::{ApiCounts, Fault, Faults, Gate};
 pub use record::{Recorded, RecordedPart, RequestCounts};
 pub use relays::{BALANCE_WORD, CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD};
 pub use state::TaskSummary;
@@ -150,7 +150,27 @@ impl SimHandle {
         self.state.finished_at(task_id)
     }
 
-    /// Forgets the recorded requests and zeroes [`SimHandle::request_counts`].
+    /// API requests served, and refused for being above [`Faults::max_rps`],
+    /// so far (downloads are not API requests).
+    pub fn api_counts(&self) -> ApiCounts {
+        self.state.with_faults(|book, _| book.api_counts())
+    }
+
+    /// From now on, notes when each task is first asked about (its first
+    /// status request, as received), forgetting what was noted before: how
+    /// soon a client that starts again polls every job it had.
+    pub fn watch_first_status(&self) {
+        self.state.watch_first_status();
+    }
+
+    /// Each task asked about since [`SimHandle::watch_first_status`], with
+    /// the moment (tokio's clock) of its first status request.
+    pub fn first_status(&self) -> std::collections::HashMap<String, tokio::time::Instant> {
+        self.state.first_status()
+    }
+
+    /// Forgets the recorded requests and zeroes [`SimHandle::request_counts`]
+    /// and [`SimHandle::api_counts`].
     pub fn clear_requests(&self) {
         self.state.clear_requests();
     }

@@ -128,6 +128,16 @@ impl RequestKind {
             _ => Self::Other,
         }
     }
+
+    /// The task a status request asks about (prefix and query allowed).
+    pub(crate) fn status_task(path: &str) -> Option<&str> {
+        let path = path.split('?').next().unwrap_or_default();
+        let task = match path.split_once("/v1/videos/tasks/") {
+            Some((_, task)) => task,
+            None => path.split_once("/v1/videos/")?.1,
+        };
+        (!task.is_empty() && !task.contains('/')).then_some(task)
+    }
 }
 
 /// The counters behind [`RequestCounts`].

@@ -148,6 +148,9 @@ pub struct SimState {
     requests: Mutex<Vec<Recorded>>,
     /// Requests by kind, counted whether or not `config.record` keeps them.
     counts: RequestCounters,
+    /// When each task was first asked about since
+    /// [`SimState::watch_first_status`]; `None` while nobody watches.
+    first_status: Mutex<Option<HashMap<String, Instant>>>,
     faults: Mutex<FaultBook>,
     /// Where tasks are kept across restarts, if anywhere.
     keep: Option<Keep>,
@@ -171,6 +174,7 @@ impl SimState {
             requests: Mutex::new(Vec::new()),
             counts: RequestCounters::default(),
             keep: None,
+            first_status: Mutex::new(None),
         }
     }
 
@@ -378,11 +382,33 @@ impl SimState {
 
     /// Counts a request and, when `config.record` is on, keeps it.
     pub fn log_request(&self, request: Recorded) {
-        self.counts
-            .add(RequestKind::of(&request.method, &request.path));
+        let kind = RequestKind::of(&request.method, &request.path);
+        self.counts.add(kind);
+        if kind == RequestKind::Status {
+            self.note_status(&request.path, request.at);
+        }
         if self.config.record {
             lock(&self.requests).push(request);
         }
+    }
+
+    /// Notes the first status request of a task, while someone watches.
+    fn note_status(&self, path: &str, at: Instant) {
+        let mut first = lock(&self.first_status);
+        if let (Some(first), Some(task)) = (first.as_mut(), RequestKind::status_task(path)) {
+            first.entry(task.to_owned()).or_insert(at);
+        }
+    }
+
+    /// Forgets the first status requests noted so far and notes them from now on.
+    pub fn watch_first_status(&self) {
+        *lock(&self.first_status) = Some(HashMap::new());
+    }
+
+    /// Each task asked about since [`SimState::watch_first_status`], with the
+    /// moment of its first status request.
+    pub fn first_status(&self) -> HashMap<String, Instant> {
+        lock(&self.first_status).clone().unwrap_or_default()
     }
 
     pub fn request_counts(&self) -> RequestCounts {
@@ -397,6 +423,7 @@ impl SimState {
     pub fn clear_requests(&self) {
         lock(&self.requests).clear();
         self.counts.clear();
+        lock(&self.faults).clear_counts();
     }
 
     /// Runs `f` on the fault book and the random generator together.
@@ -546,6 +573,32 @@ mod tests {
             },
         );
         assert!(later.succeeded_video(&task.id, "video_id").is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_status_request_of_each_task_is_noted_once_watched() {
+        let state = state();
+        let request = |path: &str| Recorded {
+            at: tokio::time::Instant::now(),
+            method: "GET".into(),
+            path: path.into(),
+            headers: vec![],
+            body: bytes::Bytes::new(),
+            parts: vec![],
+        };
+        state.log_request(request("/v1/videos/tasks/before"));
+        state.watch_first_status();
+        let watched = Instant::now();
+        state.log_request(request("/v1/videos/tasks/a"));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        state.log_request(request("/v1/videos/tasks/a"));
+        state.log_request(request("/sora/v1/videos/video_b?x=1"));
+        state.log_request(request("/v1/videos/video_b/content"));
+        state.log_request(request("/v1/videos"));
+        let first = state.first_status();
+        assert_eq!(first.len(), 2, "{first:?}");
+        assert_eq!(first["a"], watched);
+        assert_eq!(first["video_b"], watched + Duration::from_secs(1));
     }
 
     #[test]
