@@ -137,6 +137,12 @@ pub(super) async fn run(engine: Engine, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             break;
         }
+        // Every step that ended is let go of now, not one per turn of the
+        // loop: under load more end per turn than one, and an ended task
+        // is held (its whole future's memory) until it is joined.
+        while let Some(ended) = running.try_join_next() {
+            report(ended);
+        }
         let (due, next) = timers.take_due();
         for id in due {
             let permit = tokio::select! {
@@ -144,6 +150,9 @@ pub(super) async fn run(engine: Engine, mut shutdown: watch::Receiver<bool>) {
                 _ = shutdown.changed() => break,
             };
             let Ok(permit) = permit else { break };
+            while let Some(ended) = running.try_join_next() {
+                report(ended);
+            }
             let engine = engine.clone();
             running.spawn(async move {
                 let next = engine.step(&id).await;
