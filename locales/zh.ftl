@@ -53,7 +53,11 @@ summary-status = 查看任务进度。
 summary-cancel = 取消尚未完成的任务。
 summary-retry = 重新运行失败的任务。
 summary-settings = 查看或修改默认视频选项和语言。
-summary-quota = 查看剩余额度。
+summary-quota = 查看今天剩余的点数，以及一个视频的花费。
+summary-stats = 管理员：任务、失败、消耗的点数、最活跃的用户和群，以及服务状态。
+summary-ban = 管理员：从现在起拒绝某用户的命令。
+summary-unban = 管理员：解除对某用户的封禁。
+summary-grant = 管理员：给某用户增加今天的点数。
 usage-start = /start
 usage-help = /help [命令]
 usage-video = /video 提示词 { $options }
@@ -66,6 +70,10 @@ usage-cancel = /cancel [任务ID]
 usage-retry = /retry [任务ID]
 usage-settings = /settings { $options } [--lang en|zh] [--reset]
 usage-quota = /quota
+usage-stats = /stats [today|7d]
+usage-ban = /ban 用户（platform:id，或回复其消息）
+usage-unban = /unban 用户（platform:id，或回复其消息）
+usage-grant = /grant 用户 点数（用户：platform:id，或回复其消息）
 
 ## Help
 
@@ -97,6 +105,9 @@ parse-missing-flag-value = --{ $flag } 需要一个值
 parse-missing-target = /{ $command } 需要指定任务：回复该任务的消息，或写上任务编号
 parse-bad-character-name = “{ $name }”不能作为角色名：请用 1 到 32 个字母、数字或 _
 parse-bad-timestamps = --at { $value }：应为 开始,结束（秒），按顺序，最长 3 秒
+parse-missing-user = /{ $command } 需要指定用户：写成 platform:id（telegram:77、discord:6789），或回复其消息
+parse-bad-credits = { $value } 不是点数：请给出 1 到 100000 的整数
+parse-bad-window = /stats 只统计 today 或 7d，不支持“{ $value }”
 parse-missing-subcommand = /{ $command } 需要子命令：add、list 或 remove
 expected-aspect = 16:9 或 9:16（或 landscape、portrait）
 expected-seconds = 1 到 60 的整数秒，如 10 或 15s
@@ -132,7 +143,12 @@ feature-remix-options = 在重绘中修改比例、时长或画质
 ## Answers to commands
 
 not-allowed = 抱歉，你或本群尚未开通此机器人。请联系机器人管理员添加。
-quota-exhausted = 你今天的 { $limit } 次额度已用完，{ $resets_in }后重置。
+quota-exhausted = 你今天的 { $limit } 点额度已用完，{ $resets_in }后重置。
+quota-short = 这需要 { $cost } 点，你今天的 { $limit } 点只剩 { $left } 点，{ $resets_in }后重置。
+chat-quota-exhausted = 本群今天共享的 { $limit } 点只剩 { $left } 点，而这需要 { $cost } 点，{ $resets_in }后重置。
+banned = 你已被禁止使用此机器人。如认为有误，请联系机器人管理员。
+operators-only = 只有机器人管理员可以使用 /{ $command }。
+unknown-author = 我无法判断那是谁的消息。请改用 platform:id 指定用户（telegram:77、discord:6789）。
 too-many-active = 你已有 { $max } 个任务在进行中。请等其中一个完成，或用 /cancel 取消。
 queue-full = 当前排队已满，请几分钟后再试。
 no-such-job = 找不到任务 { $job }。/tasks 可查看你的任务。
@@ -163,7 +179,30 @@ character-saving = （保存中…）
 character-broken = （失败）
 cancelled = 任务 { $job } 已取消，不计入额度。
 already-finished = 任务 { $job } 已经结束。
-quota = 今天已用 { $used }/{ $limit } 次，剩余 { $left } 次，{ $resets_in }后重置。
+quota = 今天已用 { $used }/{ $limit } 点，剩余 { $left } 点，{ $resets_in }后重置。
+quota-video-cost = 按你的设置，一个视频需要 { $cost } 点。
+quota-chat = 本群今天的共享额度：已用 { $used }/{ $limit } 点。
+queued-cost = 花费：{ $cost } 点，任务失败则退还。
+help-operators =
+    管理员命令：
+    { $commands }
+user-banned = 已封禁 { $user }：从现在起拒绝其命令。
+user-already-banned = { $user } 已经被封禁。
+user-unbanned = { $user } 可以再次使用机器人。
+user-not-banned = { $user } 没有被封禁。
+user-granted = 已给 { $user } 增加今天的 { $credits } 点（今天共赠送 { $total } 点）。
+stats-title-today = 📊 今天（自 UTC 0 点起）
+stats-title-week = 📊 最近 7 天
+stats-jobs = 任务：{ $total }（{ $states }）
+stats-failures = 失败：{ $list }
+stats-credits = 消耗点数：{ $credits }
+stats-top-users = 最活跃用户：{ $list }
+stats-top-chats = 最活跃的群：{ $list }
+stats-none = 无
+stats-service = 服务（{ $name }）：{ $health }；{ $in_flight } 个在服务端，{ $queued } 个排队
+stats-health-ok = 正常应答
+stats-health-balance = 余额已用完
+stats-health-key = 拒绝了机器人的密钥
 quota-unlimited = 你没有每日限额。今天的任务数：{ $used }。
 settings =
     你的默认设置：{ $settings }

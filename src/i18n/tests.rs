@@ -66,9 +66,13 @@ fn variant(msg: &Msg) -> usize {
         Msg::LineTooLong { .. } => 50,
         Msg::StoreDamaged(_) => 51,
         Msg::NothingRunning => 52,
+        Msg::ChatQuotaExhausted { .. } => 53,
+        Msg::Banned => 54,
+        Msg::OperatorsOnly(_) => 55,
+        Msg::UnknownAuthor => 56,
     }
 }
-const VARIANTS: usize = 53;
+const VARIANTS: usize = 57;
 
 /// The values the samples point at.
 struct Data {
@@ -130,6 +134,15 @@ fn data() -> Data {
             command: CommandName::Remix,
         },
         ParseError::BadCharacterName { name: "a b".into() },
+        ParseError::MissingUser {
+            command: CommandName::Ban,
+        },
+        ParseError::BadCredits {
+            value: "lots".into(),
+        },
+        ParseError::BadWindow {
+            value: "forever".into(),
+        },
         ParseError::BadTimestamps {
             value: "3,1".into(),
         },
@@ -235,8 +248,25 @@ fn samples(d: &Data) -> Vec<Msg<'_>> {
         Msg::NotAllowed,
         Msg::QuotaExhausted {
             limit: 20,
+            used: 20,
+            cost: 1,
             resets_in: hour * 2,
         },
+        Msg::QuotaExhausted {
+            limit: 20,
+            used: 15,
+            cost: 18,
+            resets_in: hour * 2,
+        },
+        Msg::ChatQuotaExhausted {
+            limit: 30,
+            used: 28,
+            cost: 3,
+            resets_in: hour,
+        },
+        Msg::Banned,
+        Msg::OperatorsOnly(CommandName::Ban),
+        Msg::UnknownAuthor,
         Msg::TooManyActive { max: 3 },
         Msg::QueueFull,
         Msg::NoSuchJob("7QK3M2XD"),
@@ -312,6 +342,7 @@ fn samples(d: &Data) -> Vec<Msg<'_>> {
         });
     }
     msgs.extend(CommandName::ALL.map(Msg::HelpFor));
+    msgs.extend(CommandName::OPERATOR.map(Msg::HelpFor));
     msgs.extend(d.parse_errors.iter().map(Msg::Invalid));
     msgs.extend(d.unsupported.iter().map(Msg::Unsupported));
     msgs.extend(d.failures.iter().map(Msg::Failed));
