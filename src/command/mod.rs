@@ -42,6 +42,10 @@ pub struct Context<'a> {
     pub is_reply: bool,
     /// Image attachments came with the message (image to video needs no text).
     pub has_images: bool,
+    /// The sender is one of the bot's operators. In a group, an operator
+    /// command (`/ban`) not addressed to us is read only from an operator:
+    /// from anyone else it is taken as another bot's.
+    pub from_operator: bool,
 }
 
 /// What a message means to the bot.
@@ -351,6 +355,12 @@ fn parse_command(head: lexer::Head, mentioned: bool, ctx: &Context) -> Parsed {
         (Some(_), None) => true,
     };
     match CommandName::from_name(head.name) {
+        Some(name)
+            if name.is_operator()
+                && !(mentioned || named_us || ctx.is_private || ctx.from_operator) =>
+        {
+            Parsed::Ignored
+        }
         Some(name) => finish(command(name, head.name, head.args, ctx)),
         // In a group, an unknown `/foo` may be another bot's.
         None if mentioned || named_us || ctx.is_private => {

@@ -521,7 +521,7 @@ fn texts_read_as_before() {
                 resets_in: Duration::from_secs(7200)
             }
         ),
-        "今天已用 3/20 次，剩余 17 次，约 2 小时后重置。"
+        "今天已用 3/20 点，剩余 17 点，约 2 小时后重置。"
     );
     assert_eq!(
         say(
@@ -594,4 +594,33 @@ fn usage_lines_show_the_options_the_service_offers() {
         everything.contains("[--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]"),
         "{everything}"
     );
+}
+
+#[test]
+fn the_operators_summary_reads_in_every_language() {
+    use crate::command::StatsWindow;
+    use crate::engine::{Health, ServiceHealth, Stats};
+    let stats = Stats {
+        window: StatsWindow::Week,
+        states: [("delivered", 3), ("failed", 1)].into_iter().collect(),
+        failures: [("timeout", 1)].into_iter().collect(),
+        credits: 21,
+        top_users: vec![("telegram:77".into(), 3)],
+        top_chats: vec![],
+        services: vec![ServiceHealth {
+            name: "sora".into(),
+            state: Health::Answering,
+            in_flight: 1,
+            queued: 0,
+        }],
+    };
+
+    let en = stats.render(Lang::En);
+    let zh = stats.render(Lang::Zh);
+
+    assert!(en.contains("Jobs: 4 (delivered 3, failed 1)"), "{en}");
+    assert!(en.contains("Credits spent: 21") && en.contains("telegram:77 (3)"), "{en}");
+    assert!(en.contains("Top chats: none"), "{en}");
+    assert!(has_chinese(&zh) && zh.contains("21"), "{zh}");
+    assert!(operator_help(Lang::Zh).contains("/grant"));
 }

@@ -86,6 +86,7 @@ impl Engine {
                     is_private: msg.chat.private,
                     is_reply: msg.reply_to.is_some(),
                     has_images: has_images(msg),
+                    from_operator: self.is_admin(msg),
                 };
                 parse(&msg.text, &ctx)
             }
