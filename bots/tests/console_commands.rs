@@ -115,7 +115,7 @@ async fn image_on_a_native_service_is_answered_as_not_offered() {
         .await;
     assert!(bot.sim.requests().is_empty(), "nothing reached the service");
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,7 +270,7 @@ async fn cancel_by_job_id_or_by_reply_stops_a_running_job() {
         assert_eq!(bot.job(&job.id).await.state, JobState::Cancelled);
     }
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
     bot.say(&format!("/cancel {}", first.id)).await;
     bot.expect(&format!(r"^Job {} has already finished\.$", first.id))
         .await;
@@ -336,13 +336,13 @@ async fn settings_lang_zh_makes_every_answer_chinese() {
 async fn quota_counts_the_jobs_of_the_day() {
     let mut bot = Bot::start().await;
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs; 20 left\. Resets in ")
+    bot.expect(r"^Today you have used 0 of 20 credits; 20 left\. Resets in ")
         .await;
 
     bot.video("a spinning top").await;
     bot.say("/quota").await;
 
-    bot.expect(r"^Today you have used 1 of 20 jobs; 19 left\.")
+    bot.expect(r"^Today you have used 1 of 20 credits; 19 left\.")
         .await;
 }
 

@@ -208,6 +208,22 @@ async fn an_admin_bans_a_user_who_then_gets_no_job_until_unbanned() {
 async fn operator_commands_are_refused_to_everyone_else() {
     let bot = Setup::new().limits(operated).start().await;
     let chat = private(&bob());
+    let menus = bot
+        .wait_for("the operator's menu", || {
+            let calls = bot.telegram.calls_of("setMyCommands");
+            let scoped: Vec<_> = calls
+                .into_iter()
+                .filter(|c| c.params.contains_key("scope"))
+                .collect();
+            (scoped.len() == 2).then_some(scoped)
+        })
+        .await;
+    for menu in &menus {
+        assert_eq!(menu.status, 200, "{:?}", menu.params);
+        assert_eq!(menu.params["scope"]["chat_id"], 5001);
+        let names = menu.params["commands"].to_string();
+        assert!(names.contains("\"grant\"") && names.contains("\"stats\""), "{names}");
+    }
 
     for command in ["/ban telegram:5001", "/unban telegram:5001", "/grant telegram:5002 50", "/stats 7d", "/ban"] {
         let asked = bot.say(&chat, &bob(), command);
