@@ -19,7 +19,7 @@ async fn start_greets_and_lists_the_commands() {
 
     bot.expect(r"^Hi! I make videos with Sora\.$").await;
     bot.expect(r"^/video — Make a video from a prompt").await;
-    bot.expect(r"^/quota — Show how many jobs you have left\.$")
+    bot.expect(r"^/quota — Show how many credits you have left today, and what a video costs\.$")
         .await;
 }
 
@@ -321,7 +321,7 @@ async fn settings_lang_zh_makes_every_answer_chinese() {
     bot.say("/settings --lang zh").await;
     bot.expect(r"^已保存。你的默认设置：中文$").await;
     bot.say("/quota").await;
-    bot.expect(r"^今天已用 0/20 次，剩余 20 次").await;
+    bot.expect(r"^今天已用 0/20 点，剩余 20 点").await;
     bot.say("/help").await;
     bot.expect(r"^/video — 根据提示词").await;
     bot.say("/video 一只弹钢琴的猫").await;

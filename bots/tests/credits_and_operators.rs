@@ -54,7 +54,11 @@ async fn a_25_second_hd_pro_video_is_charged_its_price_and_a_failed_one_gets_it_
         .await;
     let chat = private(&alice());
 
-    let good = bot.say(&chat, &alice(), "/video a fox in snow --dur 25 --hd --model sora-2-pro");
+    let good = bot.say(
+        &chat,
+        &alice(),
+        "/video a fox in snow --dur 25 --hd --model sora-2-pro",
+    );
     let (status, job) = bot.status_of(&chat, good.message_id).await;
     let delivered = bot.delivered(&job).await;
     let bad = bot.say(
@@ -73,9 +77,15 @@ async fn a_25_second_hd_pro_video_is_charged_its_price_and_a_failed_one_gets_it_
 
     for status in [&status, &bad_status] {
         let queued = first_text(status);
-        assert!(queued.contains("Cost: 18 credits, given back if the job fails"), "{queued}");
+        assert!(
+            queued.contains("Cost: 18 credits, given back if the job fails"),
+            "{queued}"
+        );
     }
-    assert_eq!((delivered.cost, delivered.charged_day.is_some()), (18, true));
+    assert_eq!(
+        (delivered.cost, delivered.charged_day.is_some()),
+        (18, true)
+    );
     assert_eq!((failed.cost, failed.charged_day), (18, None), "refunded");
     assert!(
         answer.content().contains("used 18 of 40 credits; 22 left"),
@@ -83,7 +93,9 @@ async fn a_25_second_hd_pro_video_is_charged_its_price_and_a_failed_one_gets_it_
         answer.content()
     );
     assert!(
-        answer.content().contains("A video with your settings costs 1 credits"),
+        answer
+            .content()
+            .contains("A video with your settings costs 1 credits"),
         "{}",
         answer.content()
     );
@@ -132,7 +144,9 @@ async fn a_groups_budget_is_shared_by_its_members() {
     let c = bot.say(&group(), &alice(), "/video@sorabot a green fox");
     let refused = bot.answer(&group(), c.message_id, "shared budget").await;
     let quota = bot.say(&group(), &bob(), "/quota@sorabot");
-    let shown = bot.answer(&group(), quota.message_id, "shared budget").await;
+    let shown = bot
+        .answer(&group(), quota.message_id, "shared budget")
+        .await;
     let in_private = bot.say(&private(&bob()), &bob(), "/video a fox alone");
     bot.status_of(&private(&bob()), in_private.message_id).await;
 
@@ -148,7 +162,11 @@ async fn a_groups_budget_is_shared_by_its_members() {
         "{}",
         shown.content()
     );
-    assert_eq!(jobs_of(&bot, "5001").await.len(), 1, "no job for the refused one");
+    assert_eq!(
+        jobs_of(&bot, "5001").await.len(),
+        1,
+        "no job for the refused one"
+    );
 }
 
 #[tokio::test]
@@ -174,8 +192,12 @@ async fn an_admin_bans_a_user_who_then_gets_no_job_until_unbanned() {
     let bot = Setup::new().limits(operated).start().await;
 
     let ban = bot.say(&private(&alice()), &alice(), "/ban telegram:5002");
-    bot.answer(&private(&alice()), ban.message_id, "telegram:5002 is banned")
-        .await;
+    bot.answer(
+        &private(&alice()),
+        ban.message_id,
+        "telegram:5002 is banned",
+    )
+    .await;
     let video = bot.say(&group(), &bob(), "/video@sorabot a fox");
     let refused = bot.answer(&group(), video.message_id, "banned").await;
     let in_chinese = bot.say(&private(&li()), &li(), "/stats");
@@ -189,12 +211,22 @@ async fn an_admin_bans_a_user_who_then_gets_no_job_until_unbanned() {
     bot.status_of(&group(), again.message_id).await;
 
     assert!(
-        refused.content().starts_with("You are banned from using this bot"),
+        refused
+            .content()
+            .starts_with("You are banned from using this bot"),
         "{}",
         refused.content()
     );
-    assert!(li_refused.content().contains("/stats"), "{}", li_refused.content());
-    assert_eq!(jobs_of(&bot, "5002").await.len(), 1, "only the job after the unban");
+    assert!(
+        li_refused.content().contains("/stats"),
+        "{}",
+        li_refused.content()
+    );
+    assert_eq!(
+        jobs_of(&bot, "5002").await.len(),
+        1,
+        "only the job after the unban"
+    );
     let ban = bot
         .engine()
         .store()
@@ -222,14 +254,25 @@ async fn operator_commands_are_refused_to_everyone_else() {
         assert_eq!(menu.status, 200, "{:?}", menu.params);
         assert_eq!(menu.params["scope"]["chat_id"], 5001);
         let names = menu.params["commands"].to_string();
-        assert!(names.contains("\"grant\"") && names.contains("\"stats\""), "{names}");
+        assert!(
+            names.contains("\"grant\"") && names.contains("\"stats\""),
+            "{names}"
+        );
     }
 
-    for command in ["/ban telegram:5001", "/unban telegram:5001", "/grant telegram:5002 50", "/stats 7d", "/ban"] {
+    for command in [
+        "/ban telegram:5001",
+        "/unban telegram:5001",
+        "/grant telegram:5002 50",
+        "/stats 7d",
+        "/ban",
+    ] {
         let asked = bot.say(&chat, &bob(), command);
         let answer = bot.answer(&chat, asked.message_id, "operators").await;
         assert!(
-            answer.content().starts_with("Only the bot's operators may use /"),
+            answer
+                .content()
+                .starts_with("Only the bot's operators may use /"),
             "{command}: {}",
             answer.content()
         );
@@ -262,10 +305,11 @@ async fn grant_gives_a_user_more_credits_for_today_by_name_or_by_reply() {
     let granted = bot
         .answer(&private(&alice()), grant.message_id, "more credits")
         .await;
-    let by_reply = bot.post(
-        UserMessage::text(&group(), &alice(), "/grant@sorabot 1").reply_to(first.message_id),
-    );
-    let granted_again = bot.answer(&group(), by_reply.message_id, "more credits").await;
+    let by_reply = bot
+        .post(UserMessage::text(&group(), &alice(), "/grant@sorabot 1").reply_to(first.message_id));
+    let granted_again = bot
+        .answer(&group(), by_reply.message_id, "more credits")
+        .await;
     let quota = bot.say(&group(), &bob(), "/quota@sorabot");
     let left = bot.answer(&group(), quota.message_id, "credits").await;
     let third = bot.say(&group(), &bob(), "/video@sorabot a third fox");
@@ -275,8 +319,16 @@ async fn grant_gives_a_user_more_credits_for_today_by_name_or_by_reply() {
         granted.content(),
         "telegram:5002 got 2 more credits for today (2 granted today in all)."
     );
-    assert!(granted_again.content().contains("(3 granted today in all)"), "{}", granted_again.content());
-    assert!(left.content().contains("used 1 of 4 credits; 3 left"), "{}", left.content());
+    assert!(
+        granted_again.content().contains("(3 granted today in all)"),
+        "{}",
+        granted_again.content()
+    );
+    assert!(
+        left.content().contains("used 1 of 4 credits; 3 left"),
+        "{}",
+        left.content()
+    );
 }
 
 #[tokio::test]
@@ -304,7 +356,10 @@ async fn stats_show_jobs_failures_credits_and_the_busiest_to_an_admin() {
     assert!(text.contains("Jobs: 2 (delivered 1, failed 1)"), "{text}");
     assert!(text.contains("Credits spent: 1"), "{text}");
     assert!(text.contains("Top users: telegram:5002 (2)"), "{text}");
-    assert!(text.contains("Top chats: telegram:-1001500000001 (2)"), "{text}");
+    assert!(
+        text.contains("Top chats: telegram:-1001500000001 (2)"),
+        "{text}"
+    );
     assert!(text.contains("Service (sora): answering"), "{text}");
     assert!(!text.contains("Failures: none"), "{text}");
     assert!(weekly.content().contains("Jobs: 2"), "{}", weekly.content());

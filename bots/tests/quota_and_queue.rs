@@ -39,7 +39,8 @@ async fn a_failed_job_gives_its_quota_back() {
         .await;
     bot.video("a pond at night").await;
     bot.say("/video one too many").await;
-    bot.expect(r"^You have used all 2 of today's credits\.").await;
+    bot.expect(r"^You have used all 2 of today's credits\.")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

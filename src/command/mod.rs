@@ -420,7 +420,11 @@ fn stats(args: &str) -> Result<Command, ParseError> {
 }
 
 /// The user an operator command names, or the replied-to message's author.
-fn user_arg(command: CommandName, word: Option<&str>, ctx: &Context) -> Result<UserTarget, ParseError> {
+fn user_arg(
+    command: CommandName,
+    word: Option<&str>,
+    ctx: &Context,
+) -> Result<UserTarget, ParseError> {
     match word {
         Some(word) => UserTarget::parse(word).ok_or(ParseError::MissingUser { command }),
         None if ctx.is_reply => Ok(UserTarget::Reply),

@@ -841,7 +841,11 @@ fn grant_takes_a_user_and_a_whole_number_of_credits() {
             credits: 5
         })
     );
-    for bad in ["/grant telegram:77 0", "/grant telegram:77 lots", "/grant telegram:77 -3"] {
+    for bad in [
+        "/grant telegram:77 0",
+        "/grant telegram:77 lots",
+        "/grant telegram:77 -3",
+    ] {
         assert!(
             matches!(
                 parse(bad, &private()),

@@ -91,8 +91,10 @@ impl Engine {
         let priced = !self.inner.limits.costs.is_default() && job.charged_day.is_some();
         if priced && job.state == JobState::Queued {
             let cost = crate::i18n::text(job.lang, "queued-cost", &[("cost", job.cost.into())]);
-            text = format!("{text}
-{cost}");
+            text = format!(
+                "{text}
+{cost}"
+            );
         }
         match (&job.last_error, job.trouble) {
             (Some(error), Some(trouble)) if job.errors > 0 && !job.state.is_finished() => {

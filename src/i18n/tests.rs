@@ -619,7 +619,10 @@ fn the_operators_summary_reads_in_every_language() {
     let zh = stats.render(Lang::Zh);
 
     assert!(en.contains("Jobs: 4 (delivered 3, failed 1)"), "{en}");
-    assert!(en.contains("Credits spent: 21") && en.contains("telegram:77 (3)"), "{en}");
+    assert!(
+        en.contains("Credits spent: 21") && en.contains("telegram:77 (3)"),
+        "{en}"
+    );
     assert!(en.contains("Top chats: none"), "{en}");
     assert!(has_chinese(&zh) && zh.contains("21"), "{zh}");
     assert!(operator_help(Lang::Zh).contains("/grant"));

@@ -11,7 +11,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::postgres::{PgOptions, PgStore};
 use crate::{
-    BanRecord, CharacterRecord, Damage, MessageKey, MessageRole, SledStore, StoreError, UserKey, UserSettings,
+    BanRecord, CharacterRecord, Damage, MessageKey, MessageRole, SledStore, StoreError, UserKey,
+    UserSettings,
 };
 
 /// Typed access to everything sorabot keeps. Cheap to clone; every clone
@@ -289,7 +290,10 @@ impl Store {
     }
 
     /// Every job created at or after `since_ms`, in no particular order.
-    pub async fn jobs_since<J: DeserializeOwned>(&self, since_ms: u64) -> Result<Vec<J>, StoreError> {
+    pub async fn jobs_since<J: DeserializeOwned>(
+        &self,
+        since_ms: u64,
+    ) -> Result<Vec<J>, StoreError> {
         on!(self, s => s.jobs_since(since_ms), p => p.jobs_since(since_ms).await)
     }
 

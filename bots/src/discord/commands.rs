@@ -243,7 +243,11 @@ fn options_of(name: CommandName, caps: &Capabilities) -> Vec<CreateCommandOption
         CommandName::Stats => {
             let window = described(CommandOptionType::String, "window", "stats-window");
             let window = string_choice(window, words("discord-choice-today", &[]), "today");
-            vec![string_choice(window, words("discord-choice-week", &[]), "7d")]
+            vec![string_choice(
+                window,
+                words("discord-choice-week", &[]),
+                "7d",
+            )]
         }
         CommandName::Ban | CommandName::Unban => vec![operator_user_option()],
         CommandName::Grant => vec![

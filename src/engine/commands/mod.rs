@@ -96,7 +96,8 @@ impl Engine {
             Parsed::Invalid(error) => {
                 let operators_only = error.command().filter(|c| c.is_operator());
                 if let Some(command) = operators_only.filter(|_| !self.is_admin(msg)) {
-                    self.refuse(msg, lang, Refusal::OperatorsOnly(command)).await;
+                    self.refuse(msg, lang, Refusal::OperatorsOnly(command))
+                        .await;
                 } else if self.allowed(&msg.chat, &msg.user) {
                     self.reply(msg, self.say_usage(lang, &Msg::Invalid(&error)))
                         .await;
@@ -130,7 +131,8 @@ impl Engine {
         }
         let admin = self.is_admin(msg);
         if command.name().is_operator() && !admin {
-            self.refuse(msg, lang, Refusal::OperatorsOnly(command.name())).await;
+            self.refuse(msg, lang, Refusal::OperatorsOnly(command.name()))
+                .await;
             return;
         }
         if !open && !admin && self.is_banned(&msg.chat, &msg.user).await {

@@ -76,8 +76,12 @@ impl Stats {
                 stats.credits += u64::from(job.cost);
             }
             let platform = &job.chat.platform;
-            *users.entry(format!("{platform}:{}", job.owner)).or_default() += 1;
-            *chats.entry(format!("{platform}:{}", job.chat.chat)).or_default() += 1;
+            *users
+                .entry(format!("{platform}:{}", job.owner))
+                .or_default() += 1;
+            *chats
+                .entry(format!("{platform}:{}", job.chat.chat))
+                .or_default() += 1;
         }
         stats.top_users = top(users);
         stats.top_chats = top(chats);
@@ -121,10 +125,22 @@ impl Stats {
                     ("states", counts(&self.states).into()),
                 ],
             ),
-            text(lang, "stats-failures", &[("list", counts(&self.failures).into())]),
+            text(
+                lang,
+                "stats-failures",
+                &[("list", counts(&self.failures).into())],
+            ),
             text(lang, "stats-credits", &[("credits", self.credits.into())]),
-            text(lang, "stats-top-users", &[("list", ranked(&self.top_users).into())]),
-            text(lang, "stats-top-chats", &[("list", ranked(&self.top_chats).into())]),
+            text(
+                lang,
+                "stats-top-users",
+                &[("list", ranked(&self.top_users).into())],
+            ),
+            text(
+                lang,
+                "stats-top-chats",
+                &[("list", ranked(&self.top_chats).into())],
+            ),
         ];
         for service in &self.services {
             let health = match service.state {
@@ -189,8 +205,16 @@ impl Engine {
         };
         let new = self.inner.store.ban(&user, &record).await?;
         tracing::info!(%user, by = %record.by, new, "user banned");
-        let id = if new { "user-banned" } else { "user-already-banned" };
-        Ok(Outcome::Said(text(lang, id, &[("user", user.to_string().into())])))
+        let id = if new {
+            "user-banned"
+        } else {
+            "user-already-banned"
+        };
+        Ok(Outcome::Said(text(
+            lang,
+            id,
+            &[("user", user.to_string().into())],
+        )))
     }
 
     /// `/unban USER`.
@@ -200,8 +224,16 @@ impl Engine {
         };
         let lifted = self.inner.store.unban(&user).await?;
         tracing::info!(%user, lifted, "user unbanned");
-        let id = if lifted { "user-unbanned" } else { "user-not-banned" };
-        Ok(Outcome::Said(text(lang, id, &[("user", user.to_string().into())])))
+        let id = if lifted {
+            "user-unbanned"
+        } else {
+            "user-not-banned"
+        };
+        Ok(Outcome::Said(text(
+            lang,
+            id,
+            &[("user", user.to_string().into())],
+        )))
     }
 
     /// `/grant USER CREDITS`: credits on top of the user's quota, today only.
