@@ -16,7 +16,7 @@ use crate::{
     codec,
     error::StoreError,
     identity::UserKey,
-    keys,
+    keys::{self, KeyReader},
     store::{from_transaction, tree},
     SledStore,
 };
@@ -89,6 +89,38 @@ impl SledStore {
             Some(bytes) => codec::from_u32(tree::GRANTS, &key, &bytes),
             None => Ok(0),
         }
+    }
+
+    /// Every ban, in key order, for copying them elsewhere.
+    pub fn export_bans(
+        &self,
+    ) -> impl Iterator<Item = Result<(UserKey, BanRecord), StoreError>> + '_ {
+        self.bans.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mut reader = KeyReader::new(&key);
+            let user = match (reader.text(), reader.text()) {
+                (Some(platform), Some(user)) if reader.is_done() => UserKey::new(platform, user),
+                _ => return Err(codec::corrupt(tree::BANS, &key, "not a user key")),
+            };
+            Ok((user, codec::from_json(tree::BANS, &key, &bytes)?))
+        })
+    }
+
+    /// Every grant (user, day, credits), in key order.
+    pub fn export_grants(
+        &self,
+    ) -> impl Iterator<Item = Result<(UserKey, u32, u32), StoreError>> + '_ {
+        self.grants.iter().map(|entry| {
+            let (key, bytes) = entry?;
+            let mut reader = KeyReader::new(&key);
+            let (user, day) = match (reader.text(), reader.text(), reader.u32()) {
+                (Some(platform), Some(user), Some(day)) if reader.is_done() => {
+                    (UserKey::new(platform, user), day)
+                }
+                _ => return Err(codec::corrupt(tree::GRANTS, &key, "not a grant key")),
+            };
+            Ok((user, day, codec::from_u32(tree::GRANTS, &key, &bytes)?))
+        })
     }
 
     /// Every job created at or after `since_ms`, in no particular order.

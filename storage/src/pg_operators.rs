@@ -56,6 +56,21 @@ impl PgStore {
         Ok(u32::try_from(total).unwrap_or(u32::MAX))
     }
 
+    /// Sets the day's grant to `credits` (a copy's write: run twice, the same).
+    pub async fn set_grant(&self, user: &UserKey, day: u32, credits: u32) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO grants (platform, owner, day, credits) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (platform, owner, day) DO UPDATE SET credits = EXCLUDED.credits",
+        )
+        .bind(user.platform.as_bytes())
+        .bind(user.user.as_bytes())
+        .bind(i32::try_from(day).unwrap_or(i32::MAX))
+        .bind(i64::from(credits))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     pub async fn granted(&self, user: &UserKey, day: u32) -> Result<u32, StoreError> {
         let total: Option<i64> = sqlx::query_scalar(
             "SELECT credits FROM grants WHERE platform = $1 AND owner = $2 AND day = $3",
