@@ -57,7 +57,12 @@ impl PgStore {
     }
 
     /// Sets the day's grant to `credits` (a copy's write: run twice, the same).
-    pub async fn set_grant(&self, user: &UserKey, day: u32, credits: u32) -> Result<(), StoreError> {
+    pub async fn set_grant(
+        &self,
+        user: &UserKey,
+        day: u32,
+        credits: u32,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO grants (platform, owner, day, credits) VALUES ($1, $2, $3, $4)
              ON CONFLICT (platform, owner, day) DO UPDATE SET credits = EXCLUDED.credits",
