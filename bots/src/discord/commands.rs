@@ -637,7 +637,7 @@ mod tests {
     #[test]
     fn every_command_has_chinese_names_and_descriptions_within_discords_limits() {
         let all = registered(Dialect::Native, "sora-2");
-        assert_eq!(all.len(), 12);
+        assert_eq!(all.len(), 16);
         for command in &all {
             for locale in ["zh-CN", "zh-TW"] {
                 let name = command["name_localizations"][locale]
@@ -808,6 +808,39 @@ mod tests {
                     hd: false
                 }
             })
+        );
+    }
+
+    #[tokio::test]
+    async fn operator_commands_read_their_user_credits_and_window() {
+        let grant = [
+            opt("user", serde_json::json!("telegram:77")),
+            opt("credits", serde_json::json!(5)),
+        ];
+        let stats = [opt("window", serde_json::json!("7d"))];
+        let bad = [opt("user", serde_json::json!("77"))];
+
+        assert_eq!(
+            to_command("grant", &grant, &NoMessages).await,
+            Ok(Command::Grant {
+                user: UserTarget::Named {
+                    platform: "telegram".into(),
+                    id: "77".into()
+                },
+                credits: 5
+            })
+        );
+        assert_eq!(
+            to_command("stats", &stats, &NoMessages).await,
+            Ok(Command::Stats {
+                window: StatsWindow::Week
+            })
+        );
+        assert_eq!(
+            to_command("ban", &bad, &NoMessages).await,
+            Err(Refusal::Invalid(ParseError::MissingUser {
+                command: CommandName::Ban
+            }))
         );
     }
 
