@@ -192,9 +192,15 @@ character-broken = {" "}(failed)
 cancelled = Job { $job } cancelled. It does not count against your quota.
 already-finished = Job { $job } has already finished.
 quota = Today you have used { $used } of { $limit } credits; { $left } left. Resets in { $resets_in }.
-quota-video-cost = A video with your settings costs { $cost } credits.
+quota-video-cost = A video with your settings costs { $cost } { $cost ->
+    [one] credit
+   *[other] credits
+}.
 quota-chat = This chat's shared budget: { $used } of { $limit } credits used today.
-queued-cost = Cost: { $cost } credits, given back if the job fails.
+queued-cost = Cost: { $cost } { $cost ->
+    [one] credit
+   *[other] credits
+}, given back if the job fails.
 help-operators =
     Operators' commands:
     { $commands }

@@ -95,7 +95,7 @@ async fn a_25_second_hd_pro_video_is_charged_its_price_and_a_failed_one_gets_it_
     assert!(
         answer
             .content()
-            .contains("A video with your settings costs 1 credits"),
+            .contains("A video with your settings costs 1 credit."),
         "{}",
         answer.content()
     );
