@@ -60,7 +60,11 @@ summary-status = Show how a job is going.
 summary-cancel = Stop a job that has not finished.
 summary-retry = Run a failed job again.
 summary-settings = Show or change your default video options and language.
-summary-quota = Show how many jobs you have left.
+summary-quota = Show how many credits you have left today, and what a video costs.
+summary-stats = Operators: jobs, failures, credits spent, the busiest users and chats, the service's health.
+summary-ban = Operators: refuse a user's commands from now on.
+summary-unban = Operators: let a banned user in again.
+summary-grant = Operators: give a user more credits for today.
 usage-start = /start
 usage-help = /help [command]
 usage-video = /video PROMPT { $options }
@@ -73,6 +77,10 @@ usage-cancel = /cancel [JOBID]
 usage-retry = /retry [JOBID]
 usage-settings = /settings { $options } [--lang en|zh] [--reset]
 usage-quota = /quota
+usage-stats = /stats [today|7d]
+usage-ban = /ban USER (platform:id, or as a reply to them)
+usage-unban = /unban USER (platform:id, or as a reply to them)
+usage-grant = /grant USER CREDITS (USER: platform:id, or reply to them)
 
 ## Help
 
@@ -106,6 +114,9 @@ parse-missing-flag-value = --{ $flag } needs a value
 parse-missing-target = /{ $command } needs a job: reply to its message or give its job id
 parse-bad-character-name = "{ $name }" cannot name a character: use 1 to 32 letters, digits or _
 parse-bad-timestamps = --at { $value }: expected START,END in seconds, in order, at most 3 s apart
+parse-missing-user = /{ $command } needs a user: write platform:id (telegram:77, discord:6789), or reply to a message of theirs
+parse-bad-credits = { $value } is not a number of credits: give a whole number from 1 to 100000
+parse-bad-window = /stats covers today or 7d, not "{ $value }"
 parse-missing-subcommand = /{ $command } needs one of: add, list, remove
 # What the value of an option should have been.
 expected-aspect = 16:9 or 9:16 (or landscape, portrait)
@@ -142,7 +153,12 @@ feature-remix-options = changing the framing, length or quality in a remix
 ## Answers to commands
 
 not-allowed = Sorry, this bot is not enabled for you or this chat. Ask the bot's operator to add it.
-quota-exhausted = You have used all { $limit } of today's jobs. The quota resets in { $resets_in }.
+quota-exhausted = You have used all { $limit } of today's credits. The quota resets in { $resets_in }.
+quota-short = This costs { $cost } credits and you have { $left } of today's { $limit } left. The quota resets in { $resets_in }.
+chat-quota-exhausted = This chat's shared budget has { $left } of today's { $limit } credits left, and this costs { $cost }. It resets in { $resets_in }.
+banned = You are banned from using this bot. Ask its operator if you think this is a mistake.
+operators-only = Only the bot's operators may use /{ $command }.
+unknown-author = I can't tell whose message that is. Name the user as platform:id instead (telegram:77, discord:6789).
 too-many-active = You already have { $max } jobs in progress. Wait for one to finish, or /cancel one.
 queue-full = The queue is full right now. Please try again in a few minutes.
 no-such-job = I can't find job { $job }. /tasks lists your jobs.
@@ -175,7 +191,36 @@ character-saving = {" "}(saving…)
 character-broken = {" "}(failed)
 cancelled = Job { $job } cancelled. It does not count against your quota.
 already-finished = Job { $job } has already finished.
-quota = Today you have used { $used } of { $limit } jobs; { $left } left. Resets in { $resets_in }.
+quota = Today you have used { $used } of { $limit } credits; { $left } left. Resets in { $resets_in }.
+quota-video-cost = A video with your settings costs { $cost } { $cost ->
+    [one] credit
+   *[other] credits
+}.
+quota-chat = This chat's shared budget: { $used } of { $limit } credits used today.
+queued-cost = Cost: { $cost } { $cost ->
+    [one] credit
+   *[other] credits
+}, given back if the job fails.
+help-operators =
+    Operators' commands:
+    { $commands }
+user-banned = { $user } is banned: their commands are refused from now on.
+user-already-banned = { $user } was already banned.
+user-unbanned = { $user } may use the bot again.
+user-not-banned = { $user } was not banned.
+user-granted = { $user } got { $credits } more credits for today ({ $total } granted today in all).
+stats-title-today = 📊 Today (since 00:00 UTC)
+stats-title-week = 📊 The last 7 days
+stats-jobs = Jobs: { $total } ({ $states })
+stats-failures = Failures: { $list }
+stats-credits = Credits spent: { $credits }
+stats-top-users = Top users: { $list }
+stats-top-chats = Top chats: { $list }
+stats-none = none
+stats-service = Service ({ $name }): { $health }; { $in_flight } at the service, { $queued } waiting
+stats-health-ok = answering
+stats-health-balance = its balance is used up
+stats-health-key = it refuses the bot's key
 quota-unlimited = You have no daily limit. Jobs today: { $used }.
 settings =
     Your defaults: { $settings }
@@ -281,6 +326,10 @@ discord-command-cancel = cancel
 discord-command-settings = settings
 discord-command-quota = quota
 discord-command-help = help
+discord-command-stats = stats
+discord-command-ban = ban
+discord-command-unban = unban
+discord-command-grant = grant
 discord-menu-remix = Remix
 discord-menu-character = Save as character
 discord-option-prompt = prompt
@@ -298,6 +347,9 @@ discord-option-language = language
 discord-option-reset = reset
 discord-option-command = command
 discord-option-add = add
+discord-option-window = window
+discord-option-user = user
+discord-option-credits = credits
 discord-option-list = list
 discord-option-remove = remove
 discord-describe-video-prompt = What the video shows
@@ -322,9 +374,14 @@ discord-describe-cancel-job = Job id (default: your latest unfinished one)
 discord-describe-language = Reply language
 discord-describe-reset = Back to the defaults first
 discord-describe-help-command = A command to explain
+discord-describe-stats-window = Today (the default) or the last 7 days
+discord-describe-operator-user = The user as platform:id, e.g. discord:6789 or telegram:77
+discord-describe-grant-credits = Credits to add for today
 discord-choice-landscape = 16:9 landscape
 discord-choice-portrait = 9:16 portrait
 discord-choice-seconds = { $seconds } s
+discord-choice-today = Today
+discord-choice-week = The last 7 days
 
 ## Reasons the engine words when it stores them (in the job's language).
 download-deadline = the download did not finish within { $secs } s

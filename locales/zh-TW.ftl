@@ -14,7 +14,11 @@ summary-status = 查看任務進度。
 summary-cancel = 取消尚未完成的任務。
 summary-retry = 重新執行失敗的任務。
 summary-settings = 查看或修改預設影片選項和語言。
-summary-quota = 查看剩餘額度。
+summary-quota = 查看今天剩餘的點數，以及一部影片的花費。
+summary-stats = 管理員：任務、失敗、消耗的點數、最活躍的使用者和群組，以及服務狀態。
+summary-ban = 管理員：從現在起拒絕某使用者的指令。
+summary-unban = 管理員：解除對某使用者的封鎖。
+summary-grant = 管理員：給某使用者增加今天的點數。
 
 ## Discord: the application commands
 

@@ -397,6 +397,14 @@ pub struct Job {
     pub untold: bool,
     /// The day (since the epoch) whose quota this job used, until refunded.
     pub charged_day: Option<u32>,
+    /// The credits charged on `charged_day` (jobs stored before prices
+    /// existed cost one).
+    #[serde(default = "one_credit")]
+    pub cost: u32,
+    /// The cost was also charged to the chat's shared budget
+    /// (`CHAT_DAILY_QUOTA`), and goes back there on a refund.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chat_charged: bool,
     /// What the service made, once it did.
     pub results: Vec<MediaRef>,
     /// Downloaded results not yet in the chat, in order.
@@ -405,6 +413,10 @@ pub struct Job {
     pub delivered: Vec<Delivered>,
     /// Results too large to upload that went as links instead.
     pub linked: bool,
+}
+
+fn one_credit() -> u32 {
+    1
 }
 
 impl Job {

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod chat;
 pub mod clock;
 pub mod command;
+pub mod costs;
 pub mod engine;
 pub mod i18n;
 pub mod ids;

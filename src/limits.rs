@@ -15,7 +15,8 @@ pub struct Access {
     pub users: HashSet<String>,
     /// Chats allowed (`platform:id`); empty: every chat.
     pub chats: HashSet<String>,
-    /// Operators: no quota, may cancel or remix anything.
+    /// Operators: no quota, may cancel or remix anything, and use the
+    /// operator commands (`/stats`, `/ban`, `/unban`, `/grant`).
     pub admins: HashSet<String>,
 }
 
@@ -49,8 +50,13 @@ pub struct SharedStore {
 pub struct Limits {
     pub data_dir: PathBuf,
     pub access: Access,
-    /// Jobs one user may start per day (UTC).
+    /// Credits one user may spend per day (UTC), besides operators' grants.
     pub daily_quota: u32,
+    /// Credits all members of one group may spend together per day; `None`:
+    /// no shared budget. Private chats have none.
+    pub chat_daily_quota: Option<u32>,
+    /// What each job costs in credits (`COSTS`).
+    pub costs: crate::costs::Costs,
     /// Jobs one user may have unfinished at once.
     pub max_active_per_user: usize,
     /// Jobs in flight at the service at once; more wait in the queue.
@@ -135,6 +141,8 @@ impl Limits {
             data_dir: data_dir.into(),
             access: Access::default(),
             daily_quota: 20,
+            chat_daily_quota: None,
+            costs: crate::costs::Costs::default(),
             max_active_per_user: 3,
             max_in_flight: 8,
             max_queue: 500,

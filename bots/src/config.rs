@@ -217,6 +217,16 @@ pub fn load(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError>
         admins: env.list("ADMINS"),
     };
     limits.daily_quota = env.number("DAILY_QUOTA", limits.daily_quota, 0..=100_000)?;
+    limits.chat_daily_quota = match env.text("CHAT_DAILY_QUOTA") {
+        None => None,
+        Some(_) => Some(env.number("CHAT_DAILY_QUOTA", 0, 0..=10_000_000)?),
+    };
+    if let Some(text) = env.text("COSTS") {
+        limits.costs = sorabot::costs::Costs::parse(&text).map_err(|e| ConfigError {
+            var: "COSTS",
+            problem: e.to_string(),
+        })?;
+    }
     limits.max_active_per_user =
         env.number("MAX_ACTIVE_PER_USER", limits.max_active_per_user, 1..=1000)?;
     limits.max_in_flight = env.number("MAX_IN_FLIGHT", limits.max_in_flight, 1..=100_000)?;
@@ -771,6 +781,25 @@ mod tests {
     }
 
     #[test]
+    fn costs_and_a_chat_budget_are_read_and_default_to_one_credit_a_job_and_none() {
+        let defaults = load_from(&[]).expect("loads");
+        assert!(defaults.limits.costs.is_default());
+        assert_eq!(defaults.limits.chat_daily_quota, None);
+
+        let config = load_from(&[
+            ("COSTS", "sora-2=1/10s, sora-2-pro=3/10s, hd=x2, image=1"),
+            ("CHAT_DAILY_QUOTA", "50"),
+        ])
+        .expect("loads");
+
+        assert_eq!(config.limits.costs.hd_factor, 2);
+        assert_eq!(config.limits.costs.pro.credits, 3);
+        assert_eq!(config.limits.chat_daily_quota, Some(50));
+        let err = load_from(&[("COSTS", "sora-2=many")]).unwrap_err();
+        assert!(err.to_string().contains("COSTS"), "{err}");
+    }
+
+    #[test]
     fn shutdown_secs_sets_the_grace_of_a_stop() {
         let config = load_from(&[("SHUTDOWN_SECS", "2.5")]).expect("it loads");
         assert_eq!(config.limits.shutdown_grace, Duration::from_millis(2500));
@@ -792,6 +821,9 @@ mod tests {
             ("BOT_LANG", "klingon"),
             ("OPEN_REMIX", "maybe"),
             ("SHUTDOWN_SECS", "-1"),
+            ("COSTS", "sora-3=1"),
+            ("COSTS", "sora-2=1/0s"),
+            ("CHAT_DAILY_QUOTA", "plenty"),
         ] {
             let err = load_from(&[(var, value), ("SORA_API_KEY", "k")]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -40,6 +40,7 @@ fn report(moved: &Moved, out: &mut impl Write) -> std::io::Result<()> {
     )?;
     writeln!(out, "updates: {}", c.updates)?;
     writeln!(out, "webhooks: {}", c.webhooks)?;
+    writeln!(out, "bans: {}, grants: {}", c.bans, c.grants)?;
     if moved.missing_files > 0 {
         writeln!(
             out,

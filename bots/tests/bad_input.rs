@@ -103,7 +103,7 @@ async fn bad_inputs_are_answered_with_what_was_wrong_and_the_right_form() {
     }
 
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
     assert!(bot.sim.requests().is_empty(), "nothing reached the service");
 }
 

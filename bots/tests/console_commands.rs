@@ -19,7 +19,7 @@ async fn start_greets_and_lists_the_commands() {
 
     bot.expect(r"^Hi! I make videos with Sora\.$").await;
     bot.expect(r"^/video — Make a video from a prompt").await;
-    bot.expect(r"^/quota — Show how many jobs you have left\.$")
+    bot.expect(r"^/quota — Show how many credits you have left today, and what a video costs\.$")
         .await;
 }
 
@@ -115,7 +115,7 @@ async fn image_on_a_native_service_is_answered_as_not_offered() {
         .await;
     assert!(bot.sim.requests().is_empty(), "nothing reached the service");
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,7 +270,7 @@ async fn cancel_by_job_id_or_by_reply_stops_a_running_job() {
         assert_eq!(bot.job(&job.id).await.state, JobState::Cancelled);
     }
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
     bot.say(&format!("/cancel {}", first.id)).await;
     bot.expect(&format!(r"^Job {} has already finished\.$", first.id))
         .await;
@@ -321,7 +321,7 @@ async fn settings_lang_zh_makes_every_answer_chinese() {
     bot.say("/settings --lang zh").await;
     bot.expect(r"^已保存。你的默认设置：中文$").await;
     bot.say("/quota").await;
-    bot.expect(r"^今天已用 0/20 次，剩余 20 次").await;
+    bot.expect(r"^今天已用 0/20 点，剩余 20 点").await;
     bot.say("/help").await;
     bot.expect(r"^/video — 根据提示词").await;
     bot.say("/video 一只弹钢琴的猫").await;
@@ -336,13 +336,13 @@ async fn settings_lang_zh_makes_every_answer_chinese() {
 async fn quota_counts_the_jobs_of_the_day() {
     let mut bot = Bot::start().await;
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs; 20 left\. Resets in ")
+    bot.expect(r"^Today you have used 0 of 20 credits; 20 left\. Resets in ")
         .await;
 
     bot.video("a spinning top").await;
     bot.say("/quota").await;
 
-    bot.expect(r"^Today you have used 1 of 20 jobs; 19 left\.")
+    bot.expect(r"^Today you have used 1 of 20 credits; 19 left\.")
         .await;
 }
 

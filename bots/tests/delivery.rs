@@ -67,7 +67,7 @@ async fn a_result_over_the_size_cap_fails_clearly_and_costs_no_quota() {
         })
     );
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,7 +21,7 @@ async fn commands_are_registered_in_the_guild_with_chinese_localizations() {
 
     let commands = world.discord.commands();
 
-    assert_eq!(commands.len(), 12);
+    assert_eq!(commands.len(), 16);
     assert!(commands
         .iter()
         .all(|c| c.guild_id == Some(world.discord.guild_id())));
@@ -61,6 +61,10 @@ async fn commands_are_registered_in_the_guild_with_chinese_localizations() {
         "settings",
         "quota",
         "help",
+        "stats",
+        "ban",
+        "unban",
+        "grant",
     ] {
         let command = commands
             .iter()
@@ -216,7 +220,7 @@ async fn personal_commands_answer_only_their_user_in_their_language() {
 
     assert!(answer.ephemeral());
     assert!(
-        answer.content.starts_with("今天已用 0/20 次"),
+        answer.content.starts_with("今天已用 0/20 点"),
         "{}",
         answer.content
     );

@@ -66,7 +66,7 @@ async fn an_image_past_its_retention_is_removed_and_retry_asks_for_it_again() {
         "nothing submitted without its image"
     );
     bot.say("/quota").await;
-    bot.wait_line(mark, r"^Today you have used 1 of 20 jobs")
+    bot.wait_line(mark, r"^Today you have used 1 of 20 credits")
         .await;
 }
 

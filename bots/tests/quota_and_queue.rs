@@ -15,11 +15,11 @@ async fn third_job_of_the_day_is_refused_when_the_quota_is_two() {
 
     bot.say("/video third of the day").await;
 
-    bot.expect(r"^You have used all 2 of today's jobs\. The quota resets in ")
+    bot.expect(r"^You have used all 2 of today's credits\. The quota resets in ")
         .await;
     assert_eq!(bot.sim_requests("POST", "/v1/videos/generations").len(), 2);
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 2 of 2 jobs; 0 left\.")
+    bot.expect(r"^Today you have used 2 of 2 credits; 0 left\.")
         .await;
 }
 
@@ -35,11 +35,12 @@ async fn a_failed_job_gives_its_quota_back() {
         .await;
 
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 1 of 2 jobs; 1 left\.")
+    bot.expect(r"^Today you have used 1 of 2 credits; 1 left\.")
         .await;
     bot.video("a pond at night").await;
     bot.say("/video one too many").await;
-    bot.expect(r"^You have used all 2 of today's jobs\.").await;
+    bot.expect(r"^You have used all 2 of today's credits\.")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +54,7 @@ async fn a_job_the_service_refuses_gives_its_quota_back() {
         .await;
 
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 1 jobs; 1 left\.")
+    bot.expect(r"^Today you have used 0 of 1 credits; 1 left\.")
         .await;
 }
 
@@ -71,7 +72,7 @@ async fn a_cancelled_job_gives_its_quota_back() {
         .await;
 
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 1 jobs; 1 left\.")
+    bot.expect(r"^Today you have used 0 of 1 credits; 1 left\.")
         .await;
     bot.say("/video a glacier melting").await;
     bot.new_job("a glacier melting").await;

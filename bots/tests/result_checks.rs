@@ -37,7 +37,7 @@ async fn an_html_page_served_as_the_video_is_not_delivered_and_the_job_is_refund
         .unwrap_or_default();
     assert!(spooled.is_empty(), "the page was not kept: {spooled:?}");
     bot.say("/quota").await;
-    bot.expect(r"^Today you have used 0 of 20 jobs").await;
+    bot.expect(r"^Today you have used 0 of 20 credits").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

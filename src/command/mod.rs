@@ -42,6 +42,10 @@ pub struct Context<'a> {
     pub is_reply: bool,
     /// Image attachments came with the message (image to video needs no text).
     pub has_images: bool,
+    /// The sender is one of the bot's operators. In a group, an operator
+    /// command (`/ban`) not addressed to us is read only from an operator:
+    /// from anyone else it is taken as another bot's.
+    pub from_operator: bool,
 }
 
 /// What a message means to the bot.
@@ -103,8 +107,63 @@ pub enum Command {
         /// Back to the defaults (before `flags` and `lang` apply).
         reset: bool,
     },
-    /// Show how many jobs you have left.
+    /// Show how many credits you have left today, and what a video costs.
     Quota,
+    /// Operators: jobs by state, failures by kind, credits spent, the
+    /// busiest users and chats, and the service's health.
+    Stats { window: StatsWindow },
+    /// Operators: refuse a user's commands from now on.
+    Ban { user: UserTarget },
+    /// Operators: let a banned user in again.
+    Unban { user: UserTarget },
+    /// Operators: give a user more credits for today.
+    Grant { user: UserTarget, credits: u32 },
+}
+
+/// The time `/stats` covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StatsWindow {
+    /// Since midnight UTC.
+    #[default]
+    Today,
+    /// The last seven days.
+    Week,
+}
+
+impl StatsWindow {
+    /// Reads `today`, `7d` (or `week`, `今天`, `7天`); empty is today.
+    pub fn parse(text: &str) -> Option<StatsWindow> {
+        match text.trim().to_lowercase().as_str() {
+            "" | "today" | "day" | "1d" | "今天" | "今日" => Some(StatsWindow::Today),
+            "7d" | "week" | "7days" | "7天" | "一周" => Some(StatsWindow::Week),
+            _ => None,
+        }
+    }
+}
+
+/// The most credits one `/grant` gives.
+pub const MAX_GRANT: u32 = 100_000;
+
+/// Whom an operator command is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserTarget {
+    /// Written as in `ALLOWED_USERS`: `telegram:77`, `discord:6789`.
+    Named { platform: String, id: String },
+    /// The author of the replied-to message.
+    Reply,
+}
+
+impl UserTarget {
+    /// Reads `platform:id`: a platform of lowercase letters, an id with no spaces.
+    pub fn parse(text: &str) -> Option<UserTarget> {
+        let (platform, id) = text.trim().split_once(':')?;
+        let platform_ok = !platform.is_empty() && platform.chars().all(|c| c.is_ascii_lowercase());
+        let id_ok = !id.is_empty() && !id.contains(char::is_whitespace);
+        (platform_ok && id_ok).then(|| UserTarget::Named {
+            platform: platform.to_owned(),
+            id: id.to_owned(),
+        })
+    }
 }
 
 impl Command {
@@ -125,6 +184,10 @@ impl Command {
             Command::Retry { .. } => CommandName::Retry,
             Command::Settings { .. } => CommandName::Settings,
             Command::Quota => CommandName::Quota,
+            Command::Stats { .. } => CommandName::Stats,
+            Command::Ban { .. } => CommandName::Ban,
+            Command::Unban { .. } => CommandName::Unban,
+            Command::Grant { .. } => CommandName::Grant,
         }
     }
 }
@@ -213,6 +276,18 @@ pub enum ParseError {
     MissingSubcommand {
         command: CommandName,
     },
+    /// An operator command with no `platform:id` and no reply.
+    MissingUser {
+        command: CommandName,
+    },
+    /// `/grant` without a whole number of credits from 1 to [`MAX_GRANT`].
+    BadCredits {
+        value: String,
+    },
+    /// `/stats` over a window other than `today` or `7d`.
+    BadWindow {
+        value: String,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -234,7 +309,10 @@ impl ParseError {
             | ParseError::BadFlagValue { command, .. }
             | ParseError::MissingFlagValue { command, .. }
             | ParseError::MissingTarget { command }
-            | ParseError::MissingSubcommand { command } => Some(*command),
+            | ParseError::MissingSubcommand { command }
+            | ParseError::MissingUser { command } => Some(*command),
+            ParseError::BadCredits { .. } => Some(CommandName::Grant),
+            ParseError::BadWindow { .. } => Some(CommandName::Stats),
             ParseError::BadCharacterName { .. } | ParseError::BadTimestamps { .. } => {
                 Some(CommandName::Character)
             }
@@ -277,6 +355,12 @@ fn parse_command(head: lexer::Head, mentioned: bool, ctx: &Context) -> Parsed {
         (Some(_), None) => true,
     };
     match CommandName::from_name(head.name) {
+        Some(name)
+            if name.is_operator()
+                && !(mentioned || named_us || ctx.is_private || ctx.from_operator) =>
+        {
+            Parsed::Ignored
+        }
         Some(name) => finish(command(name, head.name, head.args, ctx)),
         // In a group, an unknown `/foo` may be another bot's.
         None if mentioned || named_us || ctx.is_private => {
@@ -316,7 +400,66 @@ fn command(
         CommandName::Cancel => job(name, args, ctx).map(|target| Command::Cancel { target }),
         CommandName::Retry => job(name, args, ctx).map(|target| Command::Retry { target }),
         CommandName::Settings => settings(args),
+        CommandName::Stats => stats(args),
+        CommandName::Ban => user_only(name, args, ctx).map(|user| Command::Ban { user }),
+        CommandName::Unban => user_only(name, args, ctx).map(|user| Command::Unban { user }),
+        CommandName::Grant => grant(args, ctx),
     }
+}
+
+/// `/stats [today|7d]`.
+fn stats(args: &str) -> Result<Command, ParseError> {
+    let words = lexer::words(args);
+    let word = words.first().map_or("", |w| w.text);
+    match StatsWindow::parse(word) {
+        Some(window) if words.len() <= 1 => Ok(Command::Stats { window }),
+        _ => Err(ParseError::BadWindow {
+            value: args.trim().to_owned(),
+        }),
+    }
+}
+
+/// The user an operator command names, or the replied-to message's author.
+fn user_arg(
+    command: CommandName,
+    word: Option<&str>,
+    ctx: &Context,
+) -> Result<UserTarget, ParseError> {
+    match word {
+        Some(word) => UserTarget::parse(word).ok_or(ParseError::MissingUser { command }),
+        None if ctx.is_reply => Ok(UserTarget::Reply),
+        None => Err(ParseError::MissingUser { command }),
+    }
+}
+
+/// `/ban USER`, `/unban USER`: one user, nothing else.
+fn user_only(command: CommandName, args: &str, ctx: &Context) -> Result<UserTarget, ParseError> {
+    let words = lexer::words(args);
+    if words.len() > 1 {
+        return Err(ParseError::MissingUser { command });
+    }
+    user_arg(command, words.first().map(|w| w.text), ctx)
+}
+
+/// `/grant USER CREDITS`, or `/grant CREDITS` as a reply.
+fn grant(args: &str, ctx: &Context) -> Result<Command, ParseError> {
+    let command = CommandName::Grant;
+    let words: Vec<&str> = lexer::words(args).iter().map(|w| w.text).collect();
+    let (user, amount) = match words[..] {
+        [user, amount] => (Some(user), amount),
+        [amount] => (None, amount),
+        _ => return Err(ParseError::MissingUser { command }),
+    };
+    let user = user_arg(command, user, ctx)?;
+    let credits = match amount.parse::<u32>() {
+        Ok(n) if (1..=MAX_GRANT).contains(&n) => n,
+        _ => {
+            return Err(ParseError::BadCredits {
+                value: amount.to_owned(),
+            })
+        }
+    };
+    Ok(Command::Grant { user, credits })
 }
 
 /// `/help [command]`, the command with or without its slash.

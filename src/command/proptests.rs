@@ -106,6 +106,7 @@ fn context() -> impl Strategy<Value = Context<'static>> {
             is_private,
             is_reply,
             has_images,
+            from_operator: false,
         },
     )
 }

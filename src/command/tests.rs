@@ -754,3 +754,125 @@ fn bad_inputs_map_to_exact_errors() {
         assert_eq!(parse(text, &ctx), Parsed::Invalid(expected), "{text:?}");
     }
 }
+
+fn operator_in_group() -> Context<'static> {
+    Context {
+        from_operator: true,
+        ..group()
+    }
+}
+
+fn telegram(id: &str) -> UserTarget {
+    UserTarget::Named {
+        platform: "telegram".into(),
+        id: id.into(),
+    }
+}
+
+#[test]
+fn an_operator_command_in_a_group_not_addressed_to_us_is_another_bots_unless_an_operator_sent_it() {
+    assert_eq!(parse("/ban telegram:77", &group()), Parsed::Ignored);
+    assert_eq!(
+        parse("/ban telegram:77", &operator_in_group()),
+        Parsed::Command(Command::Ban {
+            user: telegram("77")
+        })
+    );
+    assert_eq!(
+        parse(&format!("/ban@{BOT} telegram:77"), &group()),
+        Parsed::Command(Command::Ban {
+            user: telegram("77")
+        })
+    );
+}
+
+#[test]
+fn ban_and_unban_name_a_user_as_the_access_lists_do_or_take_the_replied_to_author() {
+    let reply = Context {
+        is_reply: true,
+        ..private()
+    };
+    assert_eq!(
+        parse("/unban discord:6789", &private()),
+        Parsed::Command(Command::Unban {
+            user: UserTarget::Named {
+                platform: "discord".into(),
+                id: "6789".into()
+            }
+        })
+    );
+    assert_eq!(
+        parse("/ban", &reply),
+        Parsed::Command(Command::Ban {
+            user: UserTarget::Reply
+        })
+    );
+    assert_eq!(
+        parse("/ban", &private()),
+        Parsed::Invalid(ParseError::MissingUser {
+            command: CommandName::Ban
+        })
+    );
+    assert_eq!(
+        parse("/ban 77", &private()),
+        Parsed::Invalid(ParseError::MissingUser {
+            command: CommandName::Ban
+        })
+    );
+}
+
+#[test]
+fn grant_takes_a_user_and_a_whole_number_of_credits() {
+    let reply = Context {
+        is_reply: true,
+        ..private()
+    };
+    assert_eq!(
+        parse("/grant telegram:77 5", &private()),
+        Parsed::Command(Command::Grant {
+            user: telegram("77"),
+            credits: 5
+        })
+    );
+    assert_eq!(
+        parse("/grant 5", &reply),
+        Parsed::Command(Command::Grant {
+            user: UserTarget::Reply,
+            credits: 5
+        })
+    );
+    for bad in [
+        "/grant telegram:77 0",
+        "/grant telegram:77 lots",
+        "/grant telegram:77 -3",
+    ] {
+        assert!(
+            matches!(
+                parse(bad, &private()),
+                Parsed::Invalid(ParseError::BadCredits { .. })
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn stats_cover_today_by_default_or_the_last_seven_days() {
+    let stats = |text| parse(text, &private());
+    assert_eq!(
+        stats("/stats"),
+        Parsed::Command(Command::Stats {
+            window: StatsWindow::Today
+        })
+    );
+    assert_eq!(
+        stats("/stats 7d"),
+        Parsed::Command(Command::Stats {
+            window: StatsWindow::Week
+        })
+    );
+    assert!(matches!(
+        stats("/stats forever"),
+        Parsed::Invalid(ParseError::BadWindow { .. })
+    ));
+}

@@ -19,6 +19,10 @@ pub enum CommandName {
     Retry,
     Settings,
     Quota,
+    Stats,
+    Ban,
+    Unban,
+    Grant,
 }
 
 impl CommandName {
@@ -38,6 +42,20 @@ impl CommandName {
         CommandName::Quota,
     ];
 
+    /// The operators' commands (`ADMINS`), apart from [`Self::ALL`]: they
+    /// are refused to everyone else, and listed only to operators.
+    pub const OPERATOR: [CommandName; 4] = [
+        CommandName::Stats,
+        CommandName::Ban,
+        CommandName::Unban,
+        CommandName::Grant,
+    ];
+
+    /// Whether only operators may use this command.
+    pub fn is_operator(self) -> bool {
+        CommandName::OPERATOR.contains(&self)
+    }
+
     /// The name after the slash: `video`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,6 +71,10 @@ impl CommandName {
             CommandName::Retry => "retry",
             CommandName::Settings => "settings",
             CommandName::Quota => "quota",
+            CommandName::Stats => "stats",
+            CommandName::Ban => "ban",
+            CommandName::Unban => "unban",
+            CommandName::Grant => "grant",
         }
     }
 
@@ -72,6 +94,7 @@ impl CommandName {
         let name = name.to_lowercase();
         CommandName::ALL
             .into_iter()
+            .chain(CommandName::OPERATOR)
             .find(|command| command.as_str() == name || command.aliases().contains(&name.as_str()))
     }
 
@@ -94,7 +117,7 @@ mod tests {
 
     #[test]
     fn every_name_and_alias_reads_back_to_its_command() {
-        for command in CommandName::ALL {
+        for command in CommandName::ALL.into_iter().chain(CommandName::OPERATOR) {
             assert_eq!(CommandName::from_name(command.as_str()), Some(command));
             assert_eq!(
                 CommandName::from_name(&command.as_str().to_uppercase()),
@@ -109,7 +132,7 @@ mod tests {
 
     #[test]
     fn every_usage_starts_with_its_command_and_every_summary_is_one_line() {
-        for command in CommandName::ALL {
+        for command in CommandName::ALL.into_iter().chain(CommandName::OPERATOR) {
             assert!(
                 command.usage().starts_with(&format!("/{command}")),
                 "{command}"

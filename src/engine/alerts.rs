@@ -13,7 +13,7 @@ use crate::backend::BackendError;
 use crate::i18n::{say, Msg};
 
 /// Shortest gap between two alerts of the same kind.
-const ALERT_EVERY: Duration = Duration::from_secs(15 * 60);
+pub(super) const ALERT_EVERY: Duration = Duration::from_secs(15 * 60);
 
 impl Engine {
     /// Tells the operators if `error` is one only they can mend. Runs in the

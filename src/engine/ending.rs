@@ -52,12 +52,21 @@ impl Engine {
         Ok(text)
     }
 
-    /// Gives back the quota a job used, once.
+    /// Gives back the credits a job was charged, once: its owner's and,
+    /// when charged there too, its group's shared budget.
     pub(super) async fn refund(&self, job: &mut Job) {
-        if let Some(day) = job.charged_day.take() {
-            let owner = UserKey::new(job.chat.platform.clone(), job.owner.clone());
-            if let Err(error) = self.inner.store.refund(&owner, day).await {
-                tracing::error!(job = %job.id, %error, "could not refund quota");
+        let Some(day) = job.charged_day.take() else {
+            return;
+        };
+        let owner = UserKey::new(job.chat.platform.clone(), job.owner.clone());
+        let store = &self.inner.store;
+        if let Err(error) = store.refund_n(&owner, day, job.cost).await {
+            tracing::error!(job = %job.id, %error, "could not refund quota");
+        }
+        if job.chat_charged {
+            let group = UserKey::chat_budget(job.chat.platform.clone(), &job.chat.chat);
+            if let Err(error) = store.refund_n(&group, day, job.cost).await {
+                tracing::error!(job = %job.id, %error, "could not refund the chat's budget");
             }
         }
     }

@@ -42,7 +42,7 @@ use crate::job::{Job, JobState};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 
-pub use commands::{Press, PressAnswer, Refusal};
+pub use commands::{Health, Press, PressAnswer, Refusal, ServiceHealth, Stats};
 pub use driver::Next;
 pub use housekeeping::Swept;
 pub use inbox::REMEMBERED_FOR;

@@ -86,7 +86,16 @@ impl Engine {
             JobState::Submitted | JobState::Running { .. } => Some(self.plan(job).await.remaining),
             _ => None,
         };
-        let text = status_text(job, position, eta);
+        let mut text = status_text(job, position, eta);
+        // With prices set, a queued job says what it was charged.
+        let priced = !self.inner.limits.costs.is_default() && job.charged_day.is_some();
+        if priced && job.state == JobState::Queued {
+            let cost = crate::i18n::text(job.lang, "queued-cost", &[("cost", job.cost.into())]);
+            text = format!(
+                "{text}
+{cost}"
+            );
+        }
         match (&job.last_error, job.trouble) {
             (Some(error), Some(trouble)) if job.errors > 0 && !job.state.is_finished() => {
                 let retrying = Msg::Retrying {

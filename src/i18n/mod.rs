@@ -39,10 +39,27 @@ pub enum Msg<'a> {
     HelpFor(CommandName),
     NotAllowed,
     Invalid(&'a ParseError),
+    /// The user's credits today do not cover `cost`.
     QuotaExhausted {
         limit: u32,
+        used: u32,
+        cost: u32,
         resets_in: Duration,
     },
+    /// The group's shared budget today does not cover `cost`.
+    ChatQuotaExhausted {
+        limit: u32,
+        used: u32,
+        cost: u32,
+        resets_in: Duration,
+    },
+    /// An operator banned this user.
+    Banned,
+    /// An operator's command from someone who is none.
+    OperatorsOnly(CommandName),
+    /// An operator command as a reply to a message whose author the bot
+    /// does not know.
+    UnknownAuthor,
     TooManyActive {
         max: usize,
     },
@@ -224,6 +241,14 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, Arg)]) -> String {
     catalogue::text(lang.code(), id, args)
 }
 
+/// The operators' commands with what each does, for an operator's `/help`.
+pub fn operator_help(lang: Lang) -> String {
+    Words::one(lang, |w| {
+        let commands = w.command_lines(&CommandName::OPERATOR);
+        w.get("help-operators", &[("commands", commands.into())])
+    })
+}
+
 /// What a command does, in one line of `lang` (`/help`, the platforms'
 /// command menus).
 pub fn summary(lang: Lang, command: CommandName) -> String {
@@ -356,7 +381,12 @@ impl Words {
 
     /// `/video — Make a video …`, one line a command.
     fn help_list(&self) -> String {
-        CommandName::ALL
+        self.command_lines(&CommandName::ALL)
+    }
+
+    /// One `help-line` for each of `commands`.
+    fn command_lines(&self, commands: &[CommandName]) -> String {
+        commands
             .iter()
             .map(|c| {
                 self.get(
@@ -433,7 +463,42 @@ impl Words {
                     None => self.get("invalid", &[error]),
                 }
             }
-            Msg::QuotaExhausted { limit, resets_in } => self.get(
+            Msg::QuotaExhausted {
+                limit,
+                used,
+                cost,
+                resets_in,
+            } if used < limit => self.get(
+                "quota-short",
+                &[
+                    ("limit", (*limit).into()),
+                    ("left", limit.saturating_sub(*used).into()),
+                    ("cost", (*cost).into()),
+                    ("resets_in", self.about(*resets_in).into()),
+                ],
+            ),
+            Msg::ChatQuotaExhausted {
+                limit,
+                used,
+                cost,
+                resets_in,
+            } => self.get(
+                "chat-quota-exhausted",
+                &[
+                    ("limit", (*limit).into()),
+                    ("left", limit.saturating_sub(*used).into()),
+                    ("cost", (*cost).into()),
+                    ("resets_in", self.about(*resets_in).into()),
+                ],
+            ),
+            Msg::Banned => self.get("banned", &[]),
+            Msg::OperatorsOnly(command) => {
+                self.get("operators-only", &[("command", command.as_str().into())])
+            }
+            Msg::UnknownAuthor => self.get("unknown-author", &[]),
+            Msg::QuotaExhausted {
+                limit, resets_in, ..
+            } => self.get(
                 "quota-exhausted",
                 &[
                     ("limit", (*limit).into()),
@@ -682,6 +747,16 @@ impl Words {
                 "parse-missing-subcommand",
                 &[("command", command.as_str().into())],
             ),
+            ParseError::MissingUser { command } => self.get(
+                "parse-missing-user",
+                &[("command", command.as_str().into())],
+            ),
+            ParseError::BadCredits { value } => {
+                self.get("parse-bad-credits", &[("value", value.into())])
+            }
+            ParseError::BadWindow { value } => {
+                self.get("parse-bad-window", &[("value", value.into())])
+            }
         }
     }
 

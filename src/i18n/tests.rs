@@ -66,9 +66,13 @@ fn variant(msg: &Msg) -> usize {
         Msg::LineTooLong { .. } => 50,
         Msg::StoreDamaged(_) => 51,
         Msg::NothingRunning => 52,
+        Msg::ChatQuotaExhausted { .. } => 53,
+        Msg::Banned => 54,
+        Msg::OperatorsOnly(_) => 55,
+        Msg::UnknownAuthor => 56,
     }
 }
-const VARIANTS: usize = 53;
+const VARIANTS: usize = 57;
 
 /// The values the samples point at.
 struct Data {
@@ -130,6 +134,15 @@ fn data() -> Data {
             command: CommandName::Remix,
         },
         ParseError::BadCharacterName { name: "a b".into() },
+        ParseError::MissingUser {
+            command: CommandName::Ban,
+        },
+        ParseError::BadCredits {
+            value: "lots".into(),
+        },
+        ParseError::BadWindow {
+            value: "forever".into(),
+        },
         ParseError::BadTimestamps {
             value: "3,1".into(),
         },
@@ -235,8 +248,25 @@ fn samples(d: &Data) -> Vec<Msg<'_>> {
         Msg::NotAllowed,
         Msg::QuotaExhausted {
             limit: 20,
+            used: 20,
+            cost: 1,
             resets_in: hour * 2,
         },
+        Msg::QuotaExhausted {
+            limit: 20,
+            used: 15,
+            cost: 18,
+            resets_in: hour * 2,
+        },
+        Msg::ChatQuotaExhausted {
+            limit: 30,
+            used: 28,
+            cost: 3,
+            resets_in: hour,
+        },
+        Msg::Banned,
+        Msg::OperatorsOnly(CommandName::Ban),
+        Msg::UnknownAuthor,
         Msg::TooManyActive { max: 3 },
         Msg::QueueFull,
         Msg::NoSuchJob("7QK3M2XD"),
@@ -312,6 +342,7 @@ fn samples(d: &Data) -> Vec<Msg<'_>> {
         });
     }
     msgs.extend(CommandName::ALL.map(Msg::HelpFor));
+    msgs.extend(CommandName::OPERATOR.map(Msg::HelpFor));
     msgs.extend(d.parse_errors.iter().map(Msg::Invalid));
     msgs.extend(d.unsupported.iter().map(Msg::Unsupported));
     msgs.extend(d.failures.iter().map(Msg::Failed));
@@ -490,7 +521,7 @@ fn texts_read_as_before() {
                 resets_in: Duration::from_secs(7200)
             }
         ),
-        "今天已用 3/20 次，剩余 17 次，约 2 小时后重置。"
+        "今天已用 3/20 点，剩余 17 点，约 2 小时后重置。"
     );
     assert_eq!(
         say(
@@ -563,4 +594,36 @@ fn usage_lines_show_the_options_the_service_offers() {
         everything.contains("[--ar 16:9|9:16] [--dur 10|15|25] [--model sora-2|sora-2-pro] [--hd]"),
         "{everything}"
     );
+}
+
+#[test]
+fn the_operators_summary_reads_in_every_language() {
+    use crate::command::StatsWindow;
+    use crate::engine::{Health, ServiceHealth, Stats};
+    let stats = Stats {
+        window: StatsWindow::Week,
+        states: [("delivered", 3), ("failed", 1)].into_iter().collect(),
+        failures: [("timeout", 1)].into_iter().collect(),
+        credits: 21,
+        top_users: vec![("telegram:77".into(), 3)],
+        top_chats: vec![],
+        services: vec![ServiceHealth {
+            name: "sora".into(),
+            state: Health::Answering,
+            in_flight: 1,
+            queued: 0,
+        }],
+    };
+
+    let en = stats.render(Lang::En);
+    let zh = stats.render(Lang::Zh);
+
+    assert!(en.contains("Jobs: 4 (delivered 3, failed 1)"), "{en}");
+    assert!(
+        en.contains("Credits spent: 21") && en.contains("telegram:77 (3)"),
+        "{en}"
+    );
+    assert!(en.contains("Top chats: none"), "{en}");
+    assert!(has_chinese(&zh) && zh.contains("21"), "{zh}");
+    assert!(operator_help(Lang::Zh).contains("/grant"));
 }

@@ -11,7 +11,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::postgres::{PgOptions, PgStore};
 use crate::{
-    CharacterRecord, Damage, MessageKey, MessageRole, SledStore, StoreError, UserKey, UserSettings,
+    BanRecord, CharacterRecord, Damage, MessageKey, MessageRole, SledStore, StoreError, UserKey,
+    UserSettings,
 };
 
 /// Typed access to everything sorabot keeps. Cheap to clone; every clone
@@ -241,6 +242,59 @@ impl Store {
     /// Gives one charge back; never below 0.
     pub async fn refund(&self, user: &UserKey, day: u32) -> Result<(), StoreError> {
         on!(self, s => s.refund(user, day), p => p.refund(user, day).await)
+    }
+
+    /// Charges `amount` credits if the user's count that day stays within
+    /// `limit`: the new count, or `None` (nothing charged). Concurrent
+    /// charges never pass it.
+    pub async fn try_charge_n(
+        &self,
+        user: &UserKey,
+        day: u32,
+        limit: u32,
+        amount: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        on!(self,
+            s => s.try_charge_n(user, day, limit, amount),
+            p => p.try_charge_n(user, day, limit, amount).await)
+    }
+
+    /// Gives `amount` credits back; never below 0.
+    pub async fn refund_n(&self, user: &UserKey, day: u32, amount: u32) -> Result<(), StoreError> {
+        on!(self, s => s.refund_n(user, day, amount), p => p.refund_n(user, day, amount).await)
+    }
+
+    /// Bans `user`; false when they already were (the first record stays).
+    pub async fn ban(&self, user: &UserKey, record: &BanRecord) -> Result<bool, StoreError> {
+        on!(self, s => s.ban(user, record), p => p.ban(user, record).await)
+    }
+
+    /// Lifts a ban; false when there was none.
+    pub async fn unban(&self, user: &UserKey) -> Result<bool, StoreError> {
+        on!(self, s => s.unban(user), p => p.unban(user).await)
+    }
+
+    /// The ban on `user`, if any.
+    pub async fn ban_of(&self, user: &UserKey) -> Result<Option<BanRecord>, StoreError> {
+        on!(self, s => s.ban_of(user), p => p.ban_of(user).await)
+    }
+
+    /// Adds `credits` to what `user` may spend on `day`: the day's new total grant.
+    pub async fn grant(&self, user: &UserKey, day: u32, credits: u32) -> Result<u32, StoreError> {
+        on!(self, s => s.grant(user, day, credits), p => p.grant(user, day, credits).await)
+    }
+
+    /// The credits granted to `user` for `day`.
+    pub async fn granted(&self, user: &UserKey, day: u32) -> Result<u32, StoreError> {
+        on!(self, s => s.granted(user, day), p => p.granted(user, day).await)
+    }
+
+    /// Every job created at or after `since_ms`, in no particular order.
+    pub async fn jobs_since<J: DeserializeOwned>(
+        &self,
+        since_ms: u64,
+    ) -> Result<Vec<J>, StoreError> {
+        on!(self, s => s.jobs_since(since_ms), p => p.jobs_since(since_ms).await)
     }
 
     /// How many generations the user was charged that day.

@@ -19,6 +19,12 @@ impl UserKey {
             user: user.into(),
         }
     }
+
+    /// Whom a group's shared daily budget is counted under: `chat:CHAT`
+    /// on its platform, which no platform's user id looks like.
+    pub fn chat_budget(platform: impl Into<String>, chat: &str) -> Self {
+        Self::new(platform, format!("chat:{chat}"))
+    }
 }
 
 impl fmt::Display for UserKey {

@@ -1,4 +1,4 @@
-//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters, observed durations, input images (blobs), and the inbox of pushed chat updates; and the copy of a sled store into PostgreSQL (`migrate`).
+//! sorabot's durable state, in sled (one process) or PostgreSQL (several instances): jobs and their indexes, the message index, characters, per-user settings, usage counters, observed durations, input images (blobs), operators' bans and grants, and the inbox of pushed chat updates; and the copy of a sled store into PostgreSQL (`migrate`).
 //!
 //! This crate owns the on-disk layout (trees, key encoding, value encoding,
 //! schema version and migrations) and knows nothing of the chat platforms or
@@ -21,8 +21,10 @@ mod marker;
 mod messages;
 pub mod migrate;
 mod migrations;
+mod operators;
 mod pg_blobs;
 mod pg_import;
+mod pg_operators;
 mod pg_updates;
 mod postgres;
 mod settings;
@@ -42,6 +44,7 @@ pub use identity::{MessageKey, UserKey};
 pub use jobs::JobExport;
 pub use marker::{marker_path, Damage, DamageKind, Tally, MARKER_EVERY};
 pub use messages::{MessageExport, MessageRole};
+pub use operators::BanRecord;
 pub use postgres::PgOptions;
 pub use settings::UserSettings;
 pub use store::SledStore;

@@ -40,6 +40,9 @@ pub struct Copied {
     pub blobs: usize,
     pub updates: usize,
     pub webhooks: usize,
+    /// Operators' bans, and their grants of credits (per user and day).
+    pub bans: usize,
+    pub grants: usize,
     /// The target held the marker of a copy that had not finished.
     pub resumed: bool,
 }
@@ -108,6 +111,8 @@ where
     copied.characters = copy_characters(from, to).await?;
     copied.messages = copy_messages(from, to).await?;
     copied.webhooks = copy_webhooks(from, to).await?;
+    copied.bans = copy_bans(from, to).await?;
+    copied.grants = copy_grants(from, to).await?;
     copied.updates = copy_updates(from, to).await?;
     copy_jobs(from, to, &mut carry, &mut copied).await?;
     to.remove_blob(IN_PROGRESS_KEY).await?;
@@ -206,6 +211,27 @@ async fn copy_webhooks(from: &SledStore, to: &Store) -> Result<usize, CopyError>
     for entry in from.export_webhooks() {
         let (platform, fingerprint) = entry?;
         to.set_webhook_fingerprint(&platform, &fingerprint).await?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+async fn copy_bans(from: &SledStore, to: &Store) -> Result<usize, CopyError> {
+    let mut count = 0;
+    for entry in from.export_bans() {
+        let (user, record) = entry?;
+        to.ban(&user, &record).await?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+async fn copy_grants(from: &SledStore, to: &Store) -> Result<usize, CopyError> {
+    let pg = to.as_postgres().ok_or(CopyError::NotPostgres)?;
+    let mut count = 0;
+    for entry in from.export_grants() {
+        let (user, day, credits) = entry?;
+        pg.set_grant(&user, day, credits).await?;
         count += 1;
     }
     Ok(count)

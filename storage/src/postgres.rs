@@ -319,40 +319,61 @@ impl PgStore {
         Ok(())
     }
 
-    /// One upsert: a new row starts at 1, an existing one moves only while
-    /// below the limit (the row lock orders concurrent charges).
     pub async fn try_charge(
         &self,
         user: &UserKey,
         day: u32,
         limit: u32,
     ) -> Result<Option<u32>, StoreError> {
-        if limit == 0 {
+        self.try_charge_n(user, day, limit, 1).await
+    }
+
+    /// One upsert: a new row starts at `amount`, an existing one moves only
+    /// while it stays within the limit (the row lock orders concurrent
+    /// charges).
+    pub async fn try_charge_n(
+        &self,
+        user: &UserKey,
+        day: u32,
+        limit: u32,
+        amount: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        if amount > limit {
             return Ok(None);
         }
-        let count: Option<i32> = sqlx::query_scalar(
-            "INSERT INTO usage (platform, owner, day, count) VALUES ($1, $2, $3, 1)
+        if amount == 0 {
+            return self.usage(user, day).await.map(Some);
+        }
+        let count: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO usage (platform, owner, day, count) VALUES ($1, $2, $3, $5)
              ON CONFLICT (platform, owner, day)
-             DO UPDATE SET count = usage.count + 1 WHERE usage.count < $4
-             RETURNING count",
+             DO UPDATE SET count = usage.count + $5 WHERE usage.count::bigint + $5 <= $4
+             RETURNING count::bigint",
         )
         .bind(user.platform.as_bytes())
         .bind(user.user.as_bytes())
         .bind(day_number(day))
         .bind(i64::from(limit))
+        .bind(i32::try_from(amount).unwrap_or(i32::MAX))
         .fetch_optional(&self.pool)
         .await?;
         Ok(count.map(|c| u32::try_from(c).unwrap_or(0)))
     }
 
     pub async fn refund(&self, user: &UserKey, day: u32) -> Result<(), StoreError> {
+        self.refund_n(user, day, 1).await
+    }
+
+    /// Gives `amount` back, never below 0.
+    pub async fn refund_n(&self, user: &UserKey, day: u32, amount: u32) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE usage SET count = count - 1
+            "UPDATE usage SET count = GREATEST(count - $4, 0)
              WHERE platform = $1 AND owner = $2 AND day = $3 AND count > 0",
         )
         .bind(user.platform.as_bytes())
         .bind(user.user.as_bytes())
         .bind(day_number(day))
+        .bind(i32::try_from(amount).unwrap_or(i32::MAX))
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -27,6 +27,8 @@ pub(crate) mod tree {
     pub(crate) const UPDATES: &str = "updates";
     pub(crate) const UPDATE_MARKS: &str = "update_marks";
     pub(crate) const WEBHOOKS: &str = "webhooks";
+    pub(crate) const BANS: &str = "bans";
+    pub(crate) const GRANTS: &str = "grants";
 }
 
 /// Typed access to everything sorabot keeps on disk.
@@ -54,6 +56,8 @@ pub struct SledStore {
     pub(crate) updates: sled::Tree,
     pub(crate) update_marks: sled::Tree,
     pub(crate) webhooks: sled::Tree,
+    pub(crate) bans: sled::Tree,
+    pub(crate) grants: sled::Tree,
     /// What opening found wrong with the database, if anything.
     damage: Option<Arc<Damage>>,
 }
@@ -131,6 +135,8 @@ impl SledStore {
             updates: db.open_tree(tree::UPDATES)?,
             update_marks: db.open_tree(tree::UPDATE_MARKS)?,
             webhooks: db.open_tree(tree::WEBHOOKS)?,
+            bans: db.open_tree(tree::BANS)?,
+            grants: db.open_tree(tree::GRANTS)?,
             flusher: Arc::new(Flusher::start(marker)),
             damage: None,
             db,

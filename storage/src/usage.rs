@@ -1,8 +1,12 @@
-//! Usage counters: how many generations each user was charged per day, with race-free charge and refund.
+//! Usage counters: how many credits each user (and each group's shared
+//! budget) was charged per day, with race-free charge and refund.
 //!
 //! | tree | key | value |
 //! | --- | --- | --- |
-//! | `usage` | platform, user, day | the count, u32 big-endian |
+//! | `usage` | platform, user, day | the credits, u32 big-endian |
+//!
+//! A group's shared budget is counted under the user `chat:CHAT` of its
+//! platform ([`UserKey::chat_budget`]); no user id of a platform starts so.
 //!
 //! Each charge and refund also moves the store's total in `meta` (see
 //! `marker.rs`), in the same transaction.
@@ -77,33 +81,55 @@ impl SledStore {
         day: u32,
         limit: u32,
     ) -> Result<Option<u32>, StoreError> {
+        self.try_charge_n(user, day, limit, 1)
+    }
+
+    /// Charges `amount` credits if the user's count that day stays within
+    /// `limit`: the new count, or `None` (nothing charged) when it would
+    /// not. Concurrent charges never pass the limit.
+    pub fn try_charge_n(
+        &self,
+        user: &UserKey,
+        day: u32,
+        limit: u32,
+        amount: u32,
+    ) -> Result<Option<u32>, StoreError> {
         let key = usage_key(user, day);
         (&self.usage, &self.meta)
             .transaction(|(usage, meta)| {
                 let current = usage.get(&key)?;
                 let count = decode_count(&key, current.as_deref()).map_err(Abort)?;
-                if count >= limit {
+                let Some(new) = count.checked_add(amount).filter(|new| *new <= limit) else {
                     return Ok(None);
+                };
+                if amount == 0 {
+                    return Ok(Some(count));
                 }
-                set_count(usage, &key, count + 1)?;
-                add_charges(meta, 1)?;
-                Ok(Some(count + 1))
+                set_count(usage, &key, new)?;
+                add_charges(meta, i64::from(amount))?;
+                Ok(Some(new))
             })
             .map_err(from_transaction)
     }
 
     /// Gives one charge back (a generation that failed on our side); never goes below 0.
     pub fn refund(&self, user: &UserKey, day: u32) -> Result<(), StoreError> {
+        self.refund_n(user, day, 1)
+    }
+
+    /// Gives `amount` credits back; never goes below 0.
+    pub fn refund_n(&self, user: &UserKey, day: u32, amount: u32) -> Result<(), StoreError> {
         let key = usage_key(user, day);
         (&self.usage, &self.meta)
             .transaction(|(usage, meta)| {
                 let current = usage.get(&key)?;
                 let count = decode_count(&key, current.as_deref()).map_err(Abort)?;
-                if count == 0 {
+                let back = amount.min(count);
+                if back == 0 {
                     return Ok(());
                 }
-                set_count(usage, &key, count - 1)?;
-                add_charges(meta, -1)?;
+                set_count(usage, &key, count - back)?;
+                add_charges(meta, -i64::from(back))?;
                 Ok(())
             })
             .map_err(from_transaction)

@@ -17,8 +17,8 @@ use serenity::all::{
 use serenity::http::{LightMethod, Request, Route};
 use sorabot::backend::{AspectRatio, Capabilities, ModelTier};
 use sorabot::command::{
-    parse_character_name, parse_timestamps, Command, CommandName, Lang, ParseError, Target,
-    VideoFlags,
+    parse_character_name, parse_timestamps, Command, CommandName, Lang, ParseError, StatsWindow,
+    Target, UserTarget, VideoFlags,
 };
 use sorabot::i18n::catalogue::{self, Arg};
 use sorabot::i18n::Msg;
@@ -31,8 +31,9 @@ use super::rest::Rest;
 pub const REMIX_MENU: &str = "Remix";
 pub const CHARACTER_MENU: &str = "Save as character";
 
-/// The slash commands, in the order Discord lists them.
-const SLASH: [CommandName; 10] = [
+/// The slash commands, in the order Discord lists them; the operators'
+/// ones last (the core refuses them to everyone but `ADMINS`).
+const SLASH: [CommandName; 14] = [
     CommandName::Video,
     CommandName::Image,
     CommandName::Remix,
@@ -43,6 +44,10 @@ const SLASH: [CommandName; 10] = [
     CommandName::Settings,
     CommandName::Quota,
     CommandName::Help,
+    CommandName::Stats,
+    CommandName::Ban,
+    CommandName::Unban,
+    CommandName::Grant,
 ];
 
 /// Discord's locales (its `Locale` list).
@@ -182,6 +187,13 @@ fn sub(name: &str, description: &str, options: Vec<CreateCommandOption>) -> Crea
     described(CommandOptionType::SubCommand, name, description).set_sub_options(options)
 }
 
+/// The user an operator command is about, written as in `ALLOWED_USERS`.
+fn operator_user_option() -> CreateCommandOption {
+    described(CommandOptionType::String, "user", "operator-user")
+        .required(true)
+        .max_length(100)
+}
+
 fn character_name_option() -> CreateCommandOption {
     described(CommandOptionType::String, "name", "character-name")
         .required(true)
@@ -227,6 +239,23 @@ fn options_of(name: CommandName, caps: &Capabilities) -> Vec<CreateCommandOption
             ),
             sub("list", "character-list", vec![]),
             sub("remove", "character-remove", vec![character_name_option()]),
+        ],
+        CommandName::Stats => {
+            let window = described(CommandOptionType::String, "window", "stats-window");
+            let window = string_choice(window, words("discord-choice-today", &[]), "today");
+            vec![string_choice(
+                window,
+                words("discord-choice-week", &[]),
+                "7d",
+            )]
+        }
+        CommandName::Ban | CommandName::Unban => vec![operator_user_option()],
+        CommandName::Grant => vec![
+            operator_user_option(),
+            described(CommandOptionType::Integer, "credits", "grant-credits")
+                .required(true)
+                .min_int_value(1)
+                .max_int_value(u64::from(sorabot::command::MAX_GRANT)),
         ],
         CommandName::Status => vec![job_option("status-job")],
         CommandName::Cancel => vec![job_option("cancel-job")],
@@ -316,6 +345,7 @@ pub async fn register(
 pub fn is_personal(name: &str, options: &[CommandDataOption]) -> bool {
     match name {
         "tasks" | "status" | "quota" | "settings" | "help" | "cancel" => true,
+        "stats" | "ban" | "unban" | "grant" => true,
         "character" => !matches!(options.first(), Some(o) if o.name == "add"),
         _ => false,
     }
@@ -399,6 +429,30 @@ pub async fn to_command(
             lang: get.string("language").and_then(|l| Lang::parse(&l)),
             reset: get.boolean("reset").unwrap_or(false),
         },
+        "stats" => Command::Stats {
+            window: get
+                .string("window")
+                .and_then(|w| StatsWindow::parse(&w))
+                .unwrap_or_default(),
+        },
+        "ban" => Command::Ban {
+            user: operator_user(&get, CommandName::Ban)?,
+        },
+        "unban" => Command::Unban {
+            user: operator_user(&get, CommandName::Unban)?,
+        },
+        "grant" => Command::Grant {
+            user: operator_user(&get, CommandName::Grant)?,
+            credits: match get.integer("credits") {
+                Some(n) if (1..=i64::from(sorabot::command::MAX_GRANT)).contains(&n) => n as u32,
+                other => {
+                    return Err(ParseError::BadCredits {
+                        value: other.map_or_else(String::new, |n| n.to_string()),
+                    }
+                    .into())
+                }
+            },
+        },
         "help" => Command::Help {
             topic: get
                 .string("command")
@@ -406,6 +460,13 @@ pub async fn to_command(
         },
         _ => Command::Help { topic: None },
     })
+}
+
+/// The `user` option of an operator command, as `platform:id`.
+fn operator_user(get: &Getter, command: CommandName) -> Result<UserTarget, Refusal> {
+    get.string("user")
+        .and_then(|text| UserTarget::parse(&text))
+        .ok_or_else(|| ParseError::MissingUser { command }.into())
 }
 
 async fn character(options: &[CommandDataOption], jobs: &impl Jobs) -> Result<Command, Refusal> {
@@ -576,7 +637,7 @@ mod tests {
     #[test]
     fn every_command_has_chinese_names_and_descriptions_within_discords_limits() {
         let all = registered(Dialect::Native, "sora-2");
-        assert_eq!(all.len(), 12);
+        assert_eq!(all.len(), 16);
         for command in &all {
             for locale in ["zh-CN", "zh-TW"] {
                 let name = command["name_localizations"][locale]
@@ -747,6 +808,39 @@ mod tests {
                     hd: false
                 }
             })
+        );
+    }
+
+    #[tokio::test]
+    async fn operator_commands_read_their_user_credits_and_window() {
+        let grant = [
+            opt("user", serde_json::json!("telegram:77")),
+            opt("credits", serde_json::json!(5)),
+        ];
+        let stats = [opt("window", serde_json::json!("7d"))];
+        let bad = [opt("user", serde_json::json!("77"))];
+
+        assert_eq!(
+            to_command("grant", &grant, &NoMessages).await,
+            Ok(Command::Grant {
+                user: UserTarget::Named {
+                    platform: "telegram".into(),
+                    id: "77".into()
+                },
+                credits: 5
+            })
+        );
+        assert_eq!(
+            to_command("stats", &stats, &NoMessages).await,
+            Ok(Command::Stats {
+                window: StatsWindow::Week
+            })
+        );
+        assert_eq!(
+            to_command("ban", &bad, &NoMessages).await,
+            Err(Refusal::Invalid(ParseError::MissingUser {
+                command: CommandName::Ban
+            }))
         );
     }
 

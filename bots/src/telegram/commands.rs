@@ -1,12 +1,14 @@
 //! The command menu Telegram clients autocomplete: every command of the
 //! shared grammar with its one-line summary from the catalogue, in the base
 //! language (the default list) and in each other language the catalogue
-//! has a file of (`language_code` `zh`: a new file is a new menu).
+//! has a file of (`language_code` `zh`: a new file is a new menu). Each
+//! Telegram operator (`ADMINS`) gets, in their private chat with the bot,
+//! the menu with the operators' commands too.
 
 use sorabot::command::CommandName;
 use sorabot::i18n::catalogue;
 use teloxide::prelude::*;
-use teloxide::types::BotCommand;
+use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::RequestError;
 
 /// Telegram's longest command description.
@@ -14,7 +16,49 @@ const MAX_DESCRIPTION: usize = 256;
 
 /// The menu in the catalogue's language `tag`.
 pub fn menu(tag: &str) -> Vec<BotCommand> {
-    CommandName::ALL
+    menu_of(tag, &CommandName::ALL)
+}
+
+/// The menu of an operator: every command, theirs last.
+pub fn operator_menu(tag: &str) -> Vec<BotCommand> {
+    let all: Vec<CommandName> = CommandName::ALL
+        .into_iter()
+        .chain(CommandName::OPERATOR)
+        .collect();
+    menu_of(tag, &all)
+}
+
+/// The Telegram user ids among `ADMINS` (`telegram:77`).
+pub fn telegram_operators<'a>(admins: impl IntoIterator<Item = &'a String>) -> Vec<i64> {
+    let mut ids: Vec<i64> = admins
+        .into_iter()
+        .filter_map(|admin| admin.strip_prefix("telegram:")?.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Sets the operators' menu in each operator's private chat.
+pub async fn register_operators(bot: &Bot, operators: &[i64]) -> Result<(), RequestError> {
+    for &id in operators {
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(id)),
+        };
+        bot.set_my_commands(operator_menu(catalogue::BASE))
+            .scope(scope.clone())
+            .await?;
+        for tag in menu_languages() {
+            bot.set_my_commands(operator_menu(tag))
+                .scope(scope.clone())
+                .language_code(tag)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn menu_of(tag: &str, commands: &[CommandName]) -> Vec<BotCommand> {
+    commands
         .iter()
         .map(|command| {
             let summary = catalogue::text(tag, &format!("summary-{}", command.as_str()), &[]);

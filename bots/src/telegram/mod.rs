@@ -224,6 +224,10 @@ impl Adapter for TelegramAdapter {
         engine: Engine,
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
+        let operators = commands::telegram_operators(&engine.limits().access.admins);
+        if let Err(error) = commands::register_operators(&self.tg.raw, &operators).await {
+            tracing::warn!(error = %error, "could not set the operators' command menus");
+        }
         let (sender, mut updates) = mpsc::channel::<Update>(256);
         let (stop, stopped) = watch::channel(false);
         let mut listener = self.listen(&engine, sender, stopped);

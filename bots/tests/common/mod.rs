@@ -81,7 +81,22 @@ impl Running {
         limits: &Limits,
         adapter: Box<dyn sorabot_bots::adapter::Adapter>,
     ) -> Running {
-        let backend = sorabot::backend::connect(&client_config(sim)).expect("the backend is built");
+        Running::start_with_model(sim, limits, adapter, None).await
+    }
+
+    /// As [`Running::start`], with the service's video model named
+    /// (`SORA_MODEL`, e.g. `sora_video2`) instead of the default.
+    pub async fn start_with_model(
+        sim: &SimHandle,
+        limits: &Limits,
+        adapter: Box<dyn sorabot_bots::adapter::Adapter>,
+        video_model: Option<&str>,
+    ) -> Running {
+        let mut config = client_config(sim);
+        if let Some(model) = video_model {
+            config = config.with_video_model(model.to_owned());
+        }
+        let backend = sorabot::backend::connect(&config).expect("the backend is built");
         let ports = vec![adapter.port()];
         let engine = open_engine(backend, limits, ports.clone());
         let driver = tokio::spawn({

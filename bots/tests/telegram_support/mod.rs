@@ -56,6 +56,7 @@ pub struct Setup {
     limits: Box<dyn FnOnce(&mut Limits)>,
     upload_limit: u64,
     webhook: Option<Webhook>,
+    video_model: Option<String>,
 }
 
 /// Where Telegram pushes (`url`) and where the bot listens.
@@ -80,6 +81,7 @@ impl Setup {
             limits: Box::new(|_| {}),
             upload_limit: 50 * 1024 * 1024,
             webhook: None,
+            video_model: None,
         }
     }
 
@@ -90,6 +92,12 @@ impl Setup {
 
     pub fn limits(mut self, tweak: impl FnOnce(&mut Limits) + 'static) -> Self {
         self.limits = Box::new(tweak);
+        self
+    }
+
+    /// The service's video model (`SORA_MODEL`), e.g. `sora_video2`.
+    pub fn video_model(mut self, model: &str) -> Self {
+        self.video_model = Some(model.to_owned());
         self
     }
 
@@ -150,6 +158,7 @@ impl Setup {
             dir,
             limits,
             settings,
+            video_model: self.video_model,
             running: None,
         };
         bot.launch().await;
@@ -195,6 +204,7 @@ pub struct Bot {
     pub dir: TempDir,
     pub limits: Limits,
     pub settings: TelegramSettings,
+    video_model: Option<String>,
     running: Option<Running>,
 }
 
@@ -223,7 +233,10 @@ impl Bot {
         let adapter = telegram::connect_with(&self.settings, tuning)
             .await
             .expect("the adapter connects to the fake");
-        self.running = Some(Running::start(&self.sim, &self.limits, Box::new(adapter)).await);
+        let model = self.video_model.as_deref();
+        self.running = Some(
+            Running::start_with_model(&self.sim, &self.limits, Box::new(adapter), model).await,
+        );
     }
 
     /// Stops the adapter and the engine as Ctrl-C would: jobs stay stored.

@@ -43,22 +43,19 @@ impl Engine {
             tracing::info!(job = %earlier.id, "this command already made a job");
             return Ok(Outcome::Said(self.current_status(&earlier).await));
         }
-        let (day, resets_in) = today();
-        let limit = self.inner.limits.daily_quota;
-        let charged_day = if admin {
+        let (day, _) = today();
+        let cost = self.inner.limits.costs.price(&request);
+        let charge = if admin {
             None
-        } else if self
-            .inner
-            .store
-            .try_charge(&user, day, limit)
-            .await?
-            .is_some()
-        {
-            Some(day)
         } else {
-            return Ok(Refusal::QuotaExhausted { limit, resets_in }.into());
+            match self.charge(msg, day, cost).await? {
+                Ok(charge) => Some(charge),
+                Err(refusal) => return Ok(refusal.into()),
+            }
         };
-        let mut job = new_job(msg, lang, request, charged_day);
+        let mut job = new_job(msg, lang, request, charge.map(|_| day));
+        job.cost = if admin { 0 } else { cost };
+        job.chat_charged = charge.is_some_and(|c| c.chat);
         // The command's span (handle, execute, press) names the job from here.
         tracing::Span::current().record("job", tracing::field::display(&job.id));
         if let JobRequest::Character { name, .. } = &job.request {
@@ -185,6 +182,8 @@ fn new_job(msg: &Incoming, lang: Lang, request: JobRequest, charged_day: Option<
         upload_attempts: 0,
         untold: false,
         charged_day,
+        cost: 1,
+        chat_charged: false,
         results: vec![],
         spooled: vec![],
         delivered: vec![],

@@ -112,6 +112,7 @@ impl Engine {
             is_private: true,
             is_reply: false,
             has_images: false,
+            from_operator: false,
         };
         Some(parse(&line, &ctx))
     }

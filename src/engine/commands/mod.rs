@@ -7,8 +7,10 @@ mod access;
 mod admit;
 mod ask;
 mod character;
+mod credits;
 mod images_in;
 mod jobs;
+mod operators;
 mod refusal;
 mod remix;
 mod settings;
@@ -23,6 +25,7 @@ use crate::i18n::{say, say_for, Msg};
 use crate::ids::JobId;
 
 pub(crate) use jobs::is_made_video;
+pub use operators::{Health, ServiceHealth, Stats};
 pub use refusal::Refusal;
 
 /// A button press.
@@ -83,6 +86,7 @@ impl Engine {
                     is_private: msg.chat.private,
                     is_reply: msg.reply_to.is_some(),
                     has_images: has_images(msg),
+                    from_operator: self.is_admin(msg),
                 };
                 parse(&msg.text, &ctx)
             }
@@ -90,7 +94,11 @@ impl Engine {
         match command {
             Parsed::Ignored => {}
             Parsed::Invalid(error) => {
-                if self.allowed(&msg.chat, &msg.user) {
+                let operators_only = error.command().filter(|c| c.is_operator());
+                if let Some(command) = operators_only.filter(|_| !self.is_admin(msg)) {
+                    self.refuse(msg, lang, Refusal::OperatorsOnly(command))
+                        .await;
+                } else if self.allowed(&msg.chat, &msg.user) {
                     self.reply(msg, self.say_usage(lang, &Msg::Invalid(&error)))
                         .await;
                 }
@@ -118,8 +126,17 @@ impl Engine {
         let lang = self.lang_of(&msg.chat, &msg.user).await;
         let open = matches!(command, Command::Start | Command::Help { .. });
         if !open && !self.allowed(&msg.chat, &msg.user) {
-            self.inner.metrics.refused(&Refusal::NotAllowed);
-            self.reply(msg, say(lang, &Refusal::NotAllowed.msg())).await;
+            self.refuse(msg, lang, Refusal::NotAllowed).await;
+            return;
+        }
+        let admin = self.is_admin(msg);
+        if command.name().is_operator() && !admin {
+            self.refuse(msg, lang, Refusal::OperatorsOnly(command.name()))
+                .await;
+            return;
+        }
+        if !open && !admin && self.is_banned(&msg.chat, &msg.user).await {
+            self.refuse(msg, lang, Refusal::Banned).await;
             return;
         }
         // Typed commands (a slash command, a form) get what parsing gives
@@ -154,6 +171,15 @@ impl Engine {
         if !self.allowed(&press.chat, &press.user) {
             self.inner.metrics.refused(&Refusal::NotAllowed);
             return PressAnswer::Notice(say(lang, &Refusal::NotAllowed.msg()));
+        }
+        let admin = self
+            .inner
+            .limits
+            .access
+            .is_admin(&format!("{}:{}", press.chat.platform, press.user.id));
+        if !admin && self.is_banned(&press.chat, &press.user).await {
+            self.inner.metrics.refused(&Refusal::Banned);
+            return PressAnswer::Notice(say(lang, &Refusal::Banned.msg()));
         }
         let msg = Incoming {
             chat: press.chat.clone(),
@@ -190,6 +216,11 @@ impl Engine {
     async fn run_command(&self, msg: &Incoming, lang: Lang, command: Command) -> Handled {
         match command {
             Command::Start => Ok(Outcome::Said(say(lang, &Msg::Welcome))),
+            Command::Help { topic: None } if self.is_admin(msg) => Ok(Outcome::Said(format!(
+                "{}\n\n{}",
+                say(lang, &Msg::Help),
+                crate::i18n::operator_help(lang)
+            ))),
             Command::Help { topic: None } => Ok(Outcome::Said(say(lang, &Msg::Help))),
             Command::Help { topic: Some(c) } => {
                 Ok(Outcome::Said(self.say_usage(lang, &Msg::HelpFor(c))))
@@ -216,6 +247,10 @@ impl Engine {
                 reset,
             } => self.settings(msg, lang, flags, new_lang, reset).await,
             Command::Quota => self.quota(msg, lang).await,
+            Command::Stats { window } => self.stats(lang, window).await,
+            Command::Ban { user } => self.ban(msg, lang, &user).await,
+            Command::Unban { user } => self.unban(msg, lang, &user).await,
+            Command::Grant { user, credits } => self.grant(msg, lang, &user, credits).await,
         }
     }
 
@@ -245,6 +280,12 @@ impl Engine {
     /// A text with usage lines: they show the options this service offers.
     fn say_usage(&self, lang: Lang, msg: &Msg) -> String {
         say_for(lang, self.inner.backend.capabilities(), msg)
+    }
+
+    /// Answers a refusal, and counts it.
+    async fn refuse(&self, msg: &Incoming, lang: Lang, refusal: Refusal) {
+        self.inner.metrics.refused(&refusal);
+        self.reply(msg, say(lang, &refusal.msg())).await;
     }
 
     async fn reply(&self, msg: &Incoming, text: String) {

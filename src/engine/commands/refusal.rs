@@ -36,10 +36,27 @@ pub enum Refusal {
         max: usize,
     },
     QueueFull,
+    /// The user's credits left today (`limit` with grants, `used` of it)
+    /// do not cover the job's `cost`.
     QuotaExhausted {
         limit: u32,
+        used: u32,
+        cost: u32,
         resets_in: Duration,
     },
+    /// The group's shared budget left today does not cover `cost`.
+    ChatQuotaExhausted {
+        limit: u32,
+        used: u32,
+        cost: u32,
+        resets_in: Duration,
+    },
+    /// An operator banned the user.
+    Banned,
+    /// An operator's command from someone who is none.
+    OperatorsOnly(crate::command::CommandName),
+    /// An operator command as a reply to a message whose author is unknown.
+    UnknownAuthor,
     /// A retried job's input image was swept after `days`.
     InputGone {
         days: u64,
@@ -77,10 +94,31 @@ impl Refusal {
             Refusal::Unsupported(unsupported) => Msg::Unsupported(unsupported),
             Refusal::TooManyActive { max } => Msg::TooManyActive { max: *max },
             Refusal::QueueFull => Msg::QueueFull,
-            Refusal::QuotaExhausted { limit, resets_in } => Msg::QuotaExhausted {
+            Refusal::QuotaExhausted {
+                limit,
+                used,
+                cost,
+                resets_in,
+            } => Msg::QuotaExhausted {
                 limit: *limit,
+                used: *used,
+                cost: *cost,
                 resets_in: *resets_in,
             },
+            Refusal::ChatQuotaExhausted {
+                limit,
+                used,
+                cost,
+                resets_in,
+            } => Msg::ChatQuotaExhausted {
+                limit: *limit,
+                used: *used,
+                cost: *cost,
+                resets_in: *resets_in,
+            },
+            Refusal::Banned => Msg::Banned,
+            Refusal::OperatorsOnly(command) => Msg::OperatorsOnly(*command),
+            Refusal::UnknownAuthor => Msg::UnknownAuthor,
             Refusal::InputGone { days } => Msg::InputGone { days: *days },
             Refusal::BadImage { bad, max_side } => match *bad {
                 BadImage::NotAnImage => Msg::NotAnImage,

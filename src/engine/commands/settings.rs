@@ -1,11 +1,10 @@
 //! `/settings` (a user's defaults: framing, length, model, HD, language)
-//! and `/quota` (what is left of today's jobs).
+//! (`/quota` is in `credits.rs`).
 
 use sorabot_storage::UserSettings;
 
 use super::{Handled, Outcome};
 use crate::chat::Incoming;
-use crate::clock::today;
 use crate::command::{Lang, VideoFlags};
 use crate::engine::Engine;
 use crate::i18n::{say, text, Msg};
@@ -53,24 +52,6 @@ impl Engine {
         } else {
             Ok(Outcome::Said(say(lang, &Msg::Settings(&summary))))
         }
-    }
-
-    pub(super) async fn quota(&self, msg: &Incoming, lang: Lang) -> Handled {
-        let (day, resets_in) = today();
-        let used = self.inner.store.usage(&self.user_key(msg), day).await?;
-        let limit = self.inner.limits.daily_quota;
-        Ok(Outcome::Said(if self.is_admin(msg) {
-            say(lang, &Msg::QuotaUnlimited { used })
-        } else {
-            say(
-                lang,
-                &Msg::Quota {
-                    used,
-                    limit,
-                    resets_in,
-                },
-            )
-        }))
     }
 }
 

@@ -65,7 +65,7 @@ impl Engine {
 }
 
 /// A user's stored defaults as command flags.
-fn settings_flags(settings: &UserSettings) -> VideoFlags {
+pub(super) fn settings_flags(settings: &UserSettings) -> VideoFlags {
     VideoFlags {
         aspect: settings.aspect.as_deref().and_then(AspectRatio::parse),
         seconds: settings.seconds,

@@ -12,6 +12,7 @@ mod durations;
 mod jobs;
 mod messages;
 mod migrate;
+mod operators;
 mod schema;
 mod settings;
 mod updates;

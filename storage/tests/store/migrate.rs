@@ -90,6 +90,12 @@ async fn filled_sled() -> Store {
     sled.set_webhook_fingerprint(TG, "f1ng3rpr1nt")
         .await
         .unwrap();
+    let ban = sorabot_storage::BanRecord {
+        by: "telegram:1".into(),
+        at_ms: 7,
+    };
+    sled.ban(&bob(), &ban).await.unwrap();
+    sled.grant(&alice(), TODAY, 5).await.unwrap();
     sled
 }
 
@@ -118,9 +124,13 @@ async fn every_kind_of_record_reads_back_the_same_from_the_copy() {
             blobs: 1,
             updates: 2,
             webhooks: 1,
+            bans: 1,
+            grants: 1,
             resumed: false,
         }
     );
+    assert!(pg.ban_of(&bob()).await.unwrap().is_some());
+    assert_eq!(pg.granted(&alice(), TODAY).await.unwrap(), 5);
     for id in ["running", "done", "bobs"] {
         assert_eq!(pg.get_job::<TestJob>(id).await.unwrap(), Some(job(id)));
     }
