@@ -54,6 +54,7 @@ summary-help = List the commands, or explain one.
 summary-video = Make a video from a prompt, and from the images sent with it.
 summary-image = Make images from a prompt, or edit the images sent with it.
 summary-remix = Make a new video from one already made: reply to it or give its job id.
+summary-extend = Make a finished video longer: reply to it, or give its job id.
 summary-character = Save a character from a video, list yours, or remove one; use it as @NAME in a prompt.
 summary-tasks = List your recent jobs.
 summary-status = Show how a job is going.
@@ -66,6 +67,7 @@ usage-help = /help [command]
 usage-video = /video PROMPT { $options }
 usage-image = /image PROMPT [--n 1-4] [--size WxH]
 usage-remix = /remix [JOBID] PROMPT { $options }
+usage-extend = /extend [JOBID] [4|8|12] PROMPT
 usage-character = /character add NAME [JOBID] [--at START,END] | /character list | /character remove NAME
 usage-tasks = /tasks
 usage-status = /status [JOBID]
@@ -138,6 +140,7 @@ feature-aspect-ratio = choosing the aspect ratio
 feature-duration = choosing the duration
 feature-watermark = the watermark setting
 feature-remix-options = changing the framing, length or quality in a remix
+feature-extend = making a finished video longer (/extend)
 
 ## Answers to commands
 

@@ -47,6 +47,7 @@ summary-help = 列出所有命令，或说明某个命令。
 summary-video = 根据提示词（和随附的图片）生成视频。
 summary-image = 根据提示词生成图片，或编辑随附的图片。
 summary-remix = 在已生成的视频上再创作：回复该视频，或给出任务 ID。
+summary-extend = 延长已完成的视频：回复该视频，或给出任务 ID。
 summary-character = 从视频中保存角色、查看或删除角色；在提示词中用 @名字 引用。
 summary-tasks = 列出你最近的任务。
 summary-status = 查看任务进度。
@@ -59,6 +60,7 @@ usage-help = /help [命令]
 usage-video = /video 提示词 { $options }
 usage-image = /image 提示词 [--n 1-4] [--size 宽x高]
 usage-remix = /remix [任务ID] 提示词 { $options }
+usage-extend = /extend [任务ID] [4|8|12] 提示词
 usage-character = /character add 名字 [任务ID] [--at 开始,结束] | /character list | /character remove 名字
 usage-tasks = /tasks
 usage-status = /status [任务ID]
@@ -128,6 +130,7 @@ feature-aspect-ratio = 选择画面比例
 feature-duration = 选择时长
 feature-watermark = 水印设置
 feature-remix-options = 在重绘中修改比例、时长或画质
+feature-extend = 延长已完成的视频（/extend）
 
 ## Answers to commands
 

@@ -10,3 +10,4 @@ pub use sora::{
     SimConfig, SimHandle, SoraSim, StateWords, Style, TaskSummary, UrlPlacement, BALANCE_WORD,
     CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD,
 };
+pub use sora::openai_request_violations;

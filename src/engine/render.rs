@@ -29,6 +29,7 @@ pub fn headline(job: &Job) -> String {
     let icon = match job.request {
         JobRequest::Video { .. } => "🎬",
         JobRequest::Remix { .. } => "🔁",
+        JobRequest::Extend { .. } => "⏩",
         JobRequest::Character { .. } => "👤",
         JobRequest::Image { .. } => "🖼",
     };

@@ -588,6 +588,7 @@ impl Words {
             Feature::Duration => "feature-duration",
             Feature::Watermark => "feature-watermark",
             Feature::RemixOptions => "feature-remix-options",
+            Feature::Extend => "feature-extend",
         };
         self.get(id, &[])
     }

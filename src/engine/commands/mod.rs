@@ -7,6 +7,7 @@ mod access;
 mod admit;
 mod ask;
 mod character;
+mod extend;
 mod images_in;
 mod jobs;
 mod refusal;
@@ -201,6 +202,11 @@ impl Engine {
                 prompt,
                 flags,
             } => self.new_remix(msg, lang, target, prompt, flags).await,
+            Command::Extend {
+                target,
+                seconds,
+                prompt,
+            } => self.new_extension(msg, lang, target, seconds, prompt).await,
             Command::CharacterAdd { name, at, target } => {
                 self.new_character(msg, lang, name, at, target).await
             }
