@@ -331,6 +331,7 @@ fn character_spec() -> JobSpec {
             start: 0.0,
             end: 3.0,
         },
+        name: "hero".into(),
     })
 }
 

@@ -373,6 +373,7 @@ async fn modified_sora2api_character_is_ready_without_polling() {
             start: 0.0,
             end: 3.0,
         },
+        name: "hero".into(),
     });
 
     let task = backend.submit(&spec).await.expect("created");
