@@ -277,6 +277,7 @@ headline-hd = HD
 discord-command-video = video
 discord-command-image = image
 discord-command-remix = remix
+discord-command-extend = extend
 discord-command-character = character
 discord-command-tasks = tasks
 discord-command-status = status
@@ -310,6 +311,8 @@ discord-describe-image-image = A picture to edit
 # $max is the most images the service makes at once.
 discord-describe-count = How many, 1 to { $max }
 discord-describe-remix-prompt = What should change
+discord-describe-extend-prompt = What happens next
+discord-describe-extend-seconds = Seconds to add (default 4)
 discord-describe-video-ref = Job id or message link (default: your latest video)
 discord-describe-aspect = Framing
 discord-describe-duration = Length in seconds
