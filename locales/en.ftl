@@ -16,6 +16,7 @@ list-separator = {", "}
 
 label-remix = 🎬 Remix
 label-save-character = 👤 Save as character
+label-extend = ⏩ Extend
 label-retry = 🔁 Retry
 label-cancel = ✖ Cancel
 
@@ -189,6 +190,7 @@ service-defaults = the service's defaults
 no-tasks = You have no jobs yet. Try /video a cat playing piano
 nothing-running = You have no job running here. /tasks lists your jobs; /cancel JOBID cancels one.
 ask-remix = What should change in { $job }? Reply to this message with your prompt.
+ask-extend = How does { $job } go on? Reply to this message with your prompt (start with 8 or 12 for more than 4 seconds).
 ask-character-name = Name the character from { $job }: reply to this message with a name (and --at START,END if not 0,3).
 internal = Something went wrong on my side (ref: { $reference }). Your quota was not used. Please try again.
 
@@ -256,6 +258,9 @@ store-tally-unknown = What it held before is unknown (there was no marker of its
 
 modal-remix-title = Remix { $job }
 modal-remix-prompt = What should change?
+modal-extend-title = Extend { $job }
+modal-extend-prompt = What happens next?
+modal-extend-seconds = Seconds to add: 4, 8 or 12
 modal-character-title = Save a character
 modal-character-title-from = Save a character from { $job }
 modal-character-name = Character name

@@ -11,6 +11,7 @@ list-separator = 、
 
 label-remix = 🎬 重绘
 label-save-character = 👤 存为角色
+label-extend = ⏩ 延长
 label-retry = 🔁 重试
 label-cancel = ✖ 取消
 
@@ -176,6 +177,7 @@ service-defaults = 服务默认值
 no-tasks = 你还没有任务。试试 /video 一只弹钢琴的猫
 nothing-running = 你在这里没有进行中的任务。/tasks 可查看你的任务；/cancel 任务ID 可取消。
 ask-remix = { $job } 要改成什么样？请回复这条消息写下提示词。
+ask-extend = { $job } 接下来怎样发展？请回复这条消息写下提示词（以 8 或 12 开头可延长多于 4 秒）。
 ask-character-name = 给 { $job } 中的角色起个名字：请回复这条消息（如不是 0,3 秒，可加 --at 开始,结束）。
 internal = 我这边出了点问题（编号：{ $reference }）。未扣除额度，请重试。
 
@@ -241,6 +243,9 @@ store-tally-unknown = 之前保存的内容未知（没有上次保存的标记�
 
 modal-remix-title = 重绘 { $job }
 modal-remix-prompt = 要改成什么样？
+modal-extend-title = 延长 { $job }
+modal-extend-prompt = 接下来发生什么？
+modal-extend-seconds = 要延长的秒数：4、8 或 12
 modal-character-title = 保存角色
 modal-character-title-from = 从 { $job } 保存角色
 modal-character-name = 角色名

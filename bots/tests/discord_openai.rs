@@ -153,3 +153,34 @@ async fn a_character_is_uploaded_to_the_service_and_cast_by_its_id() {
     let id = body["characters"][0]["id"].as_str().unwrap_or_default();
     assert!(id.starts_with("char_"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_extend_button_asks_in_a_modal_and_extends_that_video() {
+    let world = openai_world(false).await;
+    let alice = world.person("alice");
+    let (source, video) = world.video_by(&alice, "a green balloon").await;
+    let data = format!("extend:{source}");
+    assert!(
+        video.custom_ids().contains(&data),
+        "an Extend button under the video: {}",
+        world.dump()
+    );
+
+    let press = world.inject(Call::button(&alice, video.id, &data));
+    let callback = world.callback(&press).await;
+    assert_eq!(callback.kind, 9, "a modal: {:?}", callback.data);
+    let modal = callback.data["custom_id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(modal, format!("modal:extend:{source}"));
+    world.inject(
+        Call::modal(&alice, &modal, &[("prompt", "it floats away"), ("seconds", "12")])
+            .from_message(video.id),
+    );
+    let (extension, _) = world.status_message("it floats away").await;
+    world.delivery(&extension).await;
+
+    assert!(matches!(
+        world.job(&extension).await.request,
+        JobRequest::Extend { ref source_job, seconds: 12, .. } if source_job.as_str() == source
+    ));
+    checked_requests(&world, "/v1/videos/extensions", "/videos/extensions");
+}

@@ -64,6 +64,7 @@ pub fn status_text(job: &Job, position: Option<usize>, eta: Option<Duration>) ->
 pub fn button(job: &Job, action: ButtonAction) -> Button {
     let which = match action {
         ButtonAction::Remix => Label::Remix,
+        ButtonAction::Extend => Label::Extend,
         ButtonAction::SaveCharacter => Label::SaveCharacter,
         ButtonAction::Retry => Label::Retry,
         ButtonAction::Cancel => Label::Cancel,

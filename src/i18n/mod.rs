@@ -138,6 +138,7 @@ pub enum Msg<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     Remix,
+    Extend,
     SaveCharacter,
     Retry,
     Cancel,
@@ -147,6 +148,7 @@ pub enum Label {
 pub fn label(lang: Lang, label: Label) -> String {
     let id = match label {
         Label::Remix => "label-remix",
+        Label::Extend => "label-extend",
         Label::SaveCharacter => "label-save-character",
         Label::Retry => "label-retry",
         Label::Cancel => "label-cancel",

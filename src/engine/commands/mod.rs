@@ -167,7 +167,7 @@ impl Engine {
             bot_username: None,
         };
         let handled = match action {
-            ButtonAction::Remix | ButtonAction::SaveCharacter => {
+            ButtonAction::Remix | ButtonAction::Extend | ButtonAction::SaveCharacter => {
                 self.ask_for(&msg, lang, action, &id).await
             }
             ButtonAction::Retry => {
