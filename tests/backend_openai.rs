@@ -511,7 +511,10 @@ async fn openai_character_uploads_the_source_video_with_its_name_and_is_ready_at
     let (source, _) = run_to_end(&*backend, &video_spec("a fox in a hat")).await;
 
     let task = backend
-        .submit(&character_spec(CharacterSource::FromTask(source.0.clone()), "foxy"))
+        .submit(&character_spec(
+            CharacterSource::FromTask(source.0.clone()),
+            "foxy",
+        ))
         .await
         .expect("submitted");
 
@@ -533,7 +536,10 @@ async fn openai_character_uploads_the_source_video_with_its_name_and_is_ready_at
     let TaskStatus::Succeeded(Output::Character(CharacterInfo { id, username })) = status else {
         panic!("a ready character, got {status:?}");
     };
-    assert!(id.as_deref().is_some_and(|id| id.starts_with("char_")), "{id:?}");
+    assert!(
+        id.as_deref().is_some_and(|id| id.starts_with("char_")),
+        "{id:?}"
+    );
     assert_eq!(username.as_deref(), Some("foxy"));
 }
 
@@ -616,7 +622,10 @@ async fn the_simulator_refuses_an_extension_that_breaks_the_spec() {
 
 #[test]
 fn other_dialects_cannot_extend() {
-    for dialect in [sorabot::backend::Dialect::Native, sorabot::backend::Dialect::Chat] {
+    for dialect in [
+        sorabot::backend::Dialect::Native,
+        sorabot::backend::Dialect::Chat,
+    ] {
         let caps = sorabot::backend::capabilities(dialect, "sora-2");
         let spec = JobSpec::Extend(ExtendRequest {
             source: "t".into(),

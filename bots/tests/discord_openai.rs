@@ -169,11 +169,18 @@ async fn the_extend_button_asks_in_a_modal_and_extends_that_video() {
     let press = world.inject(Call::button(&alice, video.id, &data));
     let callback = world.callback(&press).await;
     assert_eq!(callback.kind, 9, "a modal: {:?}", callback.data);
-    let modal = callback.data["custom_id"].as_str().unwrap_or_default().to_owned();
+    let modal = callback.data["custom_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_eq!(modal, format!("modal:extend:{source}"));
     world.inject(
-        Call::modal(&alice, &modal, &[("prompt", "it floats away"), ("seconds", "12")])
-            .from_message(video.id),
+        Call::modal(
+            &alice,
+            &modal,
+            &[("prompt", "it floats away"), ("seconds", "12")],
+        )
+        .from_message(video.id),
     );
     let (extension, _) = world.status_message("it floats away").await;
     world.delivery(&extension).await;

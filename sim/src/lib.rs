@@ -5,9 +5,9 @@ pub mod discord;
 pub mod sora;
 pub mod telegram;
 
+pub use sora::openai_request_violations;
 pub use sora::{
     AuthMode, ChatLink, Fault, Faults, Gate, ProgressShape, Recorded, RecordedPart, Relay, Shape,
     SimConfig, SimHandle, SoraSim, StateWords, Style, TaskSummary, UrlPlacement, BALANCE_WORD,
     CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD,
 };
-pub use sora::openai_request_violations;

@@ -395,10 +395,7 @@ async fn a_character_needs_a_name_and_an_mp4() {
         .file_name("a.png")
         .mime_str("image/png")
         .expect("mime");
-    let no_name = Form::new().part(
-        "video",
-        Part::bytes(SAMPLE_MP4.to_vec()).file_name("v.mp4"),
-    );
+    let no_name = Form::new().part("video", Part::bytes(SAMPLE_MP4.to_vec()).file_name("v.mp4"));
 
     let (status, body) = send(
         api.post("/v1/videos/characters")

@@ -137,11 +137,17 @@ impl OpenAiBackend {
             CharacterSource::FromTask(id) => {
                 let path = format!("v1/videos/{}/content", path_segment(id));
                 let request = self.http.streaming_request(Method::GET, &path);
-                self.http.download_response(self.http.send(request).await?)?
+                self.http
+                    .download_response(self.http.send(request).await?)?
             }
             CharacterSource::Url(url) => self.http.download(url).await?,
         };
-        read_all(download, MAX_CHARACTER_VIDEO_BYTES, "the source video is larger than 100 MB").await
+        read_all(
+            download,
+            MAX_CHARACTER_VIDEO_BYTES,
+            "the source video is larger than 100 MB",
+        )
+        .await
     }
 
     fn video_fields(&self, prompt: &str, options: &VideoOptions) -> Map<String, Value> {

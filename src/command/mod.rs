@@ -389,7 +389,10 @@ fn extend(args: &str, ctx: &Context) -> Result<Command, ParseError> {
     let mut args = Args::new(args);
     args.take_flags(command, flags::NO_FLAGS)?;
     let target = target(&mut args, ctx);
-    let first = args.free_words().next().map(|w| w.trim_end_matches(['s', 'S']));
+    let first = args
+        .free_words()
+        .next()
+        .map(|w| w.trim_end_matches(['s', 'S']));
     let seconds = match first {
         Some(word) if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) => {
             let seconds = word.parse().ok();

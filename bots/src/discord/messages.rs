@@ -84,7 +84,9 @@ fn moderates(cache: &Cache, message: &Message) -> bool {
 /// The words of an extension request: after `!extend`.
 fn extend_words(content: &str) -> Option<String> {
     let text = content.trim();
-    let head = text.get(..7).filter(|h| h.eq_ignore_ascii_case("!extend"))?;
+    let head = text
+        .get(..7)
+        .filter(|h| h.eq_ignore_ascii_case("!extend"))?;
     Some(text[head.len()..].trim().to_owned())
 }
 
@@ -137,7 +139,10 @@ mod tests {
 
     #[test]
     fn extension_requests_are_found_after_the_prefix() {
-        assert_eq!(extend_words("!extend 8 it rains"), Some("8 it rains".into()));
+        assert_eq!(
+            extend_words("!extend 8 it rains"),
+            Some("8 it rains".into())
+        );
         assert_eq!(extend_words("!EXTEND it rains "), Some("it rains".into()));
         assert_eq!(extend_words("!remix it rains"), None);
     }

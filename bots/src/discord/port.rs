@@ -417,9 +417,7 @@ pub fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
                             ButtonAction::Cancel => ButtonStyle::Danger,
                             ButtonAction::Extend
                             | ButtonAction::SaveCharacter
-                            | ButtonAction::Retry => {
-                                ButtonStyle::Secondary
-                            }
+                            | ButtonAction::Retry => ButtonStyle::Secondary,
                         })
                 })
                 .collect();

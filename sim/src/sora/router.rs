@@ -29,10 +29,7 @@ pub fn build(state: Arc<SimState>) -> Router {
         .route(&at("/v1/videos/tasks/{task_id}"), get(native::query))
         .route(&at("/v1/characters"), post(native::create_character))
         .route(&at("/v1/videos"), post(openai::create).get(openai::list))
-        .route(
-            &at("/v1/videos/characters"),
-            post(openai::create_character),
-        )
+        .route(&at("/v1/videos/characters"), post(openai::create_character))
         .route(
             &at("/v1/videos/characters/{character_id}"),
             get(openai::retrieve_character),

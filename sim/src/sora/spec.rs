@@ -49,7 +49,10 @@ pub fn request_violations(template: &str, request: &Recorded) -> Vec<String> {
         "application/json"
     };
     let Some(schema) = spec().body_schema(template, &request.method, media) else {
-        return vec![format!("{} {template} takes no {media} body", request.method)];
+        return vec![format!(
+            "{} {template} takes no {media} body",
+            request.method
+        )];
     };
     spec()
         .validate(schema, &body_value(request))
