@@ -130,15 +130,18 @@ impl OpenAiBackend {
             .ok_or_else(|| self.http.malformed(&answer.to_string()))
     }
 
-    /// The bytes of a character's source: a video of this service from its
-    /// content endpoint, or a posted video from its public link.
+    /// The bytes of a character's source: a video of this service where its
+    /// resource says (the link a relay gives, else the content endpoint),
+    /// or a posted video from its public link.
     async fn source_video(&self, source: &CharacterSource) -> Result<Bytes, BackendError> {
         let download = match source {
             CharacterSource::FromTask(id) => {
-                let path = format!("v1/videos/{}/content", path_segment(id));
-                let request = self.http.streaming_request(Method::GET, &path);
-                self.http
-                    .download_response(self.http.send(request).await?)?
+                let task = TaskId(id.clone());
+                let media = match self.status(&task, OutputKind::Video).await? {
+                    TaskStatus::Succeeded(Output::Video(media)) => media,
+                    _ => MediaRef::Content,
+                };
+                self.download(&task, &media).await?
             }
             CharacterSource::Url(url) => self.http.download(url).await?,
         };
