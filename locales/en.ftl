@@ -16,6 +16,7 @@ list-separator = {", "}
 
 label-remix = 🎬 Remix
 label-save-character = 👤 Save as character
+label-extend = ⏩ Extend
 label-retry = 🔁 Retry
 label-cancel = ✖ Cancel
 
@@ -54,6 +55,7 @@ summary-help = List the commands, or explain one.
 summary-video = Make a video from a prompt, and from the images sent with it.
 summary-image = Make images from a prompt, or edit the images sent with it.
 summary-remix = Make a new video from one already made: reply to it or give its job id.
+summary-extend = Make a finished video longer: reply to it, or give its job id.
 summary-character = Save a character from a video, list yours, or remove one; use it as @NAME in a prompt.
 summary-tasks = List your recent jobs.
 summary-status = Show how a job is going.
@@ -70,6 +72,7 @@ usage-help = /help [command]
 usage-video = /video PROMPT { $options }
 usage-image = /image PROMPT [--n 1-4] [--size WxH]
 usage-remix = /remix [JOBID] PROMPT { $options }
+usage-extend = /extend [JOBID] [4|8|12] PROMPT
 usage-character = /character add NAME [JOBID] [--at START,END] | /character list | /character remove NAME
 usage-tasks = /tasks
 usage-status = /status [JOBID]
@@ -149,6 +152,7 @@ feature-aspect-ratio = choosing the aspect ratio
 feature-duration = choosing the duration
 feature-watermark = the watermark setting
 feature-remix-options = changing the framing, length or quality in a remix
+feature-extend = making a finished video longer (/extend)
 
 ## Answers to commands
 
@@ -231,6 +235,7 @@ service-defaults = the service's defaults
 no-tasks = You have no jobs yet. Try /video a cat playing piano
 nothing-running = You have no job running here. /tasks lists your jobs; /cancel JOBID cancels one.
 ask-remix = What should change in { $job }? Reply to this message with your prompt.
+ask-extend = How does { $job } go on? Reply to this message with your prompt (start with 8 or 12 for more than 4 seconds).
 ask-character-name = Name the character from { $job }: reply to this message with a name (and --at START,END if not 0,3).
 internal = Something went wrong on my side (ref: { $reference }). Your quota was not used. Please try again.
 
@@ -298,6 +303,9 @@ store-tally-unknown = What it held before is unknown (there was no marker of its
 
 modal-remix-title = Remix { $job }
 modal-remix-prompt = What should change?
+modal-extend-title = Extend { $job }
+modal-extend-prompt = What happens next?
+modal-extend-seconds = Seconds to add: 4, 8 or 12
 modal-character-title = Save a character
 modal-character-title-from = Save a character from { $job }
 modal-character-name = Character name
@@ -319,6 +327,7 @@ headline-hd = HD
 discord-command-video = video
 discord-command-image = image
 discord-command-remix = remix
+discord-command-extend = extend
 discord-command-character = character
 discord-command-tasks = tasks
 discord-command-status = status
@@ -359,6 +368,8 @@ discord-describe-image-image = A picture to edit
 # $max is the most images the service makes at once.
 discord-describe-count = How many, 1 to { $max }
 discord-describe-remix-prompt = What should change
+discord-describe-extend-prompt = What happens next
+discord-describe-extend-seconds = Seconds to add (default 4)
 discord-describe-video-ref = Job id or message link (default: your latest video)
 discord-describe-aspect = Framing
 discord-describe-duration = Length in seconds

@@ -11,6 +11,7 @@ list-separator = 、
 
 label-remix = 🎬 重绘
 label-save-character = 👤 存为角色
+label-extend = ⏩ 延长
 label-retry = 🔁 重试
 label-cancel = ✖ 取消
 
@@ -47,6 +48,7 @@ summary-help = 列出所有命令，或说明某个命令。
 summary-video = 根据提示词（和随附的图片）生成视频。
 summary-image = 根据提示词生成图片，或编辑随附的图片。
 summary-remix = 在已生成的视频上再创作：回复该视频，或给出任务 ID。
+summary-extend = 延长已完成的视频：回复该视频，或给出任务 ID。
 summary-character = 从视频中保存角色、查看或删除角色；在提示词中用 @名字 引用。
 summary-tasks = 列出你最近的任务。
 summary-status = 查看任务进度。
@@ -63,6 +65,7 @@ usage-help = /help [命令]
 usage-video = /video 提示词 { $options }
 usage-image = /image 提示词 [--n 1-4] [--size 宽x高]
 usage-remix = /remix [任务ID] 提示词 { $options }
+usage-extend = /extend [任务ID] [4|8|12] 提示词
 usage-character = /character add 名字 [任务ID] [--at 开始,结束] | /character list | /character remove 名字
 usage-tasks = /tasks
 usage-status = /status [任务ID]
@@ -139,6 +142,7 @@ feature-aspect-ratio = 选择画面比例
 feature-duration = 选择时长
 feature-watermark = 水印设置
 feature-remix-options = 在重绘中修改比例、时长或画质
+feature-extend = 延长已完成的视频（/extend）
 
 ## Answers to commands
 
@@ -212,6 +216,7 @@ service-defaults = 服务默认值
 no-tasks = 你还没有任务。试试 /video 一只弹钢琴的猫
 nothing-running = 你在这里没有进行中的任务。/tasks 可查看你的任务；/cancel 任务ID 可取消。
 ask-remix = { $job } 要改成什么样？请回复这条消息写下提示词。
+ask-extend = { $job } 接下来怎样发展？请回复这条消息写下提示词（以 8 或 12 开头可延长多于 4 秒）。
 ask-character-name = 给 { $job } 中的角色起个名字：请回复这条消息（如不是 0,3 秒，可加 --at 开始,结束）。
 internal = 我这边出了点问题（编号：{ $reference }）。未扣除额度，请重试。
 
@@ -277,6 +282,9 @@ store-tally-unknown = 之前保存的内容未知（没有上次保存的标记�
 
 modal-remix-title = 重绘 { $job }
 modal-remix-prompt = 要改成什么样？
+modal-extend-title = 延长 { $job }
+modal-extend-prompt = 接下来发生什么？
+modal-extend-seconds = 要延长的秒数：4、8 或 12
 modal-character-title = 保存角色
 modal-character-title-from = 从 { $job } 保存角色
 modal-character-name = 角色名
@@ -296,6 +304,7 @@ headline-hd = HD
 discord-command-video = 视频
 discord-command-image = 图片
 discord-command-remix = 重绘
+discord-command-extend = 延长
 discord-command-character = 角色
 discord-command-tasks = 任务
 discord-command-status = 状态
@@ -335,6 +344,8 @@ discord-describe-image-prompt = 图片内容描述
 discord-describe-image-image = 要编辑的图片
 discord-describe-count = 数量，1 到 { $max }
 discord-describe-remix-prompt = 要改成什么样
+discord-describe-extend-prompt = 接下来发生什么
+discord-describe-extend-seconds = 要延长的秒数（默认 4）
 discord-describe-video-ref = 任务 ID 或消息链接（默认：你最新的视频）
 discord-describe-aspect = 画幅
 discord-describe-duration = 时长（秒）

@@ -94,6 +94,8 @@ pub struct Incoming {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ButtonAction {
     Remix,
+    /// Make the video longer (where the service can).
+    Extend,
     SaveCharacter,
     Retry,
     Cancel,
@@ -119,6 +121,7 @@ impl Button {
         let (action, job) = data.split_once(':')?;
         let action = match action {
             "remix" => ButtonAction::Remix,
+            "extend" => ButtonAction::Extend,
             "character" => ButtonAction::SaveCharacter,
             "retry" => ButtonAction::Retry,
             "cancel" => ButtonAction::Cancel,
@@ -132,6 +135,7 @@ impl ButtonAction {
     fn as_str(self) -> &'static str {
         match self {
             ButtonAction::Remix => "remix",
+            ButtonAction::Extend => "extend",
             ButtonAction::SaveCharacter => "character",
             ButtonAction::Retry => "retry",
             ButtonAction::Cancel => "cancel",
@@ -292,6 +296,7 @@ mod tests {
         let job = JobId::generate();
         for action in [
             ButtonAction::Remix,
+            ButtonAction::Extend,
             ButtonAction::SaveCharacter,
             ButtonAction::Retry,
             ButtonAction::Cancel,

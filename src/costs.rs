@@ -139,6 +139,8 @@ impl Costs {
                 let factor = if options.hd { self.hd_factor } else { 1 };
                 price.of(options.seconds.unwrap_or(UNSPECIFIED_SECONDS)) * u64::from(factor)
             }
+            // The added segment, priced as a standard video of its length.
+            JobRequest::Extend { seconds, .. } => self.standard.of(*seconds),
             JobRequest::Image { n, .. } if self.image_each => {
                 u64::from(self.image) * u64::from((*n).max(1))
             }
@@ -237,6 +239,22 @@ mod tests {
         assert_eq!(costs.price(&video(ModelTier::Pro, Some(10), false)), 3);
         assert_eq!(costs.price(&video(ModelTier::Standard, Some(15), false)), 2);
         assert_eq!(costs.price(&video(ModelTier::Standard, None, false)), 1);
+    }
+
+    #[test]
+    fn an_extension_costs_its_added_seconds_as_a_standard_video() {
+        let extend = |seconds| JobRequest::Extend {
+            source_job: crate::ids::JobId::generate(),
+            source_task: "video_1".into(),
+            prompt: "and then it rains".into(),
+            seconds,
+            mentions: vec![],
+        };
+        let costs = Costs::parse("sora-2=1/4s, sora-2-pro=3/4s").unwrap();
+
+        assert_eq!(costs.price(&extend(4)), 1);
+        assert_eq!(costs.price(&extend(12)), 3);
+        assert_eq!(Costs::default().price(&extend(12)), 1);
     }
 
     #[test]

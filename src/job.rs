@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{
-    CharacterRequest, CharacterSource, CharacterUse, ImageInput, ImageRequest, JobSpec, MediaRef,
-    OutputKind, RemixRequest, TaskId, Timestamps, Unsupported, VideoOptions, VideoRequest,
+    CharacterRequest, CharacterSource, CharacterUse, ExtendRequest, ImageInput, ImageRequest,
+    JobSpec, MediaRef, OutputKind, RemixRequest, TaskId, Timestamps, Unsupported, VideoOptions,
+    VideoRequest,
 };
 use crate::chat::{ChatRef, Delivered};
 use crate::command::Lang;
@@ -78,6 +79,18 @@ pub enum JobRequest {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         mentions: Vec<Mention>,
     },
+    /// A finished video made longer.
+    Extend {
+        /// The job whose video is extended.
+        source_job: JobId,
+        /// The service's id of that video.
+        source_task: String,
+        prompt: String,
+        /// Length of the added segment.
+        seconds: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<Mention>,
+    },
     Character {
         name: String,
         source: CharacterSource,
@@ -94,7 +107,9 @@ pub enum JobRequest {
 impl JobRequest {
     pub fn output_kind(&self) -> OutputKind {
         match self {
-            JobRequest::Video { .. } | JobRequest::Remix { .. } => OutputKind::Video,
+            JobRequest::Video { .. } | JobRequest::Remix { .. } | JobRequest::Extend { .. } => {
+                OutputKind::Video
+            }
             JobRequest::Character { .. } => OutputKind::Character,
             JobRequest::Image { .. } => OutputKind::Images,
         }
@@ -104,6 +119,7 @@ impl JobRequest {
         match self {
             JobRequest::Video { prompt, .. }
             | JobRequest::Remix { prompt, .. }
+            | JobRequest::Extend { prompt, .. }
             | JobRequest::Image { prompt, .. } => prompt,
             JobRequest::Character { name, .. } => name,
         }
@@ -178,11 +194,25 @@ impl JobRequest {
                 prompt: service_prompt(prompt, mentions),
                 options: options.clone(),
             }),
+            JobRequest::Extend {
+                source_task,
+                prompt,
+                seconds,
+                mentions,
+                ..
+            } => JobSpec::Extend(ExtendRequest {
+                source: source_task.clone(),
+                prompt: service_prompt(prompt, mentions),
+                seconds: *seconds,
+            }),
             JobRequest::Character {
-                source, timestamps, ..
+                name,
+                source,
+                timestamps,
             } => JobSpec::Character(CharacterRequest {
                 source: source.clone(),
                 timestamps: *timestamps,
+                name: name.clone(),
             }),
             JobRequest::Image {
                 prompt, n, size, ..
@@ -197,6 +227,9 @@ impl JobRequest {
 
     /// The key under which durations of such jobs are remembered, e.g. `video/10/std`.
     pub fn duration_key(&self) -> String {
+        if let JobRequest::Extend { seconds, .. } = self {
+            return format!("extend/{seconds}");
+        }
         match self.options() {
             Some(o) => format!(
                 "video/{}/{}{}",

@@ -331,6 +331,7 @@ fn character_spec() -> JobSpec {
             start: 0.0,
             end: 3.0,
         },
+        name: "hero".into(),
     })
 }
 
@@ -393,7 +394,17 @@ async fn openai_refuses_what_the_videos_api_lacks_before_sending_anything() {
     let mut two_images = video("a cat", VideoOptions::default());
     two_images.images = vec![png_input(), png_input()];
     let cases = [
-        (character_spec(), Unsupported::Feature(Feature::Characters)),
+        (
+            JobSpec::Extend(sorabot::backend::ExtendRequest {
+                source: "video_0123".into(),
+                prompt: "longer".into(),
+                seconds: 16,
+            }),
+            Unsupported::Duration {
+                requested: 16,
+                allowed: vec![4, 8, 12],
+            },
+        ),
         (
             with_options(VideoOptions {
                 seconds: Some(10),

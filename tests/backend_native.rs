@@ -85,6 +85,7 @@ async fn native_generation_casts_characters_by_url_and_by_task_with_timestamps()
                 start: 0.0,
                 end: 3.0,
             },
+            service_id: None,
             username: None,
         },
         CharacterUse {
@@ -93,6 +94,7 @@ async fn native_generation_casts_characters_by_url_and_by_task_with_timestamps()
                 start: 1.5,
                 end: 3.0,
             },
+            service_id: None,
             username: Some("cameo".into()),
         },
     ];
@@ -125,6 +127,7 @@ async fn native_character_is_created_from_a_task_and_read_back_as_a_character() 
             start: 0.0,
             end: 3.0,
         },
+        name: "hero".into(),
     });
 
     let (task, polled) = run_to_end(&*backend, &spec).await;
@@ -160,6 +163,7 @@ async fn native_character_from_a_url_sends_the_url() {
             start: 0.0,
             end: 3.0,
         },
+        name: "hero".into(),
     });
 
     backend.submit(&spec).await.expect("submitted");

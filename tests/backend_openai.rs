@@ -7,8 +7,9 @@ mod backend_support;
 use backend_support::*;
 use serde_json::json;
 use sorabot::backend::{
-    AspectRatio, ImageInput, ImageRequest, JobSpec, MediaRef, ModelTier, Output, OutputKind,
-    RemixRequest, TaskStatus, VideoOptions,
+    AspectRatio, BackendError, CharacterInfo, CharacterRequest, CharacterSource, CharacterUse,
+    ExtendRequest, Feature, ImageInput, ImageRequest, JobSpec, MediaRef, ModelTier, Output,
+    OutputKind, RemixRequest, TaskStatus, Timestamps, Unsupported, VideoOptions,
 };
 
 fn assert_raw_key(request: &sorabot_sim::Recorded) {
@@ -382,4 +383,258 @@ async fn openai_thumbnail_is_the_content_endpoints_thumbnail_variant_with_the_ra
             .is_none(),
         "a relay that links its videos elsewhere is not asked"
     );
+}
+
+/// Holds a request the client sent to the spec's schema of its route.
+fn assert_fits_spec(template: &str, request: &sorabot_sim::Recorded) {
+    let violations = sorabot_sim::openai_request_violations(template, request);
+    assert!(
+        violations.is_empty(),
+        "{} {} breaks the spec's {template} schema: {violations:?}",
+        request.method,
+        request.path
+    );
+}
+
+fn character_spec(source: CharacterSource, name: &str) -> JobSpec {
+    JobSpec::Character(CharacterRequest {
+        source,
+        timestamps: Timestamps {
+            start: 0.0,
+            end: 3.0,
+        },
+        name: name.into(),
+    })
+}
+
+#[tokio::test]
+async fn openai_creates_and_remixes_fit_the_spec() {
+    let (sim, backend) = openai(|_| {}).await;
+    let json_create = JobSpec::Video(video(
+        "a paper boat",
+        VideoOptions {
+            aspect: Some(AspectRatio::Landscape),
+            seconds: Some(8),
+            ..Default::default()
+        },
+    ));
+    let (source, _) = run_to_end(&*backend, &json_create).await;
+    let mut multipart = video("animate this", VideoOptions::default());
+    multipart.images = vec![png_input()];
+    backend
+        .submit(&JobSpec::Video(multipart))
+        .await
+        .expect("submitted");
+    let remix = JobSpec::Remix(RemixRequest {
+        source: source.0.clone(),
+        prompt: "make it night".into(),
+        options: VideoOptions::default(),
+    });
+    backend.submit(&remix).await.expect("remixed");
+
+    for sent in requests_to(&sim, "POST", "/sora/v1/videos") {
+        assert_fits_spec("/videos", &sent);
+    }
+    let remixed = only_request(&sim, "POST", &format!("/sora/v1/videos/{source}/remix"));
+    assert_fits_spec("/videos/{video_id}/remix", &remixed);
+}
+
+#[tokio::test]
+async fn openai_extension_names_the_source_video_and_ends_as_a_longer_video() {
+    let (sim, backend) = openai(|_| {}).await;
+    let source_spec = JobSpec::Video(video(
+        "a paper boat",
+        VideoOptions {
+            seconds: Some(8),
+            ..Default::default()
+        },
+    ));
+    let (source, _) = run_to_end(&*backend, &source_spec).await;
+    let spec = JobSpec::Extend(ExtendRequest {
+        source: source.0.clone(),
+        prompt: "the boat sails into the sunset".into(),
+        seconds: 4,
+    });
+
+    let (extended, polled) = run_to_end(&*backend, &spec).await;
+
+    let sent = only_request(&sim, "POST", "/sora/v1/videos/extensions");
+    assert_raw_key(&sent);
+    assert!(!sent.is_multipart());
+    assert_fits_spec("/videos/extensions", &sent);
+    assert_eq!(
+        json_body(&sent),
+        json!({"video": {"id": source.0}, "prompt": "the boat sails into the sunset",
+               "seconds": "4"})
+    );
+    assert!(extended.0.starts_with("video_") && extended != source);
+    assert_eq!(
+        polled.last,
+        TaskStatus::Succeeded(Output::Video(MediaRef::Content))
+    );
+    let resource: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/videos/{extended}", sim.base_url()))
+        .header("authorization", KEY)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(resource["seconds"], "12", "the stitched total: {resource}");
+}
+
+#[tokio::test]
+async fn openai_extension_lengths_outside_the_spec_are_refused_before_sending() {
+    let (sim, backend) = openai(|_| {}).await;
+    let spec = JobSpec::Extend(ExtendRequest {
+        source: "video_1".into(),
+        prompt: "longer".into(),
+        seconds: 20,
+    });
+
+    let error = backend.submit(&spec).await.expect_err("refused");
+
+    assert_eq!(
+        error,
+        BackendError::Unsupported(Unsupported::Duration {
+            requested: 20,
+            allowed: vec![4, 8, 12]
+        })
+    );
+    assert!(requests_to(&sim, "POST", "/sora/v1/videos/extensions").is_empty());
+}
+
+#[tokio::test]
+async fn openai_character_uploads_the_source_video_with_its_name_and_is_ready_at_once() {
+    let (sim, backend) = openai(|_| {}).await;
+    let (source, _) = run_to_end(&*backend, &video_spec("a fox in a hat")).await;
+
+    let task = backend
+        .submit(&character_spec(
+            CharacterSource::FromTask(source.0.clone()),
+            "foxy",
+        ))
+        .await
+        .expect("submitted");
+
+    let fetched = only_request(&sim, "GET", &format!("/sora/v1/videos/{source}/content"));
+    assert_raw_key(&fetched);
+    let sent = only_request(&sim, "POST", "/sora/v1/videos/characters");
+    assert_raw_key(&sent);
+    assert!(sent.is_multipart());
+    assert_fits_spec("/videos/characters", &sent);
+    assert_eq!(form_text(&sent, "name"), "foxy");
+    let file = sent.part("video").expect("a video part");
+    assert!(file.is_file());
+    assert_eq!(file.content_type.as_deref(), Some("video/mp4"));
+    assert!(file.data == SAMPLE_MP4);
+    let status = backend
+        .status(&task, OutputKind::Character)
+        .await
+        .expect("status");
+    let TaskStatus::Succeeded(Output::Character(CharacterInfo { id, username })) = status else {
+        panic!("a ready character, got {status:?}");
+    };
+    assert!(
+        id.as_deref().is_some_and(|id| id.starts_with("char_")),
+        "{id:?}"
+    );
+    assert_eq!(username.as_deref(), Some("foxy"));
+}
+
+#[tokio::test]
+async fn openai_character_is_read_back_from_its_get() {
+    let (sim, backend) = openai(|_| {}).await;
+    let (source, _) = run_to_end(&*backend, &video_spec("a fox in a hat")).await;
+    let task = backend
+        .submit(&character_spec(CharacterSource::FromTask(source.0), "foxy"))
+        .await
+        .expect("submitted");
+    let TaskStatus::Succeeded(Output::Character(CharacterInfo { id: Some(id), .. })) = backend
+        .status(&task, OutputKind::Character)
+        .await
+        .expect("status")
+    else {
+        panic!("a character with an id");
+    };
+
+    let again = backend
+        .status(&sorabot::backend::TaskId(id.clone()), OutputKind::Character)
+        .await
+        .expect("status");
+
+    only_request(&sim, "GET", &format!("/sora/v1/videos/characters/{id}"));
+    assert_eq!(
+        again,
+        TaskStatus::Succeeded(Output::Character(CharacterInfo {
+            id: Some(id),
+            username: Some("foxy".into())
+        }))
+    );
+}
+
+#[tokio::test]
+async fn openai_video_casting_a_character_names_its_id_beside_the_prompt() {
+    let (sim, backend) = openai(|_| {}).await;
+    let mut request = video("@foxy dances", VideoOptions::default());
+    request.characters = vec![CharacterUse {
+        source: CharacterSource::FromTask("video_1".into()),
+        timestamps: Timestamps {
+            start: 0.0,
+            end: 3.0,
+        },
+        username: Some("foxy".into()),
+        service_id: Some("char_123".into()),
+    }];
+
+    backend
+        .submit(&JobSpec::Video(request))
+        .await
+        .expect("submitted");
+
+    let sent = only_request(&sim, "POST", "/sora/v1/videos");
+    assert_fits_spec("/videos", &sent);
+    let body = json_body(&sent);
+    assert_eq!(body["prompt"], "@foxy dances");
+    assert_eq!(body["characters"], json!([{"id": "char_123"}]));
+}
+
+#[tokio::test]
+async fn the_simulator_refuses_an_extension_that_breaks_the_spec() {
+    let (sim, _backend) = openai(|_| {}).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/videos/extensions", sim.base_url());
+
+    let answer = client
+        .post(&url)
+        .header("authorization", KEY)
+        .json(&json!({"video": {"id": "video_1"}, "prompt": "longer", "seconds": "20"}))
+        .send()
+        .await
+        .expect("answered");
+
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.expect("json");
+    assert_eq!(body["error"]["param"], "seconds");
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+}
+
+#[test]
+fn other_dialects_cannot_extend() {
+    for dialect in [
+        sorabot::backend::Dialect::Native,
+        sorabot::backend::Dialect::Chat,
+    ] {
+        let caps = sorabot::backend::capabilities(dialect, "sora-2");
+        let spec = JobSpec::Extend(ExtendRequest {
+            source: "t".into(),
+            prompt: "longer".into(),
+            seconds: 4,
+        });
+        assert_eq!(
+            caps.check(&spec),
+            Err(Unsupported::Feature(Feature::Extend))
+        );
+    }
 }

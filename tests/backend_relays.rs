@@ -365,6 +365,33 @@ async fn modified_sora2api_link_is_taken_from_url() {
 }
 
 #[tokio::test]
+async fn an_openai_character_of_a_relays_video_is_cut_from_the_link_the_relay_gave() {
+    let (sim, backend) = relay(Relay::ModifiedSora2Api, Dialect::OpenAi, "sora-2").await;
+    let (task, _) = run_to_end(&*backend, &video_spec("a fox")).await;
+    let spec = JobSpec::Character(CharacterRequest {
+        source: CharacterSource::FromTask(task.0.clone()),
+        timestamps: Timestamps {
+            start: 0.0,
+            end: 3.0,
+        },
+        name: "foxy".into(),
+    });
+
+    backend.submit(&spec).await.expect("created");
+
+    let requests = sim.requests();
+    assert!(
+        requests.iter().all(|r| !r.path.ends_with("/content")),
+        "not from the content endpoint"
+    );
+    let upload = requests
+        .iter()
+        .find(|r| r.path.ends_with("/v1/videos/characters"))
+        .expect("the upload");
+    assert!(upload.part("video").is_some_and(|p| p.data == SAMPLE_MP4));
+}
+
+#[tokio::test]
 async fn modified_sora2api_character_is_ready_without_polling() {
     let (sim, backend) = relay(Relay::ModifiedSora2Api, Dialect::Native, "sora-2").await;
     let spec = JobSpec::Character(CharacterRequest {
@@ -373,6 +400,7 @@ async fn modified_sora2api_character_is_ready_without_polling() {
             start: 0.0,
             end: 3.0,
         },
+        name: "hero".into(),
     });
 
     let task = backend.submit(&spec).await.expect("created");

@@ -5,6 +5,7 @@ pub mod discord;
 pub mod sora;
 pub mod telegram;
 
+pub use sora::openai_request_violations;
 pub use sora::{
     ApiCounts, AuthMode, ChatLink, Fault, Faults, Gate, ProgressShape, Recorded, RecordedPart,
     Relay, Shape, SimConfig, SimHandle, SoraSim, StateWords, Style, TaskSummary, UrlPlacement,

@@ -290,3 +290,120 @@ async fn failed_videos_carry_an_error() {
     let (status, body) = api.get_json(&format!("/v1/videos/{id}/content")).await;
     assert_error(status, &body, 409, "video_failed");
 }
+
+#[tokio::test]
+async fn an_extension_of_a_completed_video_ends_as_the_stitched_total() {
+    let api = start(Style::OpenAi, |c| c.time_scale = 1000.0).await;
+    let source = create(&api, json!({"prompt": "a paper boat", "seconds": "8"})).await;
+    let source_id = source["id"].as_str().expect("id");
+    let extend = json!({"video": {"id": source_id}, "prompt": "it sails on", "seconds": "4"});
+
+    let (status, body) = api.post_json("/v1/videos/extensions", extend.clone()).await;
+    assert_error(status, &body, 400, "video_not_completed");
+    assert_eq!(api.wait_openai(source_id).await["status"], "completed");
+    let (status, extension) = api.post_json("/v1/videos/extensions", extend).await;
+
+    assert_eq!(status, StatusCode::OK, "{extension}");
+    assert_resource(&extension);
+    assert_eq!(extension["prompt"], "it sails on");
+    let done = api.wait_openai(extension["id"].as_str().expect("id")).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["seconds"], "12");
+}
+
+#[tokio::test]
+async fn extensions_and_edits_outside_the_spec_are_refused_by_field() {
+    let api = start(Style::OpenAi, |_| {}).await;
+    for (path, body, param, code) in [
+        (
+            "/v1/videos/extensions",
+            json!({"video": {"id": "video_1"}, "prompt": "x"}),
+            "seconds",
+            "missing_required_parameter",
+        ),
+        (
+            "/v1/videos/extensions",
+            json!({"video": {"id": "video_1"}, "prompt": "x", "seconds": 4}),
+            "seconds",
+            "invalid_value",
+        ),
+        (
+            "/v1/videos/edits",
+            json!({"video": "video_1", "prompt": "x"}),
+            "video",
+            "invalid_value",
+        ),
+        (
+            "/v1/videos/edits",
+            json!({"video": {"id": "video_1"}}),
+            "prompt",
+            "missing_required_parameter",
+        ),
+    ] {
+        let (status, answer) = api.post_json(path, body).await;
+        assert_error(status, &answer, 400, code);
+        assert_eq!(answer["error"]["param"], param, "{path}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn an_edit_of_a_completed_video_is_a_new_video_from_it() {
+    let api = start(Style::OpenAi, |_| {}).await;
+    let source = create(&api, json!({"prompt": "a red kite"})).await;
+    let source_id = source["id"].as_str().expect("id");
+    assert_eq!(api.wait_openai(source_id).await["status"], "completed");
+
+    let (status, edit) = api
+        .post_json(
+            "/v1/videos/edits",
+            json!({"video": {"id": source_id}, "prompt": "make it blue"}),
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{edit}");
+    assert_resource(&edit);
+    assert_eq!(edit["remixed_from_video_id"], source_id);
+}
+
+#[tokio::test]
+async fn a_character_is_made_at_once_from_an_uploaded_video_and_read_back() {
+    let api = start(Style::OpenAi, |_| {}).await;
+    let video = Part::bytes(SAMPLE_MP4.to_vec())
+        .file_name("fox.mp4")
+        .mime_str("video/mp4")
+        .expect("mime");
+    let form = Form::new().text("name", "foxy").part("video", video);
+
+    let (status, created) = send(api.post("/v1/videos/characters").multipart(form)).await;
+
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let id = created["id"].as_str().expect("an id");
+    assert!(id.starts_with("char_"), "{created}");
+    assert_eq!(created["name"], "foxy");
+    assert!(created["created_at"].is_u64(), "{created}");
+    let (status, fetched) = api.get_json(&format!("/v1/videos/characters/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetched, created);
+    let (status, missing) = api.get_json("/v1/videos/characters/char_nope").await;
+    assert_error(status, &missing, 404, "not_found");
+}
+
+#[tokio::test]
+async fn a_character_needs_a_name_and_an_mp4() {
+    let api = start(Style::OpenAi, |_| {}).await;
+    let png = Part::bytes(SAMPLE_PNG.to_vec())
+        .file_name("a.png")
+        .mime_str("image/png")
+        .expect("mime");
+    let no_name = Form::new().part("video", Part::bytes(SAMPLE_MP4.to_vec()).file_name("v.mp4"));
+
+    let (status, body) = send(
+        api.post("/v1/videos/characters")
+            .multipart(Form::new().text("name", "x").part("video", png)),
+    )
+    .await;
+    assert_error(status, &body, 400, "invalid_video_format");
+    let (status, body) = send(api.post("/v1/videos/characters").multipart(no_name)).await;
+    assert_error(status, &body, 400, "missing_required_parameter");
+    assert_eq!(body["error"]["param"], "name");
+}

@@ -66,6 +66,7 @@ impl ChatBackend {
             )),
             JobSpec::Remix(_) => Err(Unsupported::Feature(Feature::Remix).into()),
             JobSpec::Character(_) => Err(Unsupported::Feature(Feature::Characters).into()),
+            JobSpec::Extend(_) => Err(Unsupported::Feature(Feature::Extend).into()),
         }
     }
 }

@@ -37,7 +37,9 @@ pub fn endpoint_kind(method: &Method, path: &str) -> &'static str {
     match below_v1 {
         ["videos", "generations"] | ["videos"] if post => "create",
         ["videos", _, "remix"] if post => "remix",
-        ["characters"] if post => "character",
+        ["characters"] | ["videos", "characters"] if post => "character",
+        ["videos", "extensions" | "edits"] if post => "create",
+        ["videos", "characters", _] if get => "status",
         ["images", _] if post => "image",
         ["chat", "completions"] if post => "chat",
         ["videos", "tasks", _] | ["videos", _] if get => "status",

@@ -31,9 +31,9 @@ pub use error::{is_balance_text, is_policy_text, BackendError};
 pub use fetch_guard::{is_host_entry, non_public, Refusal};
 pub use models::{capabilities, is_suffixed_family, model_for_request, suffixed_model};
 pub use options::{
-    AspectRatio, Capabilities, CharacterRequest, CharacterSource, CharacterUse, Feature,
-    ImageInput, ImageRequest, JobSpec, ModelTier, OutputKind, RemixRequest, Timestamps,
-    Unsupported, VideoOptions, VideoRequest, MAX_PROMPT_CHARS,
+    AspectRatio, Capabilities, CharacterRequest, CharacterSource, CharacterUse, ExtendRequest,
+    Feature, ImageInput, ImageRequest, JobSpec, ModelTier, OutputKind, RemixRequest, Timestamps,
+    Unsupported, VideoOptions, VideoRequest, EXTEND_SECONDS, MAX_PROMPT_CHARS,
 };
 pub use status::{
     find_character, find_envelope_error, find_failure, find_media_urls, find_progress, find_state,

@@ -93,6 +93,7 @@ pub fn capabilities(dialect: Dialect, video_model: &str) -> Capabilities {
         Dialect::Native => Capabilities {
             characters: true,
             remix: true,
+            extend: false,
             remix_options: true,
             max_input_images: 4,
             images: false,
@@ -106,8 +107,9 @@ pub fn capabilities(dialect: Dialect, video_model: &str) -> Capabilities {
             resumable: true,
         },
         Dialect::OpenAi => Capabilities {
-            characters: false,
+            characters: true,
             remix: true,
+            extend: true,
             remix_options: false,
             max_input_images: 1,
             images: true,
@@ -127,6 +129,7 @@ pub fn capabilities(dialect: Dialect, video_model: &str) -> Capabilities {
         Dialect::Chat => Capabilities {
             characters: false,
             remix: false,
+            extend: false,
             remix_options: false,
             max_input_images: 1,
             images: true,

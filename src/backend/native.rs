@@ -154,6 +154,7 @@ impl Backend for NativeBackend {
                     .await
             }
             JobSpec::Image(_) => Err(Unsupported::Feature(Feature::Images).into()),
+            JobSpec::Extend(_) => Err(Unsupported::Feature(Feature::Extend).into()),
         }
     }
 
@@ -215,7 +216,7 @@ impl Backend for NativeBackend {
 const READY_PREFIX: &str = "ready:";
 
 /// A task id for a result already in hand.
-fn ready_task(output: &Output) -> Option<TaskId> {
+pub(crate) fn ready_task(output: &Output) -> Option<TaskId> {
     use base64::Engine as _;
     let json = serde_json::to_vec(output).ok()?;
     Some(TaskId(format!(
@@ -225,7 +226,7 @@ fn ready_task(output: &Output) -> Option<TaskId> {
 }
 
 /// The result a ready task id stands for.
-fn ready_output(task: &TaskId) -> Option<Output> {
+pub(crate) fn ready_output(task: &TaskId) -> Option<Output> {
     use base64::Engine as _;
     let encoded = task.0.strip_prefix(READY_PREFIX)?;
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -1,7 +1,10 @@
 //! The OpenAI videos dialect (seed 001 §4 and `/videos*` of the OpenAI spec):
 //! `POST /v1/videos` (JSON, or multipart when a reference image is bytes),
 //! `GET /v1/videos/{id}`, `POST /v1/videos/{id}/remix`,
-//! `GET /v1/videos/{id}/content`; and pictures through
+//! `GET /v1/videos/{id}/content`, `POST /v1/videos/extensions`, characters
+//! through `POST /v1/videos/characters` (multipart: the video and a name;
+//! the answer is the character, made at once) and
+//! `GET /v1/videos/characters/{id}`; and pictures through
 //! `POST /v1/images/generations` and `/v1/images/edits` (seed 001 §2, §3).
 
 use async_trait::async_trait;
@@ -17,19 +20,22 @@ use super::http::shorten;
 use super::http::SoraHttp;
 use super::local::LocalTasks;
 use super::models::{capabilities, model_for_request, openai_size};
-use super::native::{path_segment, read_created, read_task};
+use super::native::{path_segment, read_created, read_task, ready_output, ready_task};
 use super::options::{
-    Capabilities, ImageInput, ImageRequest, JobSpec, OutputKind, Unsupported, VideoOptions,
-    VideoRequest,
+    Capabilities, CharacterRequest, CharacterSource, ExtendRequest, ImageInput, ImageRequest,
+    JobSpec, OutputKind, Unsupported, VideoOptions, VideoRequest,
 };
 use super::status::{
-    find_failure, find_media_urls, find_task_id, MediaRef, Output, TaskId, TaskStatus,
+    find_failure, find_media_urls, find_task_id, CharacterInfo, MediaRef, Output, TaskId,
+    TaskStatus,
 };
 use super::status::{find_state, StateWord};
 use super::{Backend, Download, Feature};
 
 /// Largest image we fetch from a URL to pass on as bytes in an edit.
 const MAX_INPUT_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+/// Largest video we fetch to upload as a character's source.
+const MAX_CHARACTER_VIDEO_BYTES: usize = 100 * 1024 * 1024;
 
 pub(crate) struct OpenAiBackend {
     http: SoraHttp,
@@ -71,9 +77,80 @@ impl OpenAiBackend {
                 body.insert("input_reference".into(), json!({ "image_url": url }));
                 builder.json(&body)
             }
-            None => builder.json(&fields),
+            None => {
+                let mut body = fields;
+                // The guide's way to cast: the ids beside the names in the prompt.
+                let ids: Vec<Value> = request
+                    .characters
+                    .iter()
+                    .filter_map(|c| c.service_id.as_ref())
+                    .map(|id| json!({ "id": id }))
+                    .collect();
+                if !ids.is_empty() {
+                    body.insert("characters".into(), Value::Array(ids));
+                }
+                builder.json(&body)
+            }
         };
         self.read_id(self.http.send_json(builder).await?)
+    }
+
+    /// `POST /v1/videos/extensions`: `video: {id}`, `prompt`, `seconds` as text.
+    async fn extend_video(&self, request: &ExtendRequest) -> Result<TaskId, BackendError> {
+        let body = json!({
+            "video": { "id": request.source },
+            "prompt": request.prompt,
+            "seconds": request.seconds.to_string(),
+        });
+        let builder = self
+            .http
+            .request(Method::POST, "v1/videos/extensions")
+            .json(&body);
+        self.read_id(self.http.send_json(builder).await?)
+    }
+
+    /// `POST /v1/videos/characters`: the source video's bytes and the name.
+    /// The answer is the character itself, so the task is ready at once.
+    async fn create_character(&self, request: &CharacterRequest) -> Result<TaskId, BackendError> {
+        let video = self.source_video(&request.source).await?;
+        let part = Part::bytes(video.to_vec())
+            .file_name("video.mp4")
+            .mime_str("video/mp4")
+            .map_err(|_| BackendError::Unsupported(Unsupported::Feature(Feature::Characters)))?;
+        let form = Form::new()
+            .text("name", request.name.clone())
+            .part("video", part);
+        let builder = self
+            .http
+            .request(Method::POST, "v1/videos/characters")
+            .multipart(form);
+        let answer = self.http.send_json(builder).await?;
+        read_character(&answer)
+            .and_then(|info| ready_task(&Output::Character(info)))
+            .ok_or_else(|| self.http.malformed(&answer.to_string()))
+    }
+
+    /// The bytes of a character's source: a video of this service where its
+    /// resource says (the link a relay gives, else the content endpoint),
+    /// or a posted video from its public link.
+    async fn source_video(&self, source: &CharacterSource) -> Result<Bytes, BackendError> {
+        let download = match source {
+            CharacterSource::FromTask(id) => {
+                let task = TaskId(id.clone());
+                let media = match self.status(&task, OutputKind::Video).await? {
+                    TaskStatus::Succeeded(Output::Video(media)) => media,
+                    _ => MediaRef::Content,
+                };
+                self.download(&task, &media).await?
+            }
+            CharacterSource::Url(url) => self.http.download(url).await?,
+        };
+        read_all(
+            download,
+            MAX_CHARACTER_VIDEO_BYTES,
+            "the source video is larger than 100 MB",
+        )
+        .await
     }
 
     fn video_fields(&self, prompt: &str, options: &VideoOptions) -> Map<String, Value> {
@@ -149,24 +226,56 @@ impl OpenAiBackend {
                     .content_type
                     .clone()
                     .unwrap_or_else(|| "image/png".to_owned());
-                let data = download
-                    .stream
-                    .try_fold(Vec::new(), |mut buf, chunk| async move {
-                        if buf.len() + chunk.len() > MAX_INPUT_IMAGE_BYTES {
-                            return Err(BackendError::Rejected {
-                                status: 413,
-                                code: None,
-                                message: "the input image is larger than 20 MB".into(),
-                            });
-                        }
-                        buf.extend_from_slice(&chunk);
-                        Ok(buf)
-                    })
-                    .await?;
-                Ok((mime, Bytes::from(data)))
+                let data = read_all(
+                    download,
+                    MAX_INPUT_IMAGE_BYTES,
+                    "the input image is larger than 20 MB",
+                )
+                .await?;
+                Ok((mime, data))
             }
         }
     }
+}
+
+/// A download's bytes, at most `max` of them (else refused with `too_large`).
+async fn read_all(
+    download: Download,
+    max: usize,
+    too_large: &'static str,
+) -> Result<Bytes, BackendError> {
+    let data = download
+        .stream
+        .try_fold(Vec::new(), |mut buf, chunk| async move {
+            if buf.len() + chunk.len() > max {
+                return Err(BackendError::Rejected {
+                    status: 413,
+                    code: None,
+                    message: too_large.into(),
+                });
+            }
+            buf.extend_from_slice(&chunk);
+            Ok(buf)
+        })
+        .await?;
+    Ok(Bytes::from(data))
+}
+
+/// The spec's `VideoCharacterResource` (`id`, `name`): prompts cast it by
+/// its name.
+fn read_character(answer: &Value) -> Option<CharacterInfo> {
+    let text = |key: &str| {
+        answer
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let id = text("id")?;
+    Some(CharacterInfo {
+        id: Some(id),
+        username: text("name"),
+    })
 }
 
 /// A multipart value as text: strings bare, other JSON as written.
@@ -244,14 +353,28 @@ impl Backend for OpenAiBackend {
                     .await?;
                 self.read_id(answer)
             }
+            JobSpec::Extend(request) => self.extend_video(request).await,
             JobSpec::Image(request) => self.start_images(request).await,
-            JobSpec::Character(_) => Err(Unsupported::Feature(Feature::Characters).into()),
+            JobSpec::Character(request) => self.create_character(request).await,
         }
     }
 
     async fn status(&self, task: &TaskId, kind: OutputKind) -> Result<TaskStatus, BackendError> {
         if kind == OutputKind::Images {
             return self.images.status(task);
+        }
+        if kind == OutputKind::Character {
+            if let Some(output) = ready_output(task) {
+                return Ok(TaskStatus::Succeeded(output));
+            }
+            let path = format!("v1/videos/characters/{}", path_segment(&task.0));
+            let answer = self
+                .http
+                .send_json(self.http.request(Method::GET, &path))
+                .await?;
+            return read_character(&answer)
+                .map(|info| TaskStatus::Succeeded(Output::Character(info)))
+                .ok_or_else(|| self.http.malformed(&answer.to_string()));
         }
         let path = format!("v1/videos/{}", path_segment(&task.0));
         let answer = self
@@ -276,7 +399,8 @@ impl Backend for OpenAiBackend {
         since_ms: u64,
     ) -> Result<Option<TaskId>, BackendError> {
         let (JobSpec::Video(VideoRequest { prompt, .. })
-        | JobSpec::Remix(super::RemixRequest { prompt, .. })) = spec
+        | JobSpec::Remix(super::RemixRequest { prompt, .. })
+        | JobSpec::Extend(ExtendRequest { prompt, .. })) = spec
         else {
             return Ok(None);
         };

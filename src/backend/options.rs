@@ -145,6 +145,10 @@ pub struct CharacterUse {
     pub timestamps: Timestamps,
     /// The name the service gave it (prompts mention it as `@username`).
     pub username: Option<String>,
+    /// The service's id of it, where requests name characters by id (the
+    /// OpenAI format's `characters: [{"id"}]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
 }
 
 /// Text (and optionally images) to video.
@@ -166,11 +170,27 @@ pub struct RemixRequest {
     pub options: VideoOptions,
 }
 
+/// A finished video made longer: the service adds `seconds` directed by
+/// `prompt` (the OpenAI format's `POST /videos/extensions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtendRequest {
+    /// The service's id of the video to extend.
+    pub source: String,
+    pub prompt: String,
+    /// Length of the added segment.
+    pub seconds: u32,
+}
+
+/// The lengths an extension may add (the spec's `VideoSeconds`).
+pub const EXTEND_SECONDS: [u32; 3] = [4, 8, 12];
+
 /// A reusable character cut from a video.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CharacterRequest {
     pub source: CharacterSource,
     pub timestamps: Timestamps,
+    /// The user's name for it; services that name characters take it.
+    pub name: String,
 }
 
 /// Text to image, or an edit of the given images.
@@ -190,6 +210,7 @@ pub struct ImageRequest {
 pub enum JobSpec {
     Video(VideoRequest),
     Remix(RemixRequest),
+    Extend(ExtendRequest),
     Character(CharacterRequest),
     Image(ImageRequest),
 }
@@ -206,7 +227,7 @@ impl JobSpec {
     /// What the job will make.
     pub fn output_kind(&self) -> OutputKind {
         match self {
-            JobSpec::Video(_) | JobSpec::Remix(_) => OutputKind::Video,
+            JobSpec::Video(_) | JobSpec::Remix(_) | JobSpec::Extend(_) => OutputKind::Video,
             JobSpec::Image(_) => OutputKind::Images,
             JobSpec::Character(_) => OutputKind::Character,
         }
@@ -217,6 +238,7 @@ impl JobSpec {
         match self {
             JobSpec::Video(r) => Some(&r.prompt),
             JobSpec::Remix(r) => Some(&r.prompt),
+            JobSpec::Extend(r) => Some(&r.prompt),
             JobSpec::Image(r) => Some(&r.prompt),
             JobSpec::Character(_) => None,
         }
@@ -237,6 +259,7 @@ pub enum Feature {
     Duration,
     Watermark,
     RemixOptions,
+    Extend,
 }
 
 impl fmt::Display for Feature {
@@ -274,6 +297,9 @@ impl std::error::Error for Unsupported {}
 pub struct Capabilities {
     pub characters: bool,
     pub remix: bool,
+    /// Whether a finished video can be made longer ([`EXTEND_SECONDS`]).
+    #[serde(default)]
+    pub extend: bool,
     /// Whether a remix may change the framing, length or quality.
     pub remix_options: bool,
     /// Most reference images one video takes (0: no image to video).
@@ -327,6 +353,17 @@ impl Capabilities {
                     self.require(self.remix_options, Feature::RemixOptions)?;
                 }
                 self.check_video_options(&r.options)
+            }
+            JobSpec::Extend(r) => {
+                self.require(self.extend, Feature::Extend)?;
+                if EXTEND_SECONDS.contains(&r.seconds) {
+                    Ok(())
+                } else {
+                    Err(Unsupported::Duration {
+                        requested: r.seconds,
+                        allowed: EXTEND_SECONDS.to_vec(),
+                    })
+                }
             }
             JobSpec::Character(r) => {
                 self.require(self.characters, Feature::Characters)?;
@@ -419,6 +456,7 @@ mod tests {
         Capabilities {
             characters: true,
             remix: true,
+            extend: false,
             remix_options: true,
             max_input_images: 4,
             images: false,

@@ -81,6 +81,13 @@ pub enum Command {
         prompt: String,
         flags: VideoFlags,
     },
+    /// Make a finished video longer: reply to it or give its job id; the
+    /// added seconds (4, 8 or 12) may come before the prompt.
+    Extend {
+        target: Target,
+        seconds: Option<u32>,
+        prompt: String,
+    },
     /// Save a character from a video: reply to it or give its job id, and
     /// say when it appears with `--at START,END`.
     CharacterAdd {
@@ -175,6 +182,7 @@ impl Command {
             Command::Video { .. } => CommandName::Video,
             Command::Image { .. } => CommandName::Image,
             Command::Remix { .. } => CommandName::Remix,
+            Command::Extend { .. } => CommandName::Extend,
             Command::CharacterAdd { .. }
             | Command::CharacterList
             | Command::CharacterRemove { .. } => CommandName::Character,
@@ -393,6 +401,7 @@ fn command(
         CommandName::Video => video(args, ctx),
         CommandName::Image => image(args),
         CommandName::Remix => remix(args, ctx),
+        CommandName::Extend => extend(args, ctx),
         CommandName::Character => character(args, ctx, typed.eq_ignore_ascii_case("characters")),
         CommandName::Tasks => no_options(name, args).map(|()| Command::Tasks),
         CommandName::Quota => no_options(name, args).map(|()| Command::Quota),
@@ -513,6 +522,33 @@ fn remix(args: &str, ctx: &Context) -> Result<Command, ParseError> {
         target,
         prompt,
         flags,
+    })
+}
+
+/// `/extend [JOBID] [SECONDS] PROMPT`: a number of seconds first is the
+/// length to add (the service says which lengths it takes).
+fn extend(args: &str, ctx: &Context) -> Result<Command, ParseError> {
+    let command = CommandName::Extend;
+    let mut args = Args::new(args);
+    args.take_flags(command, flags::NO_FLAGS)?;
+    let target = target(&mut args, ctx);
+    let first = args
+        .free_words()
+        .next()
+        .map(|w| w.trim_end_matches(['s', 'S']));
+    let seconds = match first {
+        Some(word) if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) => {
+            let seconds = word.parse().ok();
+            args.take_word();
+            seconds
+        }
+        _ => None,
+    };
+    let prompt = required_prompt(command, &args)?;
+    Ok(Command::Extend {
+        target,
+        seconds,
+        prompt,
     })
 }
 

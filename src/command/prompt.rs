@@ -93,6 +93,18 @@ pub fn with_clean_prompt(command: Command, has_images: bool) -> Result<Command, 
                 flags,
             }),
         },
+        Command::Extend {
+            target,
+            seconds,
+            prompt,
+        } => match clean_prompt(&prompt) {
+            prompt if prompt.is_empty() => missing(CommandName::Extend),
+            prompt => Ok(Command::Extend {
+                target,
+                seconds,
+                prompt,
+            }),
+        },
         other => Ok(other),
     }
 }

@@ -316,6 +316,56 @@ fn remix_as_a_reply_targets_the_replied_video() {
 }
 
 #[test]
+fn extend_as_a_reply_takes_the_seconds_before_the_prompt() {
+    assert_eq!(
+        command("/extend 8 the boat sails on", reply()),
+        Command::Extend {
+            target: Target::Reply,
+            seconds: Some(8),
+            prompt: "the boat sails on".into(),
+        }
+    );
+    assert_eq!(
+        command("/extend 12s and then it rains", reply()),
+        Command::Extend {
+            target: Target::Reply,
+            seconds: Some(12),
+            prompt: "and then it rains".into(),
+        }
+    );
+}
+
+#[test]
+fn extend_without_seconds_leaves_them_to_the_default_and_names_a_job_first() {
+    assert_eq!(
+        command("/extend 7qk3m2xd the boat sails on", group()),
+        Command::Extend {
+            target: job("7QK3M2XD"),
+            seconds: None,
+            prompt: "the boat sails on".into(),
+        }
+    );
+    assert_eq!(
+        command("/extend the 3 boats sail on", group()),
+        Command::Extend {
+            target: Target::Latest,
+            seconds: None,
+            prompt: "the 3 boats sail on".into(),
+        }
+    );
+}
+
+#[test]
+fn extend_needs_a_prompt() {
+    assert_eq!(
+        parse("/extend 8", &reply()),
+        Parsed::Invalid(ParseError::MissingPrompt {
+            command: CommandName::Extend
+        })
+    );
+}
+
+#[test]
 fn remix_with_a_job_id_targets_that_job_even_as_a_reply() {
     let expected = Command::Remix {
         target: job("7QK3M2XD"),

@@ -12,6 +12,7 @@ pub enum CommandName {
     Video,
     Image,
     Remix,
+    Extend,
     Character,
     Tasks,
     Status,
@@ -27,12 +28,13 @@ pub enum CommandName {
 
 impl CommandName {
     /// Every command, in the order `/help` lists them.
-    pub const ALL: [CommandName; 12] = [
+    pub const ALL: [CommandName; 13] = [
         CommandName::Start,
         CommandName::Help,
         CommandName::Video,
         CommandName::Image,
         CommandName::Remix,
+        CommandName::Extend,
         CommandName::Character,
         CommandName::Tasks,
         CommandName::Status,
@@ -64,6 +66,7 @@ impl CommandName {
             CommandName::Video => "video",
             CommandName::Image => "image",
             CommandName::Remix => "remix",
+            CommandName::Extend => "extend",
             CommandName::Character => "character",
             CommandName::Tasks => "tasks",
             CommandName::Status => "status",

@@ -241,13 +241,16 @@ impl Engine {
         Some(bytes)
     }
 
-    /// The buttons under a result: Remix and Save as character (for videos,
-    /// where the service can), Retry.
+    /// The buttons under a result: Remix, Extend and Save as character (for
+    /// videos, where the service can), Retry.
     fn result_buttons(&self, job: &Job, kind: MediaKind) -> Vec<crate::chat::Button> {
         let capabilities = self.inner.backend.capabilities();
         let mut buttons = Vec::new();
         if kind == MediaKind::Video && capabilities.remix {
             buttons.push(button(job, ButtonAction::Remix));
+        }
+        if kind == MediaKind::Video && capabilities.extend {
+            buttons.push(button(job, ButtonAction::Extend));
         }
         if kind == MediaKind::Video && capabilities.characters {
             buttons.push(button(job, ButtonAction::SaveCharacter));

@@ -38,7 +38,9 @@ impl Fitting {
     /// about no job.
     pub fn for_command(command: &Command) -> Option<Fitting> {
         match command {
-            Command::Remix { .. } | Command::CharacterAdd { .. } => Some(Fitting::Video),
+            Command::Remix { .. } | Command::Extend { .. } | Command::CharacterAdd { .. } => {
+                Some(Fitting::Video)
+            }
             Command::Cancel { .. } => Some(Fitting::Unfinished),
             Command::Status { .. } | Command::Retry { .. } => Some(Fitting::Any),
             _ => None,

@@ -29,6 +29,7 @@ pub fn headline(job: &Job) -> String {
     let icon = match job.request {
         JobRequest::Video { .. } => "🎬",
         JobRequest::Remix { .. } => "🔁",
+        JobRequest::Extend { .. } => "⏩",
         JobRequest::Character { .. } => "👤",
         JobRequest::Image { .. } => "🖼",
     };
@@ -63,6 +64,7 @@ pub fn status_text(job: &Job, position: Option<usize>, eta: Option<Duration>) ->
 pub fn button(job: &Job, action: ButtonAction) -> Button {
     let which = match action {
         ButtonAction::Remix => Label::Remix,
+        ButtonAction::Extend => Label::Extend,
         ButtonAction::SaveCharacter => Label::SaveCharacter,
         ButtonAction::Retry => Label::Retry,
         ButtonAction::Cancel => Label::Cancel,

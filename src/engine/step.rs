@@ -152,7 +152,7 @@ impl Engine {
             Err(BackendError::UnknownTask) => {
                 // A 404 to a submission: the remixed video is gone, or the
                 // service is not where the configuration says.
-                if let JobRequest::Remix { .. } = job.request {
+                if let JobRequest::Remix { .. } | JobRequest::Extend { .. } = job.request {
                     let message = crate::i18n::text(job.lang, "source-gone", &[]);
                     return self.fail(job, Failure::Rejected { message }).await;
                 }

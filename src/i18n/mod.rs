@@ -155,6 +155,7 @@ pub enum Msg<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
     Remix,
+    Extend,
     SaveCharacter,
     Retry,
     Cancel,
@@ -164,6 +165,7 @@ pub enum Label {
 pub fn label(lang: Lang, label: Label) -> String {
     let id = match label {
         Label::Remix => "label-remix",
+        Label::Extend => "label-extend",
         Label::SaveCharacter => "label-save-character",
         Label::Retry => "label-retry",
         Label::Cancel => "label-cancel",
@@ -653,6 +655,7 @@ impl Words {
             Feature::Duration => "feature-duration",
             Feature::Watermark => "feature-watermark",
             Feature::RemixOptions => "feature-remix-options",
+            Feature::Extend => "feature-extend",
         };
         self.get(id, &[])
     }

@@ -29,6 +29,8 @@ pub enum MessageRole {
     AskRemix,
     /// The bot's question asking for a character name; a reply to it answers.
     AskCharacter,
+    /// The bot's question asking how a video goes on; a reply to it extends it.
+    AskExtend,
 }
 
 /// One entry of the message index, for copying it elsewhere.

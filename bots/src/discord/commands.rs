@@ -15,7 +15,7 @@ use serenity::all::{
     CreateCommandOption, GuildId,
 };
 use serenity::http::{LightMethod, Request, Route};
-use sorabot::backend::{AspectRatio, Capabilities, ModelTier};
+use sorabot::backend::{AspectRatio, Capabilities, ModelTier, EXTEND_SECONDS};
 use sorabot::command::{
     parse_character_name, parse_timestamps, Command, CommandName, Lang, ParseError, StatsWindow,
     Target, UserTarget, VideoFlags,
@@ -33,10 +33,11 @@ pub const CHARACTER_MENU: &str = "Save as character";
 
 /// The slash commands, in the order Discord lists them; the operators'
 /// ones last (the core refuses them to everyone but `ADMINS`).
-const SLASH: [CommandName; 14] = [
+const SLASH: [CommandName; 15] = [
     CommandName::Video,
     CommandName::Image,
     CommandName::Remix,
+    CommandName::Extend,
     CommandName::Character,
     CommandName::Tasks,
     CommandName::Status,
@@ -227,6 +228,21 @@ fn options_of(name: CommandName, caps: &Capabilities) -> Vec<CreateCommandOption
             options
         }
         CommandName::Remix => vec![prompt_option("remix-prompt"), video_ref_option()],
+        CommandName::Extend => {
+            let mut seconds = described(CommandOptionType::Integer, "duration", "extend-seconds");
+            for seconds_added in EXTEND_SECONDS {
+                let label = words(
+                    "discord-choice-seconds",
+                    &[("seconds", seconds_added.into())],
+                );
+                seconds = seconds.add_int_choice_localized(
+                    label.base,
+                    seconds_added as i32,
+                    label.localized,
+                );
+            }
+            vec![prompt_option("extend-prompt"), seconds, video_ref_option()]
+        }
         CommandName::Character => vec![
             sub(
                 "add",
@@ -289,6 +305,8 @@ fn options_of(name: CommandName, caps: &Capabilities) -> Vec<CreateCommandOption
 pub fn definitions(caps: &Capabilities) -> Vec<CreateCommand> {
     let mut all: Vec<CreateCommand> = SLASH
         .into_iter()
+        // A service that cannot extend videos gets no /extend to offer.
+        .filter(|name| *name != CommandName::Extend || caps.extend)
         .map(|name| {
             let summary = words(&format!("summary-{}", name.as_str()), &[]);
             let mut command = CreateCommand::new(name.as_str()).description(summary.base);
@@ -414,6 +432,11 @@ pub async fn to_command(
             target: target(&get, "video", jobs).await?,
             prompt: get.string("prompt").unwrap_or_default(),
             flags: VideoFlags::default(),
+        },
+        "extend" => Command::Extend {
+            target: target(&get, "video", jobs).await?,
+            seconds: get.integer("duration").and_then(|n| u32::try_from(n).ok()),
+            prompt: get.string("prompt").unwrap_or_default(),
         },
         "character" => character(options, jobs).await?,
         "tasks" => Command::Tasks,

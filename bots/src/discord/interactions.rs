@@ -233,7 +233,7 @@ async fn button(bot: &Bot, press: &ComponentInteraction) {
         return;
     };
     match action {
-        ButtonAction::Remix | ButtonAction::SaveCharacter => {
+        ButtonAction::Remix | ButtonAction::Extend | ButtonAction::SaveCharacter => {
             open_modal(bot, press.id, &press.token, &chat, &user, action, &job).await;
         }
         ButtonAction::Retry | ButtonAction::Cancel => {
@@ -307,6 +307,22 @@ fn modal_for(action: ButtonAction, job: &Job, lang: Lang) -> CreateModal {
                 .required(true)
                 .max_length(1000);
             CreateModal::new(custom_id, title).components(vec![row(prompt)])
+        }
+        ButtonAction::Extend => {
+            let title = text(
+                lang,
+                "modal-extend-title",
+                &[("job", job.id.as_str().into())],
+            );
+            let label = text(lang, "modal-extend-prompt", &[]);
+            let prompt = CreateInputText::new(InputTextStyle::Paragraph, label, "prompt")
+                .required(true)
+                .max_length(1000);
+            let label = text(lang, "modal-extend-seconds", &[]);
+            let seconds = CreateInputText::new(InputTextStyle::Short, label, "seconds")
+                .required(false)
+                .max_length(3);
+            CreateModal::new(custom_id, title).components(vec![row(prompt), row(seconds)])
         }
         _ => character_modal(custom_id, Some(&job.id), lang),
     }
@@ -392,6 +408,16 @@ async fn submitted(bot: &Bot, modal: &ModalInteraction) {
             }),
             None => Err(Refusal::Invalid(ParseError::MissingPrompt {
                 command: CommandName::Remix,
+            })),
+        },
+        Form::Job(ButtonAction::Extend, job) => match field("prompt") {
+            Some(prompt) => Ok(Command::Extend {
+                target: Target::Job(job),
+                seconds: field("seconds").and_then(|s| s.trim_end_matches(['s', 'S']).parse().ok()),
+                prompt,
+            }),
+            None => Err(Refusal::Invalid(ParseError::MissingPrompt {
+                command: CommandName::Extend,
             })),
         },
         Form::Job(_, job) => character_from(field("name"), field("at"), Target::Job(job)),

@@ -1,7 +1,8 @@
 //! Plain messages, read only when the privileged message-content intent is
 //! on (`DISCORD_MESSAGE_CONTENT=true`): a reply to one of the bot's
 //! messages that starts with `!remix` or mentions the bot is the core's
-//! `/remix` of that message's job. Whether the author moderates the server
+//! `/remix` of that message's job (and one that starts with `!extend` its
+//! `/extend`). Whether the author moderates the server
 //! is read from their roles in the gateway's cache of the guild.
 
 use serenity::all::{Cache, Message, Permissions, RoleId, UserId};
@@ -26,8 +27,12 @@ pub async fn handle(bot: &Bot, cache: &Cache, message: &Message) {
         .referenced_message
         .as_ref()
         .is_none_or(|m| m.author.id == bot.me);
-    let Some(rest) = remix_words(&message.content, bot.me) else {
-        return;
+    let text = match extend_words(&message.content) {
+        Some(rest) => format!("/extend {rest}"),
+        None => match remix_words(&message.content, bot.me) {
+            Some(rest) => format!("/remix {rest}"),
+            None => return,
+        },
     };
     if !to_bot {
         return;
@@ -45,7 +50,7 @@ pub async fn handle(bot: &Bot, cache: &Cache, message: &Message) {
             chat_admin: moderates(cache, message),
         },
         message_id: message.id.to_string(),
-        text: format!("/remix {rest}"),
+        text,
         attachments: vec![],
         reply_to: Some(replied.to_string()),
         reply_media: None,
@@ -74,6 +79,15 @@ fn moderates(cache: &Cache, message: &Message) -> bool {
             rights | role.permissions
         });
     rights.administrator() || rights.manage_guild() || rights.manage_messages()
+}
+
+/// The words of an extension request: after `!extend`.
+fn extend_words(content: &str) -> Option<String> {
+    let text = content.trim();
+    let head = text
+        .get(..7)
+        .filter(|h| h.eq_ignore_ascii_case("!extend"))?;
+    Some(text[head.len()..].trim().to_owned())
 }
 
 /// The words of a remix request: after `!remix`, or around a mention of the bot.
@@ -121,5 +135,15 @@ mod tests {
         );
         assert_eq!(remix_words("nice video", me), None);
         assert_eq!(remix_words("<@43> hi", me), None);
+    }
+
+    #[test]
+    fn extension_requests_are_found_after_the_prefix() {
+        assert_eq!(
+            extend_words("!extend 8 it rains"),
+            Some("8 it rains".into())
+        );
+        assert_eq!(extend_words("!EXTEND it rains "), Some("it rains".into()));
+        assert_eq!(extend_words("!remix it rains"), None);
     }
 }

@@ -415,9 +415,9 @@ pub fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
                         .style(match b.action {
                             ButtonAction::Remix => ButtonStyle::Primary,
                             ButtonAction::Cancel => ButtonStyle::Danger,
-                            ButtonAction::SaveCharacter | ButtonAction::Retry => {
-                                ButtonStyle::Secondary
-                            }
+                            ButtonAction::Extend
+                            | ButtonAction::SaveCharacter
+                            | ButtonAction::Retry => ButtonStyle::Secondary,
                         })
                 })
                 .collect();

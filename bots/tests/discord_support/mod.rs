@@ -33,7 +33,7 @@ use tempfile::TempDir;
 pub const WAIT: Duration = Duration::from_secs(8);
 
 /// The headline of a status message: `🎬 7QK3M2XD · "a cat"`.
-const HEADLINE: &str = r#"(?:🎬|🔁|👤|🖼) ([0-9A-Z]{8}) · ""#;
+const HEADLINE: &str = r#"(?:🎬|🔁|⏩|👤|🖼) ([0-9A-Z]{8}) · ""#;
 
 /// How a test wants its world.
 pub struct Setup {

@@ -58,7 +58,7 @@ pub fn sample_png_path() -> PathBuf {
 }
 
 /// The status headline of a job: `🎬 7QK3M2XD · "a cat"`.
-const HEADLINE: &str = r#"^(?:🎬|🔁|👤|🖼) ([0-9A-Z]{8}) · ""#;
+const HEADLINE: &str = r#"^(?:🎬|🔁|⏩|👤|🖼) ([0-9A-Z]{8}) · ""#;
 
 /// One printed line: the message id it belongs to and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

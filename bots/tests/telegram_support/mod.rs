@@ -29,7 +29,7 @@ use tempfile::TempDir;
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// The status headline of a job: `🎬 7QK3M2XD · "a cat"`.
-const HEADLINE: &str = r#"(?:🎬|🔁|👤|🖼) ([0-9A-Z]{8}) · ""#;
+const HEADLINE: &str = r#"(?:🎬|🔁|⏩|👤|🖼) ([0-9A-Z]{8}) · ""#;
 
 /// A supergroup with topics.
 pub fn group() -> TgChat {

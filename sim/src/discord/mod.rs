@@ -16,7 +16,7 @@ mod objects;
 mod records;
 mod rest;
 mod rules;
-mod schema;
+pub(crate) mod schema;
 mod shards;
 mod state;
 

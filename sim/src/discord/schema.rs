@@ -42,13 +42,32 @@ pub struct Spec {
 /// The description, parsed once.
 pub fn spec() -> &'static Spec {
     static PARSED: OnceLock<Spec> = OnceLock::new();
-    PARSED.get_or_init(|| Spec {
-        root: serde_json::from_str(SPEC)
-            .unwrap_or_else(|_| json!({"paths": {}, "components": {"schemas": {}}})),
-    })
+    PARSED.get_or_init(|| Spec::from_json(SPEC))
 }
 
 impl Spec {
+    /// A description in the trimmed form (`paths` and `components.schemas`);
+    /// one that does not parse describes nothing.
+    pub fn from_json(text: &str) -> Spec {
+        Spec {
+            root: serde_json::from_str(text)
+                .unwrap_or_else(|_| json!({"paths": {}, "components": {"schemas": {}}})),
+        }
+    }
+
+    /// The JSON schema of the body of `method` on `template` sent as
+    /// `content_type`, where the description lists a schema per media type.
+    pub fn body_schema(&self, template: &str, method: &str, content_type: &str) -> Option<&Value> {
+        self.root
+            .get("paths")?
+            .get(template)?
+            .get(method.to_ascii_lowercase())?
+            .get("requestBody")?
+            .get("content")?
+            .get(content_type)?
+            .get("schema")
+    }
+
     /// The JSON schema of the body of `method` on `template` (as the
     /// description spells the path, e.g. `/channels/{channel_id}/messages`).
     pub fn request_schema(&self, template: &str, method: &str) -> Option<&Value> {

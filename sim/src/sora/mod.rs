@@ -19,6 +19,7 @@ mod payload;
 mod record;
 mod relays;
 mod router;
+mod spec;
 mod state;
 mod validate;
 
@@ -35,6 +36,7 @@ pub use config::{
 pub use faults::{ApiCounts, Fault, Faults, Gate};
 pub use record::{Recorded, RecordedPart, RequestCounts};
 pub use relays::{BALANCE_WORD, CF_WORD, HELP_LINK, NOLINK_WORD, RETRY_WORD};
+pub use spec::request_violations as openai_request_violations;
 pub use state::TaskSummary;
 
 use media::Media;

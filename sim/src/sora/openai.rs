@@ -1,4 +1,5 @@
-//! The OpenAI video dialect (spec `/videos*` and seed 001 §4): create, retrieve, remix, content.
+//! The OpenAI video dialect (spec `/videos*` and seed 001 §4): create, retrieve, remix,
+//! content, characters, extensions and edits.
 
 use std::sync::Arc;
 
@@ -14,7 +15,8 @@ use super::lifecycle::Phase;
 use super::models::{self, Resolution, OPENAI_SECONDS};
 use super::payload::{Fields, Payload};
 use super::relays;
-use super::state::{Dialect, SimState, Task, TaskKind, VideoJob};
+use super::spec;
+use super::state::{CharacterJob, Dialect, SimState, Task, TaskKind, VideoJob};
 use super::validate;
 
 /// How long downloads stay available after completion, in seconds.
@@ -257,4 +259,131 @@ pub fn render(state: &SimState, task: &Task) -> Value {
         "remixed_from_video_id": video.and_then(|v| v.remixed_from.as_deref()),
         "error": error,
     })
+}
+
+/// `POST /v1/videos/characters` (multipart `video`, `name`): the character
+/// is made at once, as the spec's answer (`VideoCharacterResource`, with no
+/// status) says.
+pub async fn create_character(
+    State(state): State<Arc<SimState>>,
+    payload: Payload,
+) -> Result<Json<Value>, ApiError> {
+    spec::check("/videos/characters", &payload)?;
+    let video = payload
+        .files(&["video"])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::missing("video"))?;
+    if !is_mp4(&video.data) {
+        return Err(ApiError::invalid(
+            "video",
+            "invalid_video_format",
+            format!(
+                "Invalid file '{}': expected an MP4 video.",
+                video.filename.as_deref().unwrap_or("video")
+            ),
+        ));
+    }
+    let fields = payload.fields()?;
+    let name = fields.str("name")?.unwrap_or_default().to_owned();
+    let job = CharacterJob {
+        character_id: format!("char_{}", state.random_hex(24)),
+        username: name,
+    };
+    let task = state.create_task(Dialect::OpenAi, TaskKind::Character(job));
+    Ok(Json(render_character(&task)))
+}
+
+/// `GET /v1/videos/characters/{character_id}`.
+pub async fn retrieve_character(
+    State(state): State<Arc<SimState>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .task(&id)
+        .filter(|t| t.dialect == Dialect::OpenAi && matches!(t.kind, TaskKind::Character(_)))
+        .map(|task| Json(render_character(&task)))
+        .ok_or_else(|| ApiError::not_found(format!("Character with id '{id}' not found.")))
+}
+
+/// The spec's `VideoCharacterResource`.
+fn render_character(task: &Task) -> Value {
+    let name = match &task.kind {
+        TaskKind::Character(c) => Some(c.username.as_str()),
+        _ => None,
+    };
+    json!({ "id": task.id, "name": name, "created_at": task.created_unix })
+}
+
+/// Whether bytes look like an MP4 (an ISO media `ftyp` box first).
+fn is_mp4(data: &[u8]) -> bool {
+    data.len() >= 12 && &data[4..8] == b"ftyp"
+}
+
+/// The completed video a `video` reference (`{"id": ...}`) names.
+fn referenced_video(state: &SimState, fields: &Fields) -> Result<(String, VideoJob), ApiError> {
+    let reference = fields
+        .parse::<VideoReference>("video")?
+        .ok_or_else(|| ApiError::missing("video"))?;
+    let id = relays::openai_lookup(state.config.relay, &reference.id).to_owned();
+    let job = state.succeeded_video(&id, "video.id")?;
+    Ok((id, job))
+}
+
+/// `VideoReferenceInputParam`.
+#[derive(Debug, Deserialize)]
+struct VideoReference {
+    id: String,
+}
+
+/// `POST /v1/videos/extensions` (`video: {id}`, `prompt`, `seconds`): a new
+/// video whose `seconds` is the stitched total, as the spec says.
+pub async fn create_extension(
+    State(state): State<Arc<SimState>>,
+    payload: Payload,
+) -> Result<Json<Value>, ApiError> {
+    spec::check("/videos/extensions", &payload)?;
+    if payload.is_multipart() && !payload.files(&["video"])?.is_empty() {
+        return Err(ApiError::bad_value(
+            "video",
+            "This simulator extends only videos it made: pass {\"id\": ...}.",
+        ));
+    }
+    let fields = payload.fields()?;
+    let prompt = validate::prompt(&state, fields.str("prompt")?, "prompt")?.to_owned();
+    let (_, original) = referenced_video(&state, &fields)?;
+    let added = fields.int("seconds")?.unwrap_or(0).max(0) as u32;
+    let job = VideoJob {
+        prompt,
+        seconds: original.seconds + added,
+        remixed_from: None,
+        ..original
+    };
+    let task = state.create_task(Dialect::OpenAi, TaskKind::Video(job));
+    Ok(Json(render(&state, &task)))
+}
+
+/// `POST /v1/videos/edits` (`video: {id}` or an uploaded file, `prompt`):
+/// for a video of this service, a new one like a remix.
+pub async fn create_edit(
+    State(state): State<Arc<SimState>>,
+    payload: Payload,
+) -> Result<Json<Value>, ApiError> {
+    spec::check("/videos/edits", &payload)?;
+    if payload.is_multipart() && !payload.files(&["video"])?.is_empty() {
+        return Err(ApiError::bad_value(
+            "video",
+            "This simulator edits only videos it made: pass {\"id\": ...}.",
+        ));
+    }
+    let fields = payload.fields()?;
+    let prompt = validate::prompt(&state, fields.str("prompt")?, "prompt")?.to_owned();
+    let (id, original) = referenced_video(&state, &fields)?;
+    let job = VideoJob {
+        prompt,
+        remixed_from: Some(id),
+        ..original
+    };
+    let task = state.create_task(Dialect::OpenAi, TaskKind::Video(job));
+    Ok(Json(render(&state, &task)))
 }

@@ -29,6 +29,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Payload {
 }
 
 impl Payload {
+    /// The request as recorded (headers, body, parts).
+    pub fn recorded(&self) -> &super::record::Recorded {
+        &self.0.request
+    }
+
     pub fn is_multipart(&self) -> bool {
         self.0.request.is_multipart()
     }

@@ -29,6 +29,13 @@ pub fn build(state: Arc<SimState>) -> Router {
         .route(&at("/v1/videos/tasks/{task_id}"), get(native::query))
         .route(&at("/v1/characters"), post(native::create_character))
         .route(&at("/v1/videos"), post(openai::create).get(openai::list))
+        .route(&at("/v1/videos/characters"), post(openai::create_character))
+        .route(
+            &at("/v1/videos/characters/{character_id}"),
+            get(openai::retrieve_character),
+        )
+        .route(&at("/v1/videos/extensions"), post(openai::create_extension))
+        .route(&at("/v1/videos/edits"), post(openai::create_edit))
         .route(&at("/v1/videos/{video_id}"), get(openai::retrieve))
         .route(&at("/v1/videos/{video_id}/content"), get(openai::content))
         .route(&at("/v1/videos/{video_id}/remix"), post(remix))

@@ -231,6 +231,7 @@ impl SimState {
                 (Dialect::OpenAi, TaskKind::Video(_)) => {
                     format!("video_{:032x}", rng.gen::<u128>())
                 }
+                (Dialect::OpenAi, TaskKind::Character(c)) => c.character_id.clone(),
                 (Dialect::OpenAi, _) => format!("img_{:024x}", rng.gen::<u128>() >> 32),
                 _ => uuid::Builder::from_random_bytes(rng.gen())
                     .into_uuid()

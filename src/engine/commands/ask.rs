@@ -1,4 +1,4 @@
-//! The reply dialogue: a Remix or Save-as-character press asks a question
+//! The reply dialogue: a Remix, Extend or Save-as-character press asks a question
 //! the user answers by replying, and replies to the bot's messages find the
 //! job they are about, even while that message is still being posted.
 
@@ -72,6 +72,10 @@ impl Engine {
                 say(lang, &Msg::AskRemix(job.id.as_str())),
                 MessageRole::AskRemix,
             ),
+            ButtonAction::Extend => (
+                crate::i18n::text(lang, "ask-extend", &[("job", job.id.as_str().into())]),
+                MessageRole::AskExtend,
+            ),
             _ => (
                 say(lang, &Msg::AskCharacterName(job.id.as_str())),
                 MessageRole::AskCharacter,
@@ -104,6 +108,7 @@ impl Engine {
         let text = msg.text.trim();
         let line = match role {
             MessageRole::AskRemix => format!("/remix {job} {text}"),
+            MessageRole::AskExtend => format!("/extend {job} {text}"),
             MessageRole::AskCharacter => format!("/character add {text} {job}"),
             _ => return None,
         };

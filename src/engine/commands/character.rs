@@ -202,6 +202,7 @@ impl Engine {
                     end: record.end,
                 },
                 username: record.username,
+                service_id: record.service_id,
             });
         }
         Ok(Ok(cast))

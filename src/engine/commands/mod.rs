@@ -8,6 +8,7 @@ mod admit;
 mod ask;
 mod character;
 mod credits;
+mod extend;
 mod images_in;
 mod jobs;
 mod operators;
@@ -192,7 +193,7 @@ impl Engine {
             bot_username: None,
         };
         let handled = match action {
-            ButtonAction::Remix | ButtonAction::SaveCharacter => {
+            ButtonAction::Remix | ButtonAction::Extend | ButtonAction::SaveCharacter => {
                 self.ask_for(&msg, lang, action, &id).await
             }
             ButtonAction::Retry => {
@@ -232,6 +233,11 @@ impl Engine {
                 prompt,
                 flags,
             } => self.new_remix(msg, lang, target, prompt, flags).await,
+            Command::Extend {
+                target,
+                seconds,
+                prompt,
+            } => self.new_extension(msg, lang, target, seconds, prompt).await,
             Command::CharacterAdd { name, at, target } => {
                 self.new_character(msg, lang, name, at, target).await
             }

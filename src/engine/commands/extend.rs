@@ -1,0 +1,44 @@
+//! `/extend`: a video the bot delivered made longer, the added seconds
+//! directed by the prompt. Refused before any request where the service
+//! cannot extend videos.
+
+use super::{Handled, Refusal};
+use crate::backend::EXTEND_SECONDS;
+use crate::chat::Incoming;
+use crate::command::{Lang, Target};
+use crate::engine::Engine;
+use crate::job::JobRequest;
+
+impl Engine {
+    pub(super) async fn new_extension(
+        &self,
+        msg: &Incoming,
+        lang: Lang,
+        target: Target,
+        seconds: Option<u32>,
+        prompt: String,
+    ) -> Handled {
+        let source = match self.resolve_video(msg, &target).await? {
+            Ok(job) => job,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        if !self.may_use(&source, &msg.chat, &msg.user, true) {
+            return Ok(Refusal::NotYours.into());
+        }
+        let Some(task) = source.task.clone() else {
+            return Ok(Refusal::NotReady(source.id.to_string()).into());
+        };
+        let cast = match self.cast(msg, &prompt).await? {
+            Ok(cast) => cast,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        let request = JobRequest::Extend {
+            source_job: source.id.clone(),
+            source_task: task.0,
+            prompt,
+            seconds: seconds.unwrap_or(EXTEND_SECONDS[0]),
+            mentions: cast.mentions,
+        };
+        self.admit(msg, lang, request).await
+    }
+}
