@@ -5,11 +5,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[test]
-fn the_binary_with_no_configuration_makes_a_video_from_a_piped_command() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sorabot"))
-        .current_dir(dir.path())
+/// The binary over `dir`, unconfigured (the built-in simulator, fast).
+fn start(dir: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_sorabot"))
+        .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SIM_TIME_SCALE", "500")
@@ -17,7 +16,13 @@ fn the_binary_with_no_configuration_makes_a_video_from_a_piped_command() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary starts");
+        .expect("the binary starts")
+}
+
+#[test]
+fn the_binary_with_no_configuration_makes_a_video_from_a_piped_command() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut child = start(dir.path());
     child
         .stdin
         .take()
@@ -59,16 +64,7 @@ fn the_binary_with_no_configuration_makes_a_video_from_a_piped_command() {
 /// Runs the binary over `dir` with `script` on stdin until it exits (the
 /// script ends and its jobs are done); its stdout.
 fn run_script(dir: &std::path::Path, script: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sorabot"))
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SIM_TIME_SCALE", "500")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
+    let mut child = start(dir);
     child
         .stdin
         .take()

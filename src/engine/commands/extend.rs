@@ -2,7 +2,7 @@
 //! directed by the prompt. Refused before any request where the service
 //! cannot extend videos.
 
-use super::{Handled, Refusal};
+use super::Handled;
 use crate::backend::EXTEND_SECONDS;
 use crate::chat::Incoming;
 use crate::command::{Lang, Target};
@@ -18,23 +18,17 @@ impl Engine {
         seconds: Option<u32>,
         prompt: String,
     ) -> Handled {
-        let source = match self.resolve_video(msg, &target).await? {
-            Ok(job) => job,
+        let (source, task) = match self.video_to_build_on(msg, &target).await? {
+            Ok(found) => found,
             Err(refusal) => return Ok(refusal.into()),
-        };
-        if !self.may_use(&source, &msg.chat, &msg.user, true) {
-            return Ok(Refusal::NotYours.into());
-        }
-        let Some(task) = source.task.clone() else {
-            return Ok(Refusal::NotReady(source.id.to_string()).into());
         };
         let cast = match self.cast(msg, &prompt).await? {
             Ok(cast) => cast,
             Err(refusal) => return Ok(refusal.into()),
         };
         let request = JobRequest::Extend {
-            source_job: source.id.clone(),
-            source_task: task.0,
+            source_job: source.id,
+            source_task: task,
             prompt,
             seconds: seconds.unwrap_or(EXTEND_SECONDS[0]),
             mentions: cast.mentions,

@@ -1,14 +1,12 @@
 //! The memory phase: many long jobs in flight at once, in real time, and
 //! the process's peak resident set.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::rig::{command, open_limits, sim_config, Rig};
+use crate::rig::{open_limits, sim_config, submit_gated, Rig};
 use crate::Args;
 
 /// What the memory phase saw.
@@ -82,15 +80,7 @@ pub async fn memory(args: &Args) -> anyhow::Result<Memory> {
 
     // Every job in, as fast as the engine takes them.
     let started = Instant::now();
-    let gate = Arc::new(Semaphore::new(args.workers.max(1)));
-    for i in 0..m {
-        let permit = gate.clone().acquire_owned().await?;
-        let engine = rig.engine.clone();
-        tokio::spawn(async move {
-            engine.handle(&command(i)).await;
-            drop(permit);
-        });
-    }
+    submit_gated(&rig.engine, m, args.workers).await?;
     let limit = Duration::from_secs(300);
     let mut report = Instant::now();
     while rig.sim.task_count() < m {

@@ -5,14 +5,12 @@
 //! done twice: with the benchmark's rate limit toward the service, and
 //! with none, so that the engine's own part shows.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::rig::{command, open_limits, percentile, sim_config, sorted, Parked, Rig};
+use crate::rig::{open_limits, percentile, sim_config, sorted, submit_gated, Parked, Rig};
 use crate::Args;
 
 /// A rate limit toward the service that no restart reaches.
@@ -92,15 +90,7 @@ fn bound(m: usize, rps: f64) -> f64 {
 async fn submit_all(args: &Args, rig: &Rig, m: usize) -> anyhow::Result<f64> {
     rig.sim.watch_first_status();
     let started = Instant::now();
-    let gate = Arc::new(Semaphore::new(args.workers.max(1)));
-    for i in 0..m {
-        let permit = gate.clone().acquire_owned().await?;
-        let engine = rig.engine.clone();
-        tokio::spawn(async move {
-            engine.handle(&command(i)).await;
-            drop(permit);
-        });
-    }
+    submit_gated(&rig.engine, m, args.workers).await?;
     let limit = Duration::from_secs(300);
     let mut report = Instant::now();
     loop {

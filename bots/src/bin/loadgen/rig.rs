@@ -18,6 +18,7 @@ use sorabot::chat::{
 use sorabot::job::Job;
 use sorabot::{Engine, Limits};
 use sorabot_sim::{SimConfig, SimHandle, SoraSim, Style};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::Args;
@@ -276,6 +277,21 @@ pub async fn submit_at_once(engine: &Engine, range: Range<usize>) {
     for handle in handles {
         let _ = handle.await;
     }
+}
+
+/// Sends the commands of jobs `0..m`, at most `at_once` in the engine's
+/// hands at a time; returns once the last is sent (not taken).
+pub async fn submit_gated(engine: &Engine, m: usize, at_once: usize) -> anyhow::Result<()> {
+    let gate = Arc::new(Semaphore::new(at_once.max(1)));
+    for i in 0..m {
+        let permit = gate.clone().acquire_owned().await?;
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            engine.handle(&command(i)).await;
+            drop(permit);
+        });
+    }
+    Ok(())
 }
 
 /// Waits until the engine has no unfinished job; false if `limit` passed
